@@ -1,0 +1,13 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from zhipei.api import api
+from zhipei.core.views import healthz
+
+urlpatterns = [
+    path("healthz", healthz, name="healthz"),
+    path("api/v1/", api.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+    path("", include("zhipei.portal.urls")),
+]

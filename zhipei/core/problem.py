@@ -1,0 +1,39 @@
+"""RFC 9457 problem details, for the API and for any JSON endpoint."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+
+PROBLEM_CONTENT_TYPE = "application/problem+json"
+
+
+def problem_response(
+    request: HttpRequest | None,
+    *,
+    status: int,
+    title: str,
+    code: str,
+    detail: str | None = None,
+    field: str | None = None,
+    errors: list[dict[str, Any]] | None = None,
+) -> HttpResponse:
+    body: dict[str, Any] = {
+        "type": f"https://zhipei.invalid/problems/{code}",
+        "title": title,
+        "status": status,
+        "code": code,
+    }
+    if detail:
+        body["detail"] = detail
+    if field:
+        body["field"] = field
+    if errors:
+        body["errors"] = errors
+    if request is not None:
+        body["instance"] = request.path
+    return HttpResponse(
+        json.dumps(body, ensure_ascii=False), status=status, content_type=PROBLEM_CONTENT_TYPE
+    )
