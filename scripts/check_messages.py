@@ -18,7 +18,9 @@ def _entries(po_text: str) -> list[tuple[str, str, bool]]:
     for block in po_text.split("\n\n"):
         lines = block.strip().splitlines()
         fuzzy = any(line.startswith("#,") and "fuzzy" in line for line in lines)
-        msgid, msgstr, current = [], [], None
+        msgid: list[str] = []
+        msgstr: list[str] = []
+        current: list[str] | None = None
         for line in lines:
             if line.startswith("msgid "):
                 current = msgid
@@ -47,9 +49,22 @@ def main() -> int:
             ROOT, copy, ignore=shutil.ignore_patterns(".venv", "var", ".git", "__pycache__", "*.mo")
         )
         subprocess.run(
-            [python, "manage.py", "makemessages", "-l", "zh_Hans", "-l", "en", "--no-obsolete",
-             "--ignore=.venv", "--ignore=var", "--ignore=bench"],
-            cwd=copy, check=True, capture_output=True,
+            [
+                python,
+                "manage.py",
+                "makemessages",
+                "-l",
+                "zh_Hans",
+                "-l",
+                "en",
+                "--no-obsolete",
+                "--ignore=.venv",
+                "--ignore=var",
+                "--ignore=bench",
+            ],
+            cwd=copy,
+            check=True,
+            capture_output=True,
         )
         for lang in ("zh_Hans", "en"):
             regenerated = (copy / "locale" / lang / "LC_MESSAGES" / "django.po").read_text("utf-8")

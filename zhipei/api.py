@@ -22,7 +22,9 @@ api = NinjaAPI(
 
 @api.exception_handler(DomainError)
 def _domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
-    return problem_response(request, status=exc.status, title=str(exc.message), code=exc.code, field=exc.field)
+    return problem_response(
+        request, status=exc.status, title=str(exc.message), code=exc.code, field=exc.field
+    )
 
 
 @api.exception_handler(ValidationError)
@@ -32,7 +34,11 @@ def _validation_error(request: HttpRequest, exc: ValidationError) -> HttpRespons
         for e in exc.errors
     ]
     return problem_response(
-        request, status=422, title="The request body or parameters are not valid.", code="invalid_input", errors=errors
+        request,
+        status=422,
+        title="The request body or parameters are not valid.",
+        code="invalid_input",
+        errors=errors,
     )
 
 

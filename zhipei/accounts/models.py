@@ -48,7 +48,11 @@ class RoleAssignment(models.Model):
         "regions.Region", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     organisation = models.ForeignKey(
-        "orgs.Organisation", on_delete=models.PROTECT, null=True, blank=True, related_name="staff_roles"
+        "orgs.Organisation",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="staff_roles",
     )
     granted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
@@ -66,7 +70,12 @@ class RoleAssignment(models.Model):
             ),
             models.CheckConstraint(
                 condition=~models.Q(
-                    role__in=["enterprise_admin", "platform_operator", "institution_operator", "evaluator"]
+                    role__in=[
+                        "enterprise_admin",
+                        "platform_operator",
+                        "institution_operator",
+                        "evaluator",
+                    ]
                 )
                 | models.Q(organisation__isnull=False),
                 name="organisation_role_has_organisation",
@@ -90,3 +99,6 @@ class OneTimeCode(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"one-time code for {self.phone[-4:]}"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import TypeVar
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.db import models
 from django.http import Http404
 
@@ -72,11 +73,13 @@ def get_in_scope(
     """One object by pk inside the user's scope; Http404 outside it so existence doesn't leak."""
     try:
         return scope_to_regions(queryset, user, region_field=region_field, roles=roles).get(pk=pk)
-    except (queryset.model.DoesNotExist, ValueError, TypeError) as exc:
+    except (ObjectDoesNotExist, ValueError, TypeError) as exc:
         raise Http404 from exc
 
 
-def region_in_scope(user: User, region_code_prefix: str, *, roles: frozenset[str] = OFFICER_ROLES) -> bool:
+def region_in_scope(
+    user: User, region_code_prefix: str, *, roles: frozenset[str] = OFFICER_ROLES
+) -> bool:
     """Whether a region (given by its scope prefix) lies inside the user's officer scope."""
     return any(region_code_prefix.startswith(p) for p in officer_prefixes(user, roles=roles))
 

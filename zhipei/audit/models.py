@@ -34,7 +34,9 @@ class AuditEvent(models.Model):
     class Meta:
         indexes = [
             models.Index(fields=["object_type", "object_id"], name="audit_object_idx"),
-            models.Index(fields=["seq"], name="audit_unsealed_idx", condition=models.Q(seq__isnull=True)),
+            models.Index(
+                fields=["seq"], name="audit_unsealed_idx", condition=models.Q(seq__isnull=True)
+            ),
         ]
 
     def __str__(self) -> str:

@@ -18,9 +18,7 @@ SENSITIVE_KEYS = frozenset(
 
 def _mask(value: Any) -> Any:
     if isinstance(value, dict):
-        return {
-            k: ("***" if k.lower() in SENSITIVE_KEYS else _mask(v)) for k, v in value.items()
-        }
+        return {k: ("***" if k.lower() in SENSITIVE_KEYS else _mask(v)) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [_mask(v) for v in value]
     return value

@@ -3,8 +3,8 @@ RFC 9457 problem responses (zhipei/api.py), in one place each."""
 
 from __future__ import annotations
 
-from django.utils.translation import gettext_lazy as _
 from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
 
 
 class DomainError(Exception):
@@ -56,7 +56,8 @@ class TransitionNotAllowed(DomainError):
     def __init__(self, current: str, target: str) -> None:
         self.current, self.target = current, target
         super().__init__(
-            _("Cannot move from %(current)s to %(target)s.") % {"current": current, "target": target}
+            _("Cannot move from %(current)s to %(target)s.")
+            % {"current": current, "target": target}
         )
 
 

@@ -53,4 +53,5 @@ class ClientIPMiddleware:
 
 
 def get_client_ip(request: HttpRequest) -> str:
-    return getattr(request, "client_ip", None) or request.META.get("REMOTE_ADDR", "")
+    value: str = getattr(request, "client_ip", None) or request.META.get("REMOTE_ADDR", "")
+    return value

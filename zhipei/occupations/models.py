@@ -45,7 +45,8 @@ class Occupation(models.Model):
         ordering = ["code"]
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(code__regex=r"^[1-8](-[0-9]{2}){0,3}$"), name="occupation_code_form"
+                condition=models.Q(code__regex=r"^[1-8](-[0-9]{2}){0,3}$"),
+                name="occupation_code_form",
             ),
         ]
 
@@ -62,7 +63,9 @@ class Trade(models.Model):
     class Meta:
         ordering = ["occupation__code", "name"]
         constraints = [
-            models.UniqueConstraint(fields=["occupation", "name"], name="trade_unique_per_occupation")
+            models.UniqueConstraint(
+                fields=["occupation", "name"], name="trade_unique_per_occupation"
+            )
         ]
 
     def __str__(self) -> str:

@@ -17,7 +17,9 @@ class Organisation(models.Model):
 
     uscc = models.CharField(max_length=18, unique=True)
     name = models.CharField(max_length=200)
-    region = models.ForeignKey("regions.Region", on_delete=models.PROTECT, related_name="organisations")
+    region = models.ForeignKey(
+        "regions.Region", on_delete=models.PROTECT, related_name="organisations"
+    )
     address = models.CharField(max_length=300, blank=True)
     contact_name = models.CharField(max_length=100, blank=True)
     contact_phone = models.CharField(max_length=20, blank=True)
@@ -35,7 +37,9 @@ class Organisation(models.Model):
 class Enterprise(models.Model):
     """An employer (企业) whose staff train, possibly during a shutdown."""
 
-    organisation = models.OneToOneField(Organisation, on_delete=models.PROTECT, related_name="enterprise")
+    organisation = models.OneToOneField(
+        Organisation, on_delete=models.PROTECT, related_name="enterprise"
+    )
     industry = models.CharField(max_length=100, blank=True)
     employee_count = models.PositiveIntegerField(null=True, blank=True)
 
@@ -52,7 +56,9 @@ class Platform(models.Model):
         SUSPENDED = "suspended", _("Suspended")
         REMOVED = "removed", _("Removed")
 
-    organisation = models.OneToOneField(Organisation, on_delete=models.PROTECT, related_name="platform")
+    organisation = models.OneToOneField(
+        Organisation, on_delete=models.PROTECT, related_name="platform"
+    )
     website = models.URLField(blank=True)
     status = models.CharField(max_length=16, choices=Status, default=Status.REGISTERED)
 
@@ -162,3 +168,6 @@ class ApiNonce(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["key_id", "nonce"], name="api_nonce_once")]
+
+    def __str__(self) -> str:
+        return f"{self.key_id}:{self.nonce}"

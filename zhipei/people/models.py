@@ -37,10 +37,14 @@ class Person(models.Model):
     birth_region_code = models.CharField(max_length=6)
     phone = models.CharField(max_length=20, blank=True, db_index=True)
     region = models.ForeignKey(
-        "regions.Region", on_delete=models.PROTECT, related_name="people",
+        "regions.Region",
+        on_delete=models.PROTECT,
+        related_name="people",
         help_text=_("Region of residence or household registration used for scope."),
     )
-    verification = models.CharField(max_length=16, choices=Verification, default=Verification.UNVERIFIED)
+    verification = models.CharField(
+        max_length=16, choices=Verification, default=Verification.UNVERIFIED
+    )
     verification_provider = models.CharField(max_length=100, blank=True)
     verified_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -84,7 +88,9 @@ class PersonCategory(models.Model):
 
     person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="categories")
     category = models.CharField(max_length=40, choices=Category)
-    source = models.CharField(max_length=200, help_text=_("Where the fact comes from, e.g. a register."))
+    source = models.CharField(
+        max_length=200, help_text=_("Where the fact comes from, e.g. a register.")
+    )
     valid_from = models.DateField()
     valid_to = models.DateField(null=True, blank=True)
     recorded_by = models.ForeignKey(
@@ -96,7 +102,8 @@ class PersonCategory(models.Model):
         ordering = ["person", "category", "valid_from"]
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(valid_to__isnull=True) | models.Q(valid_to__gte=models.F("valid_from")),
+                condition=models.Q(valid_to__isnull=True)
+                | models.Q(valid_to__gte=models.F("valid_from")),
                 name="person_category_period_ordered",
             )
         ]
@@ -129,7 +136,9 @@ class PersonHold(models.Model):
         ordering = ["-placed_at"]
         indexes = [
             models.Index(
-                fields=["person"], condition=models.Q(lifted_at__isnull=True), name="person_hold_active_idx"
+                fields=["person"],
+                condition=models.Q(lifted_at__isnull=True),
+                name="person_hold_active_idx",
             )
         ]
 

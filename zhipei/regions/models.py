@@ -40,7 +40,9 @@ class Region(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["code", "valid_from_year"], name="region_code_period"),
             models.UniqueConstraint(
-                fields=["code"], condition=models.Q(valid_to_year__isnull=True), name="region_one_current"
+                fields=["code"],
+                condition=models.Q(valid_to_year__isnull=True),
+                name="region_one_current",
             ),
             models.CheckConstraint(
                 condition=models.Q(code__regex=r"^[0-9]{6}$"), name="region_code_six_digits"
