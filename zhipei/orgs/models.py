@@ -5,6 +5,15 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 
+class Capacity(models.TextChoices):
+    """The capacities an Organisation can act in; each is a one-to-one profile model."""
+
+    ENTERPRISE = "enterprise", _("Enterprise")
+    PLATFORM = "platform", _("Online training platform")
+    TRAINING_INSTITUTION = "training_institution", _("Training institution")
+    EVALUATION_ORGANISATION = "evaluation_organisation", _("Evaluation organisation")
+
+
 class Organisation(models.Model):
     """A legal entity identified by its 统一社会信用代码 (uscc, GB 32100).
 
@@ -29,9 +38,28 @@ class Organisation(models.Model):
 
     class Meta:
         ordering = ["name"]
+        constraints = [
+            # Normalised GB 32100 structure (upper case, 31-character alphabet); the checksums
+            # are warnings an officer may override, so they are not enforced here.
+            models.CheckConstraint(
+                condition=models.Q(uscc__regex=r"^[0-9A-HJ-NPQRTUWXY]{18}$"),
+                name="organisation_uscc_structure",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name
+
+    def capacities(self) -> list[str]:
+        """Capacity values this organisation holds (uses the one-to-one caches when loaded)."""
+        held = []
+        for capacity in Capacity:
+            try:
+                getattr(self, capacity.value)
+            except models.ObjectDoesNotExist:
+                continue
+            held.append(capacity.value)
+        return held
 
 
 class Enterprise(models.Model):
