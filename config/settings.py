@@ -200,7 +200,7 @@ TRUSTED_PROXIES = env_list("TRUSTED_PROXIES")
 
 # --- Personal data and keys (ARCHITECTURE invariant 2) -----------------------------------------
 # PII_KEYS: "kid:base64key,kid2:base64key"; PII_ACTIVE_KEY names the key new data is sealed with.
-DEV_PII_KEYS = "dev1:ZGV2LWluc2VjdXJlLXBpaS1rZXktMzItYnl0ZXMhIQ=="
+DEV_PII_KEYS = "dev1:ZGV2LWluc2VjdXJlLXBpaS1rZXktMzItYnl0ZXMhISE="  # 32 bytes
 DEV_BLIND_INDEX_KEY = "ZGV2LWluc2VjdXJlLWJsaW5kLWluZGV4LWtleS0hISE="
 DEV_AUDIT_KEY = "ZGV2LWluc2VjdXJlLWF1ZGl0LWNoYWluLWtleS0hISE="
 _dev_ok = DEBUG or TESTING
