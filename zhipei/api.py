@@ -11,6 +11,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from zhipei.core.errors import DomainError
 from zhipei.core.problem import problem_response
+from zhipei.orgs.api import router as orgs_router
 
 api = NinjaAPI(
     title="Zhipei platform API",
@@ -44,13 +45,27 @@ def _validation_error(request: HttpRequest, exc: ValidationError) -> HttpRespons
 
 @api.exception_handler(AuthenticationError)
 def _auth_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
-    detail = str(exc) or "Missing or invalid credentials."
-    return problem_response(request, status=401, title=detail, code="unauthenticated")
+    # Signature failures (orgs.signing.SignatureRejected) carry a specific code, detail and
+    # extension members; a bare AuthenticationError (no auth headers at all) does not.
+    title = str(exc) or "Missing or invalid credentials."
+    response = problem_response(
+        request,
+        status=401,
+        title=title,
+        code=getattr(exc, "code", "unauthenticated"),
+        detail=getattr(exc, "detail", None) or None,
+        extra=getattr(exc, "extra", None),
+    )
+    response["WWW-Authenticate"] = getattr(exc, "www_authenticate", "Zhipei-HMAC-SHA256")
+    return response
 
 
 @api.exception_handler(HttpError)
 def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     return problem_response(request, status=exc.status_code, title=str(exc), code="http_error")
+
+
+api.add_router("/platform", orgs_router)
 
 
 @api.get("/ping", auth=None, summary="Check that the API answers", tags=["meta"])

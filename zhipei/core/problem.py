@@ -19,7 +19,10 @@ def problem_response(
     detail: str | None = None,
     field: str | None = None,
     errors: list[dict[str, Any]] | None = None,
+    extra: dict[str, Any] | None = None,
 ) -> HttpResponse:
+    """One problem document. `extra` adds members beyond RFC 9457's (extension members, e.g.
+    the canonical string the server signed); it cannot replace the standard ones."""
     body: dict[str, Any] = {
         "type": f"https://zhipei.invalid/problems/{code}",
         "title": title,
@@ -34,6 +37,8 @@ def problem_response(
         body["errors"] = errors
     if request is not None:
         body["instance"] = request.path
+    for key, value in (extra or {}).items():
+        body.setdefault(key, value)
     return HttpResponse(
         json.dumps(body, ensure_ascii=False), status=status, content_type=PROBLEM_CONTENT_TYPE
     )
