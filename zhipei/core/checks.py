@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
@@ -28,4 +29,24 @@ def check_keys(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
             messages.append(Error(f"{name} contains a development key.", id="zhipei.E003"))
     if settings.PII_CIPHER not in {"aes-gcm", "sm4-gcm"}:
         messages.append(Error("PII_CIPHER must be aes-gcm or sm4-gcm.", id="zhipei.E004"))
+    return messages
+
+
+@register(Tags.security)
+def check_pii_keys(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """Key settings that are given must be well-formed (missing ones are E002 under --deploy).
+    Messages name the setting and key id, never key material."""
+    from zhipei.core.crypto import CryptoConfigError, blind_index, keyring
+
+    messages: list[CheckMessage] = []
+    probes: list[Callable[[], object]] = []
+    if settings.PII_KEYS:
+        probes.append(keyring)
+    if settings.BLIND_INDEX_KEY:
+        probes.append(lambda: blind_index("", purpose="system check"))
+    for probe in probes:
+        try:
+            probe()
+        except CryptoConfigError as exc:
+            messages.append(Error(str(exc), id="zhipei.E005"))
     return messages

@@ -238,3 +238,21 @@ def test_registering_twice_is_harmless_but_a_conflicting_registration_fails(monk
     assert len(registered_fields()) == 1
     with pytest.raises(ImproperlyConfigured):
         register_encrypted_field("orgs.PlatformCredential", "secret_ciphertext", "other_field")
+
+
+def test_system_check_reports_ill_formed_keys_without_key_material(settings):
+    from zhipei.core.checks import check_pii_keys
+
+    settings.PII_KEYS = f"a:{B64_A[:-4]}!!!!"
+    settings.BLIND_INDEX_KEY = base64.b64encode(b"k" * 8).decode()
+    messages = check_pii_keys()
+    assert [m.id for m in messages] == ["zhipei.E005", "zhipei.E005"]
+    assert "PII_KEYS" in messages[0].msg
+    assert "BLIND_INDEX_KEY" in messages[1].msg
+    assert all(B64_A[:-4] not in m.msg for m in messages)
+
+
+def test_system_check_passes_with_good_keys(keys):
+    from zhipei.core.checks import check_pii_keys
+
+    assert check_pii_keys() == []
