@@ -111,3 +111,27 @@ class RotateKeysTests(PeopleTestCase):
             self.assertRaisesMessage(CommandError, "PII_KEYS"),
         ):
             rotate()
+
+    @override_settings(PII_KEYS=f"{KEY_A},{KEY_B}")
+    def test_value_rewritten_during_a_batch_is_not_overwritten(self):
+        from zhipei.core.crypto import encrypt, registered_fields
+        from zhipei.core.management.commands.rotate_keys import _rotate_batch, _Tally
+
+        spec = next(f for f in registered_fields() if f.model_label == "people.Person")
+        rows = list(Person.objects.order_by("pk"))  # read by the command ...
+        person = self.people[0]
+        # ... then the application rewrites one value under the old key (a process still
+        # configured with key a) before the command reaches it.
+        with override_settings(PII_ACTIVE_KEY="a"):
+            key_id, blob = encrypt(
+                self.numbers[0].encode(), associated_data=person.id_blind_index.encode()
+            )
+        Person.objects.filter(pk=person.pk).update(id_key_id=key_id, id_ciphertext=blob)
+
+        tally = _Tally()
+        _rotate_batch(Person, spec, rows, "b", tally)
+
+        self.assertEqual((tally.rotated, tally.skipped), (4, 1))
+        self.assertEqual(bytes(Person.objects.get(pk=person.pk).id_ciphertext), blob)
+        self.assertIn("re-encrypted 1 value(s)", rotate())
+        self.assertEqual(self.reveal_all(), self.numbers)
