@@ -3,8 +3,11 @@ transaction, so the event commits or rolls back with the change it describes."""
 
 from __future__ import annotations
 
+import json
+import re
 from typing import Any
 
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.utils import timezone
 
@@ -14,14 +17,38 @@ from zhipei.audit.models import AuditEvent
 SENSITIVE_KEYS = frozenset(
     {"id_number", "password", "secret", "code", "otp", "token", "bank_account", "api_secret"}
 )
+# Any key containing one of these is sensitive too (new_password, client_secret, access_token).
+SENSITIVE_KEY_PARTS = ("password", "secret", "token", "id_number", "bank_account", "private_key")
+MASK = "***"
+# An 18-character resident ID number (GB 11643) anywhere in a string value: defence in depth
+# against a caller who puts one under an innocent key. Shown masked as everywhere else
+# (`110***********123X`). The birth-date part keeps other 18-digit codes from matching.
+_ID_NUMBER_RE = re.compile(
+    r"(?<![0-9A-Za-z])([1-9][0-9]{2})([0-9]{3}(?:19|20)[0-9]{2}(?:0[1-9]|1[0-2])"
+    r"(?:0[1-9]|[12][0-9]|3[01]))([0-9]{3}[0-9Xx])(?![0-9A-Za-z])"
+)
+
+
+def _is_sensitive(key: str) -> bool:
+    lowered = key.lower()
+    return lowered in SENSITIVE_KEYS or any(part in lowered for part in SENSITIVE_KEY_PARTS)
 
 
 def _mask(value: Any) -> Any:
     if isinstance(value, dict):
-        return {k: ("***" if k.lower() in SENSITIVE_KEYS else _mask(v)) for k, v in value.items()}
-    if isinstance(value, list | tuple):
+        return {str(k): (MASK if _is_sensitive(str(k)) else _mask(v)) for k, v in value.items()}
+    if isinstance(value, list):
         return [_mask(v) for v in value]
+    if isinstance(value, str):
+        return _ID_NUMBER_RE.sub(lambda m: m[1] + "*" * 11 + m[3].upper(), value)
     return value
+
+
+def _to_json(data: dict[str, Any]) -> dict[str, Any]:
+    """Plain JSON values (dates, decimals, UUIDs become strings) so the stored event reads back
+    exactly as the sealer and verifier will see it."""
+    loaded: dict[str, Any] = json.loads(json.dumps(data, cls=DjangoJSONEncoder))
+    return loaded
 
 
 def record(
@@ -37,7 +64,8 @@ def record(
 ) -> AuditEvent:
     """Append one unsealed event. `action` is a dotted code (`people.person.created`);
     `actor` is a user (or None for the system); `obj` names the object acted on. Values under
-    sensitive keys in `data` are masked before saving."""
+    sensitive keys in `data` (and anything shaped like an ID number) are masked before saving.
+    The event is unsealed; `zhipei.audit.sealer.seal_pending` chains it later."""
     if obj is not None:
         object_type = object_type or obj._meta.label_lower
         object_id = object_id or str(obj.pk)
@@ -52,5 +80,5 @@ def record(
         object_id=str(object_id),
         region_code=region_code,
         ip=ip or None,
-        data=_mask(data or {}),
+        data=_mask(_to_json(data or {})),
     )
