@@ -61,6 +61,10 @@ class Organisation(models.Model):
             held.append(capacity.value)
         return held
 
+    @property
+    def capacity_labels(self) -> list[str]:
+        return [str(Capacity(value).label) for value in self.capacities()]
+
 
 class Enterprise(models.Model):
     """An employer (企业) whose staff train, possibly during a shutdown."""

@@ -6,8 +6,8 @@ from __future__ import annotations
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 
-from zhipei.accounts.models import Role, User
-from zhipei.accounts.scope import get_in_scope, has_role, scope_to_regions
+from zhipei.accounts.models import OFFICER_ROLES, Role, RoleAssignment, User
+from zhipei.accounts.scope import get_in_scope, officer_prefixes, scope_to_regions
 from zhipei.orgs.models import (
     Capacity,
     Organisation,
@@ -15,19 +15,56 @@ from zhipei.orgs.models import (
     Platform,
     PlatformCredential,
 )
+from zhipei.regions.models import Region
 
-# Organisation pages and services are for labour officers; finance officers work elsewhere.
-ORG_OFFICER_ROLES = frozenset({Role.LABOUR_OFFICER})
+# Labour and finance officers read organisations in their region subtree; only labour officers
+# (and system administrators) change them (services.py checks that).
+ORG_READ_ROLES = OFFICER_ROLES
+ORG_WRITE_ROLES = frozenset({Role.LABOUR_OFFICER})
 CAPACITY_RELATIONS = tuple(c.value for c in Capacity)
 
 
+def active_roles(user: User) -> frozenset[str]:
+    """The user's active roles (one query, cached on the user object)."""
+    if not user.is_authenticated or not user.is_active:
+        return frozenset()
+    cached: frozenset[str] | None = getattr(user, "_zhipei_orgs_roles", None)
+    if cached is None:
+        cached = frozenset(
+            RoleAssignment.objects.filter(user=user, revoked_at__isnull=True).values_list(
+                "role", flat=True
+            )
+        )
+        user._zhipei_orgs_roles = cached  # type: ignore[attr-defined]
+    return cached
+
+
 def is_system_admin(user: User) -> bool:
-    return bool(user.is_authenticated and user.is_active) and has_role(user, Role.SYSTEM_ADMIN)
+    return Role.SYSTEM_ADMIN in active_roles(user)
 
 
-def can_manage_organisations(user: User) -> bool:
+def can_view_organisations(user: User) -> bool:
     """Whether the user may open the organisation pages at all (scope is checked per object)."""
-    return is_system_admin(user) or has_role(user, Role.LABOUR_OFFICER)
+    return bool(active_roles(user) & (ORG_READ_ROLES | {Role.SYSTEM_ADMIN}))
+
+
+def can_change_organisations(user: User) -> bool:
+    """Whether the user holds a role that may change organisations somewhere."""
+    return bool(active_roles(user) & (ORG_WRITE_ROLES | {Role.SYSTEM_ADMIN}))
+
+
+def regions_for_registration(user: User) -> QuerySet[Region]:
+    """Current regions the user may register organisations in, for the region picker."""
+    regions = Region.objects.filter(valid_to_year__isnull=True).order_by("code")
+    if is_system_admin(user):
+        return regions
+    condition = Q()
+    prefixes = officer_prefixes(user, roles=ORG_WRITE_ROLES)
+    if not prefixes:
+        return regions.none()
+    for prefix in prefixes:
+        condition |= Q(scope_prefix__startswith=prefix)
+    return regions.filter(condition)
 
 
 def organisations_for(user: User) -> QuerySet[Organisation]:
@@ -36,7 +73,7 @@ def organisations_for(user: User) -> QuerySet[Organisation]:
     queryset = Organisation.objects.select_related("region", *CAPACITY_RELATIONS)
     if is_system_admin(user):
         return queryset
-    return scope_to_regions(queryset, user, region_field="region", roles=ORG_OFFICER_ROLES)
+    return scope_to_regions(queryset, user, region_field="region", roles=ORG_READ_ROLES)
 
 
 def search_organisations(
@@ -60,7 +97,7 @@ def get_organisation_for(user: User, pk: int | str) -> Organisation:
     """One organisation inside the user's scope; Http404 outside it."""
     queryset = Organisation.objects.select_related("region", *CAPACITY_RELATIONS)
     if not is_system_admin(user):
-        return get_in_scope(queryset, user, pk, region_field="region", roles=ORG_OFFICER_ROLES)
+        return get_in_scope(queryset, user, pk, region_field="region", roles=ORG_READ_ROLES)
     try:
         return queryset.get(pk=pk)
     except (Organisation.DoesNotExist, ValueError, TypeError) as exc:
