@@ -7,6 +7,7 @@ from datetime import timedelta
 from django.test import TestCase
 from django.utils import timezone
 
+from zhipei.core.scheduler import registered_jobs
 from zhipei.orgs.models import ApiNonce
 from zhipei.orgs.services import use_nonce
 from zhipei.orgs.tasks import prune_api_nonces
@@ -34,3 +35,11 @@ class PruneNoncesTests(TestCase):
         # A nonce still inside the replay window stays spent.
         self.assertFalse(use_nonce("pk_a", "recent-nonce-0000001"))
         self.assertTrue(use_nonce("pk_a", "old-nonce-0000000001"))
+
+
+class ScheduleTests(TestCase):
+    def test_pruning_is_registered_hourly(self):
+        jobs = {job.name: job for job in registered_jobs()}
+        job = jobs["orgs.prune_api_nonces"]
+        self.assertEqual(job.every_seconds, 3600)
+        self.assertIs(job.task, prune_api_nonces)
