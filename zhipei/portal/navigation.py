@@ -33,14 +33,14 @@ class _Candidate:
 
 _PUBLIC = None
 _OFFICERS = frozenset({Role.LABOUR_OFFICER, Role.FINANCE_OFFICER})
+# Platform operators get their platform's page here once one exists (none is built yet).
 
 # Order is the order in the menu.
 _CANDIDATES: tuple[_Candidate, ...] = (
     _Candidate(_("Home"), "portal:home", _PUBLIC),
     _Candidate(_("My profile"), "accounts:profile", frozenset({Role.LEARNER})),
     _Candidate(_("People"), "people:list", frozenset({Role.LABOUR_OFFICER})),
-    _Candidate(_("Organisations"), "orgs:list", _OFFICERS),
-    _Candidate(_("My platform"), "orgs:my_platform", frozenset({Role.PLATFORM_OPERATOR})),
+    _Candidate(_("Organisations"), "orgs:list", _OFFICERS | {Role.SYSTEM_ADMIN}),
 )
 
 
