@@ -191,6 +191,7 @@ LOGOUT_REDIRECT_URL = "portal:home"
 # Lockout and rate limits (accounts): failures per username / per IP inside the window.
 LOGIN_MAX_FAILURES = env_int("LOGIN_MAX_FAILURES", 5)
 LOGIN_LOCKOUT_SECONDS = env_int("LOGIN_LOCKOUT_SECONDS", 15 * 60)
+LOGIN_MAX_FAILURES_PER_IP = env_int("LOGIN_MAX_FAILURES_PER_IP", 50)
 OTP_TTL_SECONDS = env_int("OTP_TTL_SECONDS", 5 * 60)
 OTP_SEND_LIMIT_PER_HOUR = env_int("OTP_SEND_LIMIT_PER_HOUR", 5)
 SMS_SENDER = env("SMS_SENDER", "zhipei.accounts.sms.ConsoleSender")

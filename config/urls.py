@@ -9,6 +9,7 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
+    path("accounts/", include("zhipei.accounts.urls")),
     path("people/", include("zhipei.people.urls")),
     path("orgs/", include("zhipei.orgs.urls")),
     path("", include("zhipei.portal.urls")),

@@ -3,6 +3,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.db.models.functions import Coalesce
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
 
@@ -25,16 +27,32 @@ ORGANISATION_ROLES = frozenset(
 
 class User(AbstractUser):
     """A login. A learner's user links to their Person; officers and organisation staff may
-    have none. Roles are RoleAssignment rows: one user may hold several."""
+    have none. Roles are RoleAssignment rows: one user may hold several.
+
+    `privilege_version` goes up whenever the user's roles or staff/active flags change
+    (accounts.services). It is part of the session auth hash, so every session opened before
+    a privilege change stops being valid: the user logs in again and gets a fresh session key.
+    """
 
     phone = models.CharField(max_length=20, unique=True, null=True, blank=True)
     person = models.OneToOneField(
         "people.Person", on_delete=models.PROTECT, null=True, blank=True, related_name="user"
     )
     display_name = models.CharField(max_length=100, blank=True)
+    privilege_version = models.PositiveIntegerField(default=0, editable=False)
 
     def __str__(self) -> str:
         return self.display_name or self.username
+
+    def _get_session_auth_hash(self, secret: str | None = None) -> str:
+        # Django's own hash covers only the password; adding privilege_version ends old
+        # sessions on a privilege change as well (session fixation cannot ride a promotion).
+        return salted_hmac(
+            "zhipei.accounts.User.session_auth_hash",
+            f"{self.password}:{self.privilege_version}",
+            secret=secret,
+            algorithm="sha256",
+        ).hexdigest()
 
 
 class RoleAssignment(models.Model):
@@ -80,6 +98,20 @@ class RoleAssignment(models.Model):
                 | models.Q(organisation__isnull=False),
                 name="organisation_role_has_organisation",
             ),
+            # One active assignment per (user, role, region, organisation); the nullable keys
+            # are coalesced because NULLs never collide in a unique index.
+            models.UniqueConstraint(
+                models.F("user"),
+                models.F("role"),
+                Coalesce(
+                    models.F("region"), models.Value(0), output_field=models.BigIntegerField()
+                ),
+                Coalesce(
+                    models.F("organisation"), models.Value(0), output_field=models.BigIntegerField()
+                ),
+                condition=models.Q(revoked_at__isnull=True),
+                name="one_active_role_assignment",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -87,8 +119,11 @@ class RoleAssignment(models.Model):
 
 
 class OneTimeCode(models.Model):
-    """A phone one-time login code. Only a hash of the code is stored; a code is used once,
-    expires after settings.OTP_TTL_SECONDS and dies after a few wrong guesses."""
+    """A phone one-time login code. Only a keyed hash of the code is stored; a code is used
+    once, expires after settings.OTP_TTL_SECONDS and dies after a few wrong guesses. Only the
+    newest code of a phone counts. A row is written for unknown phones too (nothing is sent),
+    so the rate limits, which count these rows per phone and per `requested_ip`, answer alike
+    for every number."""
 
     phone = models.CharField(max_length=20, db_index=True)
     code_hash = models.CharField(max_length=64)
@@ -96,9 +131,40 @@ class OneTimeCode(models.Model):
     expires_at = models.DateTimeField()
     used_at = models.DateTimeField(null=True, blank=True)
     failed_attempts = models.PositiveSmallIntegerField(default=0)
+    requested_ip = models.GenericIPAddressField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["phone", "created_at"], name="otp_phone_created_idx"),
+            models.Index(fields=["requested_ip", "created_at"], name="otp_ip_created_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"one-time code for {self.phone[-4:]}"
+
+
+class LoginAttempt(models.Model):
+    """One password login attempt that has not (yet) succeeded.
+
+    The row is written *before* the password is checked and deleted when the attempt
+    succeeds, so guesses sent in parallel are all counted and at most
+    settings.LOGIN_MAX_FAILURES of them get a password check. Lockout counts these rows per
+    login name and per client IP inside settings.LOGIN_LOCKOUT_SECONDS. `name_key` is an HMAC
+    of the normalised login name: people sometimes type a password into the name field, so
+    the typed text is not kept. Rows older than the window are pruned as new attempts come in.
+    """
+
+    name_key = models.CharField(max_length=64)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    at = models.DateTimeField()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["name_key", "at"], name="login_attempt_name_idx"),
+            models.Index(fields=["ip", "at"], name="login_attempt_ip_idx"),
+            models.Index(fields=["at"], name="login_attempt_at_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"login attempt at {self.at:%Y-%m-%d %H:%M:%S}"

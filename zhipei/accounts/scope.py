@@ -18,13 +18,14 @@ from zhipei.accounts.models import OFFICER_ROLES, Role, RoleAssignment, User
 
 M = TypeVar("M", bound=models.Model)
 
+_CACHE_NAME = "_zhipei_scope_cache"
+
 
 def officer_prefixes(user: User, *, roles: frozenset[str] = OFFICER_ROLES) -> list[str]:
     """Scope prefixes of the user's active officer assignments (cached on the user object)."""
     if not user.is_authenticated or not user.is_active:
         return []
-    cache_name = "_zhipei_scope_cache"
-    cache: dict[frozenset[str], list[str]] = getattr(user, cache_name, None) or {}
+    cache: dict[frozenset[str], list[str]] = getattr(user, _CACHE_NAME, None) or {}
     if roles not in cache:
         prefixes = list(
             RoleAssignment.objects.filter(
@@ -38,8 +39,14 @@ def officer_prefixes(user: User, *, roles: frozenset[str] = OFFICER_ROLES) -> li
             if not any(prefix.startswith(p) for p in minimal):
                 minimal.append(prefix)
         cache[roles] = minimal
-        setattr(user, cache_name, cache)
+        setattr(user, _CACHE_NAME, cache)
     return cache[roles]
+
+
+def forget_cached_scope(user: User) -> None:
+    """Drop the prefixes cached on this user object (after its roles changed)."""
+    if hasattr(user, _CACHE_NAME):
+        delattr(user, _CACHE_NAME)
 
 
 def scope_to_regions(
