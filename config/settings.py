@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
+import tempfile
 from pathlib import Path
 
 import dj_database_url
@@ -138,7 +139,10 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
-    _db["TEST"] = {"NAME": env("SQLITE_TEST_NAME", "") or None}
+    # Tests use a file database (STYLE §11: threaded tests on the in-memory one answer "table is
+    # locked"), one per process so parallel runs never share it; xdist adds a worker suffix.
+    _test_file = Path(tempfile.gettempdir()) / f"zhipei-test-{os.getpid()}.sqlite3"
+    _db["TEST"] = {"NAME": env("SQLITE_TEST_NAME", "") or (str(_test_file) if TESTING else None)}
 DATABASES = {"default": _db}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
