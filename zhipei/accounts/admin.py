@@ -288,22 +288,30 @@ class UserAdmin(DjangoUserAdmin):  # type: ignore[type-arg]
             return
         operator = _operator(request)
         user = User.objects.get(pk=form.instance.pk)
+        granted: list[RoleAssignment] = []
+        revoked: list[RoleAssignment] = []
         for inline_form in formset.forms:
             instance = inline_form.instance
+            deleting = formset._should_delete_form(inline_form)
             if instance.pk is not None:
-                if formset._should_delete_form(inline_form):
-                    services.revoke_role(instance, by=operator)
+                if deleting and instance.revoked_at is None:
+                    revoked.append(services.revoke_role(instance, by=operator))
                 continue
-            if not inline_form.has_changed() or formset._should_delete_form(inline_form):
+            if not inline_form.has_changed() or deleting:
                 continue
             data = inline_form.cleaned_data
-            services.grant_role(
-                user,
-                role=data["role"],
-                region=data.get("region"),
-                organisation=data.get("organisation"),
-                by=operator,
+            granted.append(
+                services.grant_role(
+                    user,
+                    role=data["role"],
+                    region=data.get("region"),
+                    organisation=data.get("organisation"),
+                    by=operator,
+                )
             )
+        # What the admin's change message ("Added role …") reads.
+        formset.new_objects, formset.changed_objects = granted, []
+        formset.deleted_objects = revoked
         self._keep_own_session(request, user)
 
     def user_change_password(

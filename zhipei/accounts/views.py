@@ -22,7 +22,7 @@ from zhipei.accounts.forms import (
     add_domain_error,
 )
 from zhipei.accounts.models import User
-from zhipei.accounts.phones import mask_phone
+from zhipei.accounts.phones import mask_phone, normalise_mobile
 from zhipei.core.errors import DomainError
 from zhipei.core.middleware import get_client_ip
 
@@ -97,7 +97,7 @@ def login_code_request(request: HttpRequest) -> HttpResponse:
         except DomainError as error:
             add_domain_error(form, error)
         else:
-            fresh = CodeLoginForm(initial={"phone": form.cleaned_data["phone"]})
+            fresh = CodeLoginForm(initial={"phone": normalise_mobile(form.cleaned_data["phone"])})
             return _render_login(
                 request, tab="code", code_form=fresh, notice=services.login_code_sent_message()
             )

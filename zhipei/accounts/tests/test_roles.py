@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.test import TestCase
 
 from zhipei.accounts.models import Role, RoleAssignment
@@ -15,7 +17,7 @@ class GrantRoleMatrixTests(PersonaTestCase):
 
     def test_system_admin_may_grant_every_role(self):
         r = self.regions
-        grants = [
+        grants: list[dict[str, Any]] = [
             {"role": Role.LABOUR_OFFICER, "region": r["420000"]},
             {"role": Role.FINANCE_OFFICER, "region": r["420502"]},
             {"role": Role.ENTERPRISE_ADMIN, "organisation": self.organisation},
@@ -66,7 +68,7 @@ class GrantRoleMatrixTests(PersonaTestCase):
         self.assertFalse(RoleAssignment.objects.filter(user=self.target).exists())
 
     def test_labour_officer_cannot_grant_non_officer_roles(self):
-        cases = [
+        cases: list[dict[str, Any]] = [
             {"role": Role.SYSTEM_ADMIN},
             {"role": Role.LEARNER},
             {"role": Role.ENTERPRISE_ADMIN, "organisation": self.organisation},
@@ -105,7 +107,7 @@ class GrantRoleInputTests(PersonaTestCase):
 
     def test_role_must_name_what_it_needs_and_nothing_else(self):
         r = self.regions
-        cases = [
+        cases: list[tuple[dict[str, Any], str]] = [
             ({"role": "emperor"}, "role"),
             ({"role": Role.LABOUR_OFFICER}, "region"),
             (

@@ -8,6 +8,11 @@ from zhipei.people.models import Person
 
 
 class ScopeTests(PersonaTestCase):
+    in_jiangan: Person
+    in_wuchang: Person
+    in_xiling: Person
+    in_xiantao: Person
+
     @classmethod
     def setUpTestData(cls):
         super().setUpTestData()
@@ -18,7 +23,7 @@ class ScopeTests(PersonaTestCase):
         cls.in_xiantao = make_person(r["429004"], name="仙桃人")
 
     def names(self, user, **kwargs):
-        people = scope_to_regions(Person.objects.exclude(pk=self.wang.person_id), user, **kwargs)
+        people = scope_to_regions(Person.objects.exclude(user=self.wang), user, **kwargs)
         return set(people.values_list("name", flat=True))
 
     def test_city_officer_sees_its_counties_not_another_citys(self):

@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.contrib.auth.hashers import identify_hasher
 from django.test import TestCase, override_settings
 
@@ -55,7 +57,7 @@ class CreateUserTests(TestCase):
         self.assertEqual(user.phone, "13700000001")
 
     def test_refuses_bad_input_with_the_field_at_fault(self):
-        cases = [
+        cases: list[tuple[dict[str, Any], str]] = [
             ({"username": ""}, "username"),
             ({"username": "has space"}, "username"),
             ({"username": "x" * 151}, "username"),
@@ -68,7 +70,7 @@ class CreateUserTests(TestCase):
         ]
         for overrides, field in cases:
             with self.subTest(overrides=overrides):
-                kwargs = {"username": "ok_name", "password": PASSWORD, **overrides}
+                kwargs: dict[str, Any] = {"username": "ok_name", "password": PASSWORD, **overrides}
                 with self.assertRaises(InvalidInput) as caught:
                     create_user(**kwargs)
                 self.assertEqual(caught.exception.field, field)
@@ -82,7 +84,7 @@ class CreateUserTests(TestCase):
 
     def test_duplicates_are_conflicts_on_their_field(self):
         create_user(username="li", password=PASSWORD, phone="13800000000")
-        cases = [
+        cases: list[tuple[dict[str, Any], str]] = [
             ({"username": "li"}, "username"),
             ({"username": "LI"}, "username"),
             ({"username": "13800000000"}, "username"),  # another user's phone

@@ -1,0 +1,97 @@
+"""Client IP from trusted proxies only (zhipei.core.middleware)."""
+
+import pytest
+from django.http import HttpResponse
+from django.test import RequestFactory
+
+from zhipei.core.middleware import ClientIPMiddleware, client_ip, get_client_ip
+
+PROXIES = ["10.0.0.0/8", "192.0.2.10"]
+
+
+def test_header_ignored_without_trusted_proxies():
+    assert client_ip("203.0.113.5", "198.51.100.1", []) == "203.0.113.5"
+
+
+def test_header_ignored_when_direct_peer_is_not_trusted():
+    # A client talking to the app directly can write any X-Forwarded-For it likes.
+    assert client_ip("203.0.113.5", "198.51.100.1", PROXIES) == "203.0.113.5"
+
+
+def test_trusted_peer_passes_on_the_forwarded_client():
+    assert client_ip("10.1.2.3", "198.51.100.1", PROXIES) == "198.51.100.1"
+
+
+def test_right_most_untrusted_hop_wins():
+    # The client forged "1.1.1.1"; the real client is the hop our proxies appended.
+    header = "1.1.1.1, 198.51.100.1, 10.0.0.7"
+    assert client_ip("10.1.2.3", header, PROXIES) == "198.51.100.1"
+
+
+def test_single_address_proxy_entry_is_trusted():
+    assert client_ip("192.0.2.10", "198.51.100.2", PROXIES) == "198.51.100.2"
+    assert client_ip("192.0.2.11", "198.51.100.2", PROXIES) == "192.0.2.11"
+
+
+def test_ipv6_hops_are_understood():
+    assert client_ip("10.1.2.3", "2001:db8::1, 10.0.0.1", PROXIES) == "2001:db8::1"
+    assert client_ip("fd00::1", "198.51.100.3", ["fd00::/8"]) == "198.51.100.3"
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "",
+        "   ",
+        ",,,",
+        "not-an-ip",
+        "198.51.100.1, garbage",
+        "<script>",
+        "999.999.999.999",
+    ],
+)
+def test_garbage_headers_fall_back_to_remote_addr(header):
+    assert client_ip("10.1.2.3", header, PROXIES) == "10.1.2.3"
+
+
+def test_all_hops_trusted_gives_the_left_most():
+    assert client_ip("10.1.2.3", "10.9.9.9, 10.0.0.1", PROXIES) == "10.9.9.9"
+
+
+def test_bad_proxy_entries_are_skipped():
+    assert client_ip("10.1.2.3", "198.51.100.1", ["nonsense", "10.0.0.0/8"]) == "198.51.100.1"
+    assert client_ip("10.1.2.3", "198.51.100.1", ["nonsense"]) == "10.1.2.3"
+
+
+def _through_middleware(settings, remote_addr, forwarded=None):
+    seen = {}
+
+    def view(request):
+        seen["ip"] = get_client_ip(request)
+        return HttpResponse()
+
+    extra = {"REMOTE_ADDR": remote_addr}
+    if forwarded is not None:
+        extra["HTTP_X_FORWARDED_FOR"] = forwarded
+    ClientIPMiddleware(view)(RequestFactory().get("/", **extra))
+    return seen["ip"]
+
+
+def test_middleware_uses_settings_trusted_proxies(settings):
+    settings.TRUSTED_PROXIES = ["10.0.0.0/8"]
+    assert _through_middleware(settings, "10.0.0.2", "198.51.100.4") == "198.51.100.4"
+    assert _through_middleware(settings, "203.0.113.9", "198.51.100.4") == "203.0.113.9"
+
+
+def test_middleware_without_trusted_proxies_ignores_the_header(settings):
+    settings.TRUSTED_PROXIES = []
+    assert _through_middleware(settings, "203.0.113.9", "198.51.100.4") == "203.0.113.9"
+
+
+def test_get_client_ip_without_the_middleware_uses_remote_addr():
+    request = RequestFactory().get("/", REMOTE_ADDR="203.0.113.77")
+    assert get_client_ip(request) == "203.0.113.77"
+
+
+def test_forged_hops_left_of_the_real_client_do_not_matter():
+    assert client_ip("10.1.2.3", "garbage, 198.51.100.1", PROXIES) == "198.51.100.1"
