@@ -1,0 +1,24 @@
+"""manage.py load_demo: the demo province (idempotent; a second run changes nothing)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand
+
+from zhipei.portal.demo import load_demo
+
+
+class Command(BaseCommand):
+    help = "Load the demo province (湖北省): officers, organisations, platforms, learners."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        report = load_demo(self.stdout)
+        for name, key_id, secret in report.new_credentials:
+            # Shown once: only the encrypted secret and its digest are stored.
+            self.stdout.write(f"API credential for {name}: key id {key_id}  secret {secret}")
+        if report.anything_created:
+            summary = ", ".join(f"{count} {kind}" for kind, count in sorted(report.created.items()))
+            self.stdout.write(self.style.SUCCESS(f"Demo province loaded: {summary}."))
+        else:
+            self.stdout.write("Demo province already complete; nothing changed.")
