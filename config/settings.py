@@ -89,6 +89,7 @@ INSTALLED_APPS = [
     "zhipei.people",
     "zhipei.accounts",
     "zhipei.orgs",
+    "zhipei.catalog",
     "zhipei.portal",
 ]
 
