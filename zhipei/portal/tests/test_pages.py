@@ -50,6 +50,7 @@ class HomePageTests(TestCase):
             "vendor/htmx-2.0.11/LICENSE",
             "portal/site.css",
             "portal/site.js",
+            "portal/favicon.svg",
         ):
             with self.subTest(path=path):
                 self.assertIsNotNone(finders.find(path))
