@@ -662,3 +662,33 @@ class Filing(models.Model):
 
     def __str__(self) -> str:
         return self.reference
+
+
+# --- Platform API idempotency ------------------------------------------------------------------
+
+
+class IdempotencyRecord(models.Model):
+    """The answer already given to one platform's POST under an `Idempotency-Key` header
+    (ARCHITECTURE "Platform API": POSTs accept an Idempotency-Key).
+
+    The same key with the same body (`request_sha256`) gets the stored answer again without
+    doing anything; the same key with another body is refused. The unique constraint makes a
+    key count once even when two requests race.
+    """
+
+    platform = models.ForeignKey("orgs.Platform", on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=100)
+    method = models.CharField(max_length=8)
+    path = models.CharField(max_length=300)
+    request_sha256 = models.CharField(max_length=64)
+    response_status = models.PositiveSmallIntegerField()
+    response_body = models.JSONField()
+    created_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["platform", "key"], name="idempotency_key_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.platform_id}:{self.key}"
