@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 
 from zhipei.regions.models import Region
 
@@ -26,3 +26,42 @@ def was_in_use(code: str, year: int) -> bool:
 def current(code: str) -> Region | None:
     """The current region with this code, or None."""
     return Region.objects.filter(code=code, valid_to_year__isnull=True).first()
+
+
+def history(code: str) -> QuerySet[Region]:
+    """Every period of `code`, oldest first (the current one last)."""
+    return Region.objects.filter(code=code).order_by("valid_from_year")
+
+
+def provinces(*, include_retired: bool = False) -> QuerySet[Region]:
+    """Province-level regions, current ones only unless asked."""
+    queryset = Region.objects.filter(level=Region.Level.PROVINCE)
+    return queryset if include_retired else queryset.filter(valid_to_year__isnull=True)
+
+
+def children(region: Region, *, include_retired: bool = False) -> QuerySet[Region]:
+    """The regions directly under `region`, by code."""
+    queryset = Region.objects.filter(parent=region)
+    if not include_retired:
+        queryset = queryset.filter(valid_to_year__isnull=True)
+    return queryset.order_by("code", "valid_from_year")
+
+
+def ancestors(region: Region) -> list[Region]:
+    """The regions above `region`, the province first (empty for a province). One query."""
+    chain = Region.objects.select_related("parent__parent").get(pk=region.pk)
+    found: list[Region] = []
+    parent = chain.parent
+    while parent is not None:
+        found.append(parent)
+        parent = parent.parent if parent.parent_id is not None else None
+    return found[::-1]
+
+
+def subtree(region: Region, *, include_retired: bool = False) -> QuerySet[Region]:
+    """`region` and every region below it: codes starting with its scope prefix (the same rule
+    as officer scoping, accounts.scope)."""
+    queryset = Region.objects.filter(code__startswith=region.scope_prefix)
+    if not include_retired:
+        queryset = queryset.filter(valid_to_year__isnull=True)
+    return queryset.order_by("code", "valid_from_year")
