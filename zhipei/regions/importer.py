@@ -379,13 +379,13 @@ class _Plan:
     def is_new(self, row: Region) -> bool:
         return id(row) not in self.original
 
-    def is_changed(self, row: Region) -> bool:
-        parent = self.parent_of.get(id(row))
-        parent_id = None if parent is None else parent.pk
-        if parent is not None and parent.pk is None:
-            return True  # the parent is new: the row will point elsewhere
-        current = tuple(parent_id if f == "parent_id" else getattr(row, f) for f in _COMPARED)
-        return current != self.original[id(row)]
+    def changed_fields(self, row: Region) -> tuple[str, ...]:
+        """Names of the fields that differ from the stored row (parent_id must be set)."""
+        return tuple(
+            name
+            for name, before in zip(_COMPARED, self.original[id(row)], strict=True)
+            if getattr(row, name) != before
+        )
 
 
 def _parent_for(plan: _Plan, period: _Period, start: int, end: int | None) -> Region | None:
@@ -550,20 +550,27 @@ def _write(plan: _Plan, result: ImportResult) -> None:
     rows = list(plan.touched.values())
     for level in LEVEL_ORDER:
         at_level = [r for r in rows if r.level == level]
-        new = [r for r in at_level if plan.is_new(r)]
-        changed = [r for r in at_level if not plan.is_new(r) and plan.is_changed(r)]
-        result.created += len(new)
-        result.updated += len(changed)
-        result.unchanged += len(at_level) - len(new) - len(changed)
         for row in at_level:
             parent = plan.parent_of.get(id(row))
             row.parent_id = None if parent is None else parent.pk
+        new = [r for r in at_level if plan.is_new(r)]
+        # Rows grouped by the fields that changed: bulk_update builds one CASE per field, so
+        # sending only the changed ones keeps it fast (most history updates touch one field).
+        changed: dict[tuple[str, ...], list[Region]] = defaultdict(list)
+        for row in at_level:
+            if not plan.is_new(row) and (fields := plan.changed_fields(row)):
+                changed[fields].append(row)
+        updated = sum(len(group) for group in changed.values())
+        result.created += len(new)
+        result.updated += updated
+        result.unchanged += len(at_level) - len(new) - updated
         # Updates before inserts: an updated current row may give up the start year that a
         # new retired period of the same code takes.
-        Region.objects.bulk_update(
-            changed, [f.removesuffix("_id") for f in _COMPARED], batch_size=500
-        )
-        Region.objects.bulk_create(new, batch_size=500)
+        for fields, group in changed.items():
+            Region.objects.bulk_update(
+                group, [f.removesuffix("_id") for f in fields], batch_size=1000
+            )
+        Region.objects.bulk_create(new, batch_size=1000)
 
 
 def import_regions(
