@@ -7,7 +7,8 @@ and removes them. Platform selection enters a selected platform in the instituti
 `suspend_institution_entries`. `by=None` is the system (selection run by a command, demo data).
 
 Courses: a platform publishes its own courses (`publish_course`, idempotent by the platform's
-own id); labour officers of the course's region review them.
+own id); labour officers of the course's region review them. Those services live in
+catalogues/courses.py and are imported from here (this module is the one place callers use).
 
 Every service is transactional, checks its actor and writes its audit events in the same
 transaction. Statuses move through one compare-and-swap mover per model (STYLE §5).
@@ -27,6 +28,21 @@ from django.utils.translation import gettext_lazy as _
 from zhipei.accounts.models import Role, User
 from zhipei.accounts.scope import has_role, region_in_scope
 from zhipei.audit.services import record
+from zhipei.catalog.catalogues.courses import (
+    COURSE_ALLOWED,
+    NON_MATERIAL_FIELDS,
+    CourseData,
+    CourseDataInvalid,
+    LessonData,
+    OfflineSessionData,
+    approve_course,
+    check_course_data,
+    publish_course,
+    reject_course,
+    return_course,
+    submit_course,
+    withdraw_course,
+)
 from zhipei.catalog.models import (
     CatalogueStatus,
     InstitutionCatalogueEntry,
@@ -45,6 +61,41 @@ from zhipei.orgs.models import Organisation
 from zhipei.regions.models import Region
 
 CS = CatalogueStatus
+
+__all__ = [
+    "COURSE_ALLOWED",
+    "ENTRY_ALLOWED",
+    "NON_MATERIAL_FIELDS",
+    "SOURCES",
+    "SOURCE_FILING",
+    "SOURCE_MANUAL",
+    "SOURCE_SELECTION",
+    "CourseData",
+    "CourseDataInvalid",
+    "LessonData",
+    "OfflineSessionData",
+    "approve_course",
+    "check_course_data",
+    "create_institution_entry",
+    "create_project_entry",
+    "enter_institution_catalogue",
+    "publish_course",
+    "reinstate_institution_entries",
+    "reinstate_institution_entry",
+    "reinstate_project_entry",
+    "reject_course",
+    "remove_institution_entry",
+    "remove_project_entry",
+    "require_officer_for",
+    "return_course",
+    "submit_course",
+    "suspend_institution_entries",
+    "suspend_institution_entry",
+    "suspend_project_entry",
+    "update_institution_entry",
+    "update_project_entry",
+    "withdraw_course",
+]
 
 # Catalogue entries: suspended entries may come back; removed is terminal.
 ENTRY_ALLOWED: dict[str, set[str]] = {
