@@ -17,14 +17,16 @@ from __future__ import annotations
 import codecs
 import csv
 import io
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from zhipei.core.errors import InvalidInput
+from zhipei.core.errors import Conflict, InvalidInput
 
 
 class ImportFileError(InvalidInput):
@@ -222,3 +224,20 @@ def require_columns(table: CsvTable, required: Iterable[str]) -> None:
             )
             % {"file": table.name, "columns": ", ".join(missing)}
         )
+
+
+@contextmanager
+def import_transaction(name: str) -> Iterator[None]:
+    """One transaction for the whole write. Rows are matched in memory, so a concurrent import
+    of the same data can still collide on a unique constraint: that rolls everything back and
+    becomes a Conflict asking for a re-run (which then finds the other import's rows)."""
+    try:
+        with transaction.atomic():
+            yield
+    except IntegrityError:
+        raise Conflict(
+            _(
+                "%(file)s: the data changed while importing (another import?). Nothing was saved; run the import again."
+            )
+            % {"file": name}
+        ) from None

@@ -11,7 +11,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from zhipei.core.csvimport import ImportFileError, ImportRejected, ImportResult
+from zhipei.core.csvimport import ImportRejected, ImportResult
+from zhipei.core.errors import DomainError
 
 Importer = Callable[..., ImportResult]
 
@@ -33,7 +34,7 @@ class ImportCommand(BaseCommand):
             result = type(self).importer(options["path"], skip_bad_rows=options["skip_bad_rows"])
         except ImportRejected as exc:
             raise CommandError(exc.report()) from None
-        except ImportFileError as exc:
+        except DomainError as exc:  # unreadable file, or a concurrent import (Conflict)
             raise CommandError(str(exc.message)) from None
         for error in result.errors:
             self.stderr.write(str(error))

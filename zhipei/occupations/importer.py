@@ -18,7 +18,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from django.db import models, transaction
+from django.db import models
 from django.utils.translation import gettext as _
 
 from zhipei.audit.services import record
@@ -28,6 +28,7 @@ from zhipei.core.csvimport import (
     ImportRejected,
     ImportResult,
     RowError,
+    import_transaction,
     read_csv,
     require_columns,
 )
@@ -194,7 +195,7 @@ def import_occupations_table(
     fields = ["level", "name", *columns]
     result = ImportResult(kind=_("Occupations"), file=table.name, file_format="classification")
     wanted, lines, errors = validate_occupation_rows(table, columns)
-    with transaction.atomic():
+    with import_transaction(table.name):
         existing = {o.code: o for o in Occupation.objects.all()}
         # Parents before children: a row is placed only if its parent is placed (a good row of
         # the file) or stored.
@@ -279,7 +280,7 @@ def import_trades_table(
     has_name = "occupation_name" in table.header
     result = ImportResult(kind=_("Trades"), file=table.name, file_format="work_types")
     errors = list(table.errors)
-    with transaction.atomic():
+    with import_transaction(table.name):
         occupations = {o.code: o for o in Occupation.objects.all()}
         stored: dict[int, set[str]] = defaultdict(set)
         for occupation_id, name in Trade.objects.values_list("occupation_id", "name"):

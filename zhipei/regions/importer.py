@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from django.db import models, transaction
+from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -39,6 +39,7 @@ from zhipei.core.csvimport import (
     ImportRejected,
     ImportResult,
     RowError,
+    import_transaction,
     read_csv,
     require_columns,
 )
@@ -593,7 +594,7 @@ def import_regions_table(
     file_format = detect_format(table)
     periods, errors = validate_rows(table, file_format)
     result = ImportResult(kind=_("Regions"), file=table.name, file_format=file_format)
-    with transaction.atomic():
+    with import_transaction(table.name):
         plan = _Plan()
         for level in LEVEL_ORDER:
             at_level = [p for p in periods if p.level == level]

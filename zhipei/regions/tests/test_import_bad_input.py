@@ -10,7 +10,8 @@ from django.core.management.base import CommandError
 from django.test import TestCase
 
 from zhipei.audit.models import AuditEvent
-from zhipei.core.csvimport import ImportFileError, ImportRejected
+from zhipei.core.csvimport import ImportFileError, ImportRejected, import_transaction
+from zhipei.core.errors import Conflict
 from zhipei.regions.importer import import_regions
 from zhipei.regions.models import Region
 from zhipei.regions.tests.helpers import (
@@ -269,3 +270,14 @@ class SkipBadRowsTests(TempDirMixin, TestCase):
 
         self.assertIn("4 created, 0 updated, 0 unchanged. 1 bad row skipped.", out.getvalue())
         self.assertIn("line 6: bad code '4201xx'", err.getvalue())
+
+
+class ConcurrentImportTests(TestCase):
+    def test_a_unique_clash_during_the_write_is_a_conflict_and_saves_nothing(self) -> None:
+        # What a concurrent import of the same rows looks like at commit time.
+        with self.assertRaises(Conflict) as caught, import_transaction("codes.csv"):
+            Region.objects.create(code="420000", name="湖北省", level="province", scope_prefix="42")
+            Region.objects.create(code="420000", name="湖北省", level="province", scope_prefix="42")
+
+        self.assertIn("codes.csv: the data changed while importing", str(caught.exception))
+        self.assertFalse(Region.objects.exists())
