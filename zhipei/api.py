@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
+from zhipei.catalog.catalogues.api import router as courses_router
 from zhipei.core.errors import DomainError
 from zhipei.core.problem import problem_response
 from zhipei.orgs.api import router as orgs_router
@@ -66,6 +67,7 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 
 
 api.add_router("/platform", orgs_router)
+api.add_router("/courses", courses_router)
 
 
 @api.get("/ping", auth=None, summary="Check that the API answers", tags=["meta"])

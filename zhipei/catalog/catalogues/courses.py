@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Self
 
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
@@ -33,6 +33,7 @@ from zhipei.catalog.models import (
     ContentCategory,
     Course,
     CourseCategory,
+    IdempotencyRecord,
     Lesson,
     OfflineSession,
     SkillStandard,
@@ -117,12 +118,13 @@ class OfflineSessionData(BaseModel):
         return self
 
 
-class CourseData(BaseModel):
-    """A course as a platform publishes it (API body, Excel row, UI form)."""
+class CourseFields(BaseModel):
+    """A course as a platform describes it, its own id aside (the body of
+    PUT /api/v1/courses/{external_id}; `external_id` may be repeated there and must match)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    external_id: ExternalId
+    external_id: ExternalId | None = None
     title: Title
     description: Annotated[str, Field(max_length=5000)] = ""
     kind: Course.Kind = Course.Kind.STANDARD
@@ -144,7 +146,7 @@ class CourseData(BaseModel):
     standard: int | None = None
 
     @model_validator(mode="after")
-    def _consistent(self) -> CourseData:
+    def _consistent(self) -> Self:
         if self.kind == Course.Kind.MICRO_COURSE and not self.master_name:
             raise ValueError("master_name is required for a skill master's micro-course")
         if self.online_percent < 100 and not self.offline_sessions:
@@ -158,6 +160,12 @@ class CourseData(BaseModel):
         if self.free_from and self.free_until and self.free_until < self.free_from:
             raise ValueError("free_until is before free_from")
         return self
+
+
+class CourseData(CourseFields):
+    """A course as a platform publishes it (POST body, Excel row, UI form)."""
+
+    external_id: ExternalId
 
 
 class CourseDataInvalid(InvalidInput):
@@ -697,3 +705,36 @@ def withdraw_course(course: Course, *, by: User | None, note: str = "") -> Cours
     if course.status == CourseS.WITHDRAWN:
         return course
     return _move_course(course, CourseS.WITHDRAWN, by=by, note=(note or "").strip())
+
+
+# --- Idempotency-Key on platform API POSTs ----------------------------------------------------
+
+
+def find_idempotent_response(platform: Platform, key: str) -> IdempotencyRecord | None:
+    """The answer already given to `platform` under `key`, if any."""
+    return IdempotencyRecord.objects.filter(platform=platform, key=key).first()
+
+
+def record_idempotent_response(
+    platform: Platform,
+    *,
+    key: str,
+    method: str,
+    path: str,
+    request_sha256: str,
+    status: int,
+    body: dict[str, object],
+) -> IdempotencyRecord:
+    """Keep the answer given under `key` (call it inside the transaction that made the
+    change, so both commit or neither). Raises IntegrityError when a concurrent request with
+    the same key got there first; the caller then answers from that record."""
+    return IdempotencyRecord.objects.create(
+        platform=platform,
+        key=key,
+        method=method,
+        path=path[:300],
+        request_sha256=request_sha256,
+        response_status=status,
+        response_body=body,
+        created_at=timezone.now(),
+    )
