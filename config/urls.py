@@ -12,5 +12,6 @@ urlpatterns = [
     path("accounts/", include("zhipei.accounts.urls")),
     path("people/", include("zhipei.people.urls")),
     path("orgs/", include("zhipei.orgs.urls")),
+    path("filings/", include("zhipei.catalog.filings.urls")),
     path("", include("zhipei.portal.urls")),
 ]

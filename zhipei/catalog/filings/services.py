@@ -35,6 +35,7 @@ from zhipei.audit.services import record
 from zhipei.catalog.catalogues.services import SOURCE_FILING, enter_institution_catalogue
 from zhipei.catalog.filings.kinds import KINDS, FilingKind
 from zhipei.catalog.models import Filing, Upload
+from zhipei.catalog.uploads import store_upload
 from zhipei.core.errors import (
     InvalidInput,
     NotAllowed,
@@ -322,8 +323,6 @@ def attach_document(filing: Filing, file: UploadedFile, *, kind: str, by: User) 
 
     Raises InvalidInput (field "file" or "kind"), NotAllowed, NotInScope, TransitionNotAllowed.
     """
-    from zhipei.catalog.uploads import store_upload
-
     require_filer(by, filing.organisation, _kind_of(filing))
     if filing.status not in EDITABLE:
         raise TransitionNotAllowed(filing.status, filing.status)
