@@ -275,7 +275,12 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # One line per task and per scheduler slot is too much for a console; raise to see it.
+        "django_tasks": {"level": env("TASK_LOG_LEVEL", "WARNING")},
+        "zhipei.scheduler": {"level": env("TASK_LOG_LEVEL", "WARNING")},
+    },
 }
 
 # --- Reference data -------------------------------------------------------------------------

@@ -5,7 +5,7 @@ PY=.venv/bin/python
 pids=()
 cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; }
 trap cleanup EXIT INT TERM
-$PY manage.py db_worker --queue-name default &
+$PY manage.py db_worker --queue-name default --no-reload &
 pids+=($!)
 $PY manage.py run_scheduler &
 pids+=($!)
