@@ -20,6 +20,7 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -100,6 +101,14 @@ def clean_name(name: str) -> str:
     return base
 
 
+def _too_large(name: str, limit: int) -> InvalidInput:
+    return InvalidInput(
+        _("The file “%(name)s” is larger than %(limit)s.")
+        % {"name": name, "limit": filesizeformat(limit)},
+        field="file",
+    )
+
+
 def _read_limited(file: UploadedFile, limit: int, name: str) -> bytes:
     """Read at most limit + 1 bytes, so an oversize file is refused without reading it all."""
     file.seek(0)
@@ -107,11 +116,7 @@ def _read_limited(file: UploadedFile, limit: int, name: str) -> bytes:
     for chunk in file.chunks(READ_CHUNK):
         buffer.extend(chunk)
         if len(buffer) > limit:
-            raise InvalidInput(
-                _("The file “%(name)s” is larger than %(mb)d MB.")
-                % {"name": name, "mb": limit // (1024 * 1024)},
-                field="file",
-            )
+            raise _too_large(name, limit)
     return bytes(buffer)
 
 
@@ -124,11 +129,7 @@ def check_file(file: UploadedFile) -> tuple[bytes, FileType, str]:
     name = clean_name(file.name or "")
     limit = max_upload_bytes()
     if file.size is not None and file.size > limit:
-        raise InvalidInput(
-            _("The file “%(name)s” is larger than %(mb)d MB.")
-            % {"name": name, "mb": limit // (1024 * 1024)},
-            field="file",
-        )
+        raise _too_large(name, limit)
     content = _read_limited(file, limit, name)
     if not content:
         raise InvalidInput(_("The file “%(name)s” is empty.") % {"name": name}, field="file")

@@ -18,7 +18,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.test import TestCase, override_settings
+from django.test import Client, TestCase, override_settings
 from django.utils import timezone
 
 from zhipei.accounts.models import Role, User
@@ -105,8 +105,18 @@ def make_user(username: str, role: str, **where: Any) -> User:
     return user
 
 
+class EnglishClient(Client):
+    """A test client whose requests ask for English pages (messages are checked by msgid)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("headers", {"accept-language": "en"})
+        super().__init__(*args, **kwargs)
+
+
 class MediaTestCase(TestCase):
-    """Uploaded files go to a temporary MEDIA_ROOT removed after the class."""
+    """Uploaded files go to a temporary MEDIA_ROOT removed after the class; pages in English."""
+
+    client_class = EnglishClient
 
     _media_dir: str
     _media_override: Any
@@ -200,9 +210,10 @@ class SelectionTestCase(MediaTestCase):
             rubric=kw.pop("rubric", rubric()),
             reviewers_required=reviewers_required,
         )
-        call = services.create_call(data, by=kw.pop("by", self.city))
+        by = kw.pop("by", self.city)
+        call = services.create_call(data, by=by)
         if opened:
-            call = services.open_call(call, by=self.city)
+            call = services.open_call(call, by=by)
         return call
 
     def pass_deadline(self, call: PlatformCall) -> PlatformCall:
