@@ -25,7 +25,13 @@ class NavigationTests(TestCase):
         return [entry.url for entry in entries_for(request)]
 
     def test_anonymous_sees_public_entries_only(self) -> None:
-        self.assertEqual(self.urls_for(), [reverse("portal:home")])
+        urls = self.urls_for()
+        self.assertEqual(urls[0], reverse("portal:home"))
+        self.assertIn(reverse("selection:public_platforms"), urls)
+        # Every entry shown to an anonymous visitor opens without logging in.
+        for url in urls:
+            with self.subTest(url=url):
+                self.assertEqual(self.client.get(url).status_code, 200)
 
     def test_labour_officer_sees_people(self) -> None:
         officer = create_user(username="officer", password=PASSWORD)
