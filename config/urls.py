@@ -12,7 +12,7 @@ urlpatterns = [
     path("accounts/", include("zhipei.accounts.urls")),
     path("people/", include("zhipei.people.urls")),
     path("orgs/", include("zhipei.orgs.urls")),
-    path("selection/", include("zhipei.catalog.selection.urls")),
     path("filings/", include("zhipei.catalog.filings.urls")),
+    path("catalogue/", include("zhipei.catalog.public.urls")),
     path("", include("zhipei.portal.urls")),
 ]

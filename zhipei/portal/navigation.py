@@ -33,19 +33,21 @@ class _Candidate:
 
 _PUBLIC = None
 _OFFICERS = frozenset({Role.LABOUR_OFFICER, Role.FINANCE_OFFICER})
-_PLATFORM = frozenset({Role.PLATFORM_OPERATOR})
+# Platform operators get their platform's page here once one exists (none is built yet).
 
 # Order is the order in the menu.
 _CANDIDATES: tuple[_Candidate, ...] = (
     _Candidate(_("Home"), "portal:home", _PUBLIC),
-    _Candidate(_("Selected platforms"), "selection:public_platforms", _PUBLIC),
+    _Candidate(_("Training catalogue"), "catalogue:home", _PUBLIC),
     _Candidate(_("My profile"), "accounts:profile", frozenset({Role.LEARNER})),
     _Candidate(_("People"), "people:list", frozenset({Role.LABOUR_OFFICER})),
     _Candidate(_("Organisations"), "orgs:list", _OFFICERS | {Role.SYSTEM_ADMIN}),
-    _Candidate(_("Platform selection"), "selection:calls", frozenset({Role.LABOUR_OFFICER})),
-    _Candidate(_("My reviews"), "selection:my_reviews", frozenset({Role.LABOUR_OFFICER})),
-    _Candidate(_("Calls for platforms"), "selection:open_calls", _PLATFORM),
-    _Candidate(_("My platform"), "selection:my_platform", _PLATFORM),
+    _Candidate(_("Filings to review"), "filings:queue", frozenset({Role.LABOUR_OFFICER})),
+    _Candidate(
+        _("My filings"),
+        "filings:mine",
+        frozenset({Role.ENTERPRISE_ADMIN, Role.INSTITUTION_OPERATOR}),
+    ),
 )
 
 
