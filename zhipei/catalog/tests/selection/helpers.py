@@ -135,7 +135,10 @@ class MediaTestCase(TestCase):
         shutil.rmtree(cls._media_dir, ignore_errors=True)
 
 
-class SelectionTestCase(MediaTestCase):
+class SelectionFixtures:
+    """The personas and builders; mixed into TestCase (SelectionTestCase) and, for races,
+    into TransactionTestCase."""
+
     regions: dict[str, Region]
     province: User
     city: User
@@ -272,3 +275,7 @@ class SelectionTestCase(MediaTestCase):
             PlatformApplication.objects.get(pk=application.pk), outcome=outcome, by=self.city
         )
         return PlatformCall.objects.get(pk=call.pk), application
+
+
+class SelectionTestCase(SelectionFixtures, MediaTestCase):
+    pass

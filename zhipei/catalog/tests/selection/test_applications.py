@@ -270,3 +270,20 @@ class WithdrawTests(SelectionTestCase):
             services.decide(application, outcome="selected", by=self.city)
         self.assertEqual(PlatformApplication.objects.get(pk=application.pk).status, A.SUBMITTED)
         self.assertEqual(PlatformCall.objects.get(pk=call.pk).status, PlatformCall.Status.OPEN)
+
+
+class DocumentLimitTests(SelectionTestCase):
+    def test_at_most_twenty_documents(self) -> None:
+        call = self.make_call()
+        application = services.create_application(
+            call, organisation=self.org, data=application_data(), by=self.operator
+        )
+        for index in range(services.MAX_DOCUMENTS):
+            services.add_document(
+                application, upload(f"doc{index}.pdf"), kind="other", by=self.operator
+            )
+        with self.assertRaisesMessage(Conflict, "at most 20"):
+            services.add_document(
+                application, upload("one-more.pdf"), kind="other", by=self.operator
+            )
+        self.assertEqual(Upload.objects.count(), services.MAX_DOCUMENTS)

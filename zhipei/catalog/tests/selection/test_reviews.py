@@ -221,3 +221,14 @@ class VisibilityTests(SelectionTestCase):
         self.assertEqual(row.average_score, 54)
         self.assertEqual((row.reviews_done, row.reviews_assigned, row.conflicts), (1, 2, 1))
         self.assertEqual(list(Criterion.values), [i.criterion for i in queries.rubric_of(row.call)])
+
+
+class StaleConflictTests(SelectionTestCase):
+    def test_conflict_on_a_copy_loaded_before_scoring_is_refused(self) -> None:
+        _call, (application,) = self.under_review()
+        review = services.assign_reviewer(application, reviewer=self.reviewer_a, by=self.city)
+        stale = Review.objects.get(pk=review.pk)
+        services.score(review, scores=full_scores(), by=self.reviewer_a)
+        with self.assertRaisesMessage(Conflict, "already submitted"):
+            services.declare_conflict(stale, note="late", by=self.reviewer_a)
+        self.assertFalse(Review.objects.get(pk=review.pk).conflict_declared)
