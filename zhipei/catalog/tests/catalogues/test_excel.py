@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 from datetime import datetime
 
+from django.utils import translation
 from openpyxl import Workbook, load_workbook
 
 from zhipei.catalog.catalogues.excel import (
@@ -79,6 +80,10 @@ def workbook(courses, lessons, *, headers=None) -> bytes:
 
 
 class ExcelImportTests(CatalogueTestCase):
+    def setUp(self):
+        super().setUp()
+        self.enterContext(translation.override("en"))  # messages are asserted in English
+
     def read(self, content):
         return read_course_workbook(content, platform=self.platform)
 

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import pydantic
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from zhipei.audit.models import AuditEvent
 from zhipei.catalog.catalogues.services import (
@@ -207,6 +207,10 @@ class PublishCourseTests(CatalogueTestCase):
 
 
 class PublishCourseRefusalTests(CatalogueTestCase):
+    def setUp(self):
+        super().setUp()
+        self.enterContext(translation.override("en"))  # messages are asserted in English
+
     def refused(self, data, *, platform=None, by=None):
         with self.assertRaises(CourseDataInvalid) as caught:
             publish_course(platform or self.platform, data=data, by=by)
