@@ -12,6 +12,7 @@ urlpatterns = [
     path("accounts/", include("zhipei.accounts.urls")),
     path("people/", include("zhipei.people.urls")),
     path("orgs/", include("zhipei.orgs.urls")),
+    path("courses/", include("zhipei.catalog.catalogues.urls")),
     path("filings/", include("zhipei.catalog.filings.urls")),
     path("catalogue/", include("zhipei.catalog.public.urls")),
     path("", include("zhipei.portal.urls")),

@@ -43,6 +43,13 @@ _CANDIDATES: tuple[_Candidate, ...] = (
     _Candidate(_("People"), "people:list", frozenset({Role.LABOUR_OFFICER})),
     _Candidate(_("Organisations"), "orgs:list", _OFFICERS | {Role.SYSTEM_ADMIN}),
     _Candidate(_("Filings to review"), "filings:queue", frozenset({Role.LABOUR_OFFICER})),
+    _Candidate(_("Course review"), "courses:review", frozenset({Role.LABOUR_OFFICER})),
+    _Candidate(
+        _("Catalogues"),
+        "courses:institution_list",
+        frozenset({Role.LABOUR_OFFICER, Role.SYSTEM_ADMIN}),
+    ),
+    _Candidate(_("My courses"), "courses:mine", frozenset({Role.PLATFORM_OPERATOR})),
     _Candidate(
         _("My filings"),
         "filings:mine",
