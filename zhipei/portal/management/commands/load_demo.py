@@ -6,11 +6,15 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
+from zhipei.catalog.demo import load_demo_catalog
 from zhipei.portal.demo import load_demo
 
 
 class Command(BaseCommand):
-    help = "Load the demo province (湖北省): officers, organisations, platforms, learners."
+    help = (
+        "Load the demo province (湖北省): officers, organisations, platforms, learners, "
+        "and its catalogue (selected platforms, courses, filings)."
+    )
 
     def handle(self, *args: Any, **options: Any) -> None:
         report = load_demo(self.stdout)
@@ -22,3 +26,7 @@ class Command(BaseCommand):
             self.stdout.write(self.style.SUCCESS(f"Demo province loaded: {summary}."))
         else:
             self.stdout.write("Demo province already complete; nothing changed.")
+        # The catalogue (selected platforms, courses, filings) builds on the province above.
+        catalog = load_demo_catalog(self.stdout)
+        for name, key_id, secret in catalog.new_credentials:
+            self.stdout.write(f"API credential for {name}: key id {key_id}  secret {secret}")
