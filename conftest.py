@@ -4,10 +4,13 @@ or ../shared/data fails instead of skipping."""
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.test import override_settings
+from django.utils import translation
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
@@ -36,3 +39,15 @@ def chromium_path() -> Path:
             "Chromium not found; install it with `apt-get install -y chromium` to run browser tests"
         )
     return CHROMIUM
+
+
+@pytest.fixture(autouse=True)
+def _english_unless_marked_chinese(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Tests read messages and pages in English (the msgids), so a wording change in the
+    Chinese catalogue never breaks a behaviour test. Tests of the Chinese-first UI itself carry
+    `@pytest.mark.chinese` and run with the real default (zh-hans)."""
+    if request.node.get_closest_marker("chinese"):
+        yield
+        return
+    with override_settings(LANGUAGE_CODE="en"), translation.override("en"):
+        yield

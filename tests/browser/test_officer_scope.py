@@ -27,7 +27,7 @@ from zhipei.regions.testing import make_region_tree
 # itself (creating data) would otherwise be refused as "async unsafe" (STYLE §11).
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.chinese, pytest.mark.django_db(transaction=True)]
 
 PASSWORD = "Zhipei-test-2026"
 PHONE = {"width": 390, "height": 844}

@@ -1,9 +1,11 @@
+import pytest
 from django.contrib.staticfiles import finders
 from django.template.loader import render_to_string
 from django.test import TestCase
 from django.urls import reverse
 
 
+@pytest.mark.chinese
 class HomePageTests(TestCase):
     def test_home_page_renders_in_chinese_by_default(self) -> None:
         response = self.client.get(reverse("portal:home"))
@@ -56,6 +58,7 @@ class HomePageTests(TestCase):
                 self.assertIsNotNone(finders.find(path))
 
 
+@pytest.mark.chinese
 class ErrorPageTests(TestCase):
     def test_unknown_url_gets_the_friendly_404_page(self) -> None:
         response = self.client.get("/no-such-page/")
