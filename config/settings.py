@@ -90,6 +90,7 @@ INSTALLED_APPS = [
     "zhipei.accounts",
     "zhipei.orgs",
     "zhipei.catalog",
+    "zhipei.lrs",
     "zhipei.lrs_documents",
     "zhipei.portal",
 ]

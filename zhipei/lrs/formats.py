@@ -1,0 +1,203 @@
+"""Checks for the xAPI data types (xAPI 1.0.3 Data §4): IRIs, UUIDs, language tags and maps,
+ISO 8601 timestamps and durations, extensions. Each check raises `XapiInvalid` naming the JSON
+path of the bad value, so a platform sees exactly what to fix."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from django.utils.translation import gettext as _
+
+
+class XapiInvalid(ValueError):
+    """A statement, agent or parameter breaks an xAPI rule; `path` is the JSON path of the
+    offending value (e.g. "statements[3].result.score.scaled")."""
+
+    def __init__(self, path: str, message: str) -> None:
+        self.path = path
+        self.message = message
+        super().__init__(f"{path}: {message}" if path else message)
+
+
+# Best-effort IRI check (xAPI Data §2.2.s4.b6): a scheme, then no whitespace or characters that
+# RFC 3987 forbids outright. Relative references ("#frag", "/path") have no scheme and fail.
+_IRI = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:[^\s<>\"{}|\\^`]+$")
+_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+_MAILTO = re.compile(r"^mailto:[^@\s]+@[^@\s]+$")
+_SHA1 = re.compile(r"^[0-9a-fA-F]{40}$")
+# RFC 5646 token lengths (Data §2.2.s4.b2): language (2-3 letters with up to three 3-letter
+# extlangs, or 4-8 letters), then script/region/variant/extension/private subtags of 1-8
+# alphanumerics; or a private-use tag "x-…"; or a grandfathered "i-…" tag.
+_LANGTAG = re.compile(
+    r"^(?:(?:[A-Za-z]{2,3}(?:-[A-Za-z]{3}){0,3}|[A-Za-z]{4,8})(?:-[A-Za-z0-9]{1,8})*"
+    r"|[xX](?:-[A-Za-z0-9]{1,8})+|[iI](?:-[A-Za-z0-9]{1,8})+)$"
+)
+# ISO 8601 date-time as xAPI uses it: full date, "T", time with optional fraction, optional
+# offset. An offset of -00:00 means "unknown local offset" in RFC 3339 and is refused
+# (Data §4.5.s2.b4 asks LRSs to reject it).
+_TIMESTAMP = re.compile(
+    r"^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:[.,](\d+))?"
+    r"(Z|[+-]\d{2}(?::?\d{2})?)?$"
+)
+# ISO 8601 duration (Data §4.6): PnYnMnDTnHnMnS with a fractional last part, or PnW.
+_DURATION = re.compile(
+    r"^P(?!$)(?:(\d+(?:[.,]\d+)?)Y)?(?:(\d+(?:[.,]\d+)?)M)?(?:(\d+(?:[.,]\d+)?)D)?"
+    r"(?:T(?!$)(?:(\d+(?:[.,]\d+)?)H)?(?:(\d+(?:[.,]\d+)?)M)?(?:(\d+(?:[.,]\d+)?)S)?)?$"
+    r"|^P(\d+(?:[.,]\d+)?)W$"
+)
+_VERSION = re.compile(r"^(1\.0\.\d+|2\.0\.\d+)$")
+
+
+def is_iri(value: object) -> bool:
+    return isinstance(value, str) and _IRI.match(value) is not None
+
+
+def is_uuid(value: object) -> bool:
+    return isinstance(value, str) and _UUID.match(value) is not None
+
+
+def check_string(value: object, path: str) -> str:
+    if not isinstance(value, str):
+        raise XapiInvalid(path, _("must be a string"))
+    return value
+
+
+def check_iri(value: object, path: str) -> str:
+    if not isinstance(value, str) or not is_iri(value):
+        raise XapiInvalid(path, _("must be an absolute IRI with a scheme (e.g. https://…)"))
+    return value
+
+
+def check_uuid(value: object, path: str) -> str:
+    """A UUID in standard string form; returned lower-cased (the canonical form we store)."""
+    if not isinstance(value, str) or not is_uuid(value):
+        raise XapiInvalid(path, _("must be a UUID in standard string form"))
+    return value.lower()
+
+
+def check_bool(value: object, path: str) -> bool:
+    if not isinstance(value, bool):
+        raise XapiInvalid(path, _("must be true or false (a JSON boolean)"))
+    return value
+
+
+def check_number(value: object, path: str) -> float:
+    # bool is an int subclass in Python; JSON true is not a number.
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise XapiInvalid(path, _("must be a number"))
+    return float(value)
+
+
+def check_object(value: object, path: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise XapiInvalid(path, _("must be a JSON object"))
+    return value
+
+
+def check_keys(obj: dict[str, Any], allowed: frozenset[str], path: str) -> None:
+    """Unknown properties, wrong-case keys and nulls are refused (Data §2.2.s4.b1)."""
+    for key, value in obj.items():
+        if key not in allowed:
+            raise XapiInvalid(_join(path, key), _("is not a property allowed here"))
+        if value is None:
+            raise XapiInvalid(_join(path, key), _("must not be null"))
+
+
+def is_language_tag(value: object) -> bool:
+    return isinstance(value, str) and _LANGTAG.match(value) is not None
+
+
+def check_language_map(value: object, path: str) -> dict[str, str]:
+    mapping = check_object(value, path)
+    for tag, text in mapping.items():
+        if not is_language_tag(tag):
+            raise XapiInvalid(_join(path, tag), _("is not an RFC 5646 language tag"))
+        if not isinstance(text, str):
+            raise XapiInvalid(_join(path, tag), _("must be a string"))
+    return mapping
+
+
+def check_extensions(value: object, path: str) -> dict[str, Any]:
+    """Extension keys are IRIs (Data §4.1); values are any JSON, nulls included."""
+    mapping = check_object(value, path)
+    for key in mapping:
+        if not is_iri(key):
+            raise XapiInvalid(_join(path, key), _("extension keys must be absolute IRIs"))
+    return mapping
+
+
+def parse_timestamp(value: object, path: str) -> datetime:
+    """An ISO 8601 timestamp as an aware datetime (UTC when no offset is given)."""
+    if not isinstance(value, str):
+        raise XapiInvalid(path, _("must be an ISO 8601 timestamp string"))
+    match = _TIMESTAMP.match(value)
+    if match is None:
+        raise XapiInvalid(path, _("must be an ISO 8601 timestamp like 2024-05-01T08:30:00Z"))
+    year, month, day, hour, minute, second, fraction, offset = match.groups()
+    if offset in {"-00", "-0000", "-00:00"}:
+        raise XapiInvalid(path, _("the offset -00:00 is not allowed; use Z for UTC"))
+    micro = int((fraction or "0")[:6].ljust(6, "0"))
+    try:
+        moment = datetime(  # noqa: DTZ001 - the offset is applied just below
+            int(year), int(month), int(day), int(hour), int(minute), int(second), micro
+        )
+    except ValueError as exc:
+        raise XapiInvalid(path, _("is not a real date and time")) from exc
+    delta = timedelta(0)
+    if offset and offset != "Z":
+        sign = -1 if offset[0] == "-" else 1
+        digits = offset[1:].replace(":", "")
+        delta = sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:4] or "0"))
+    return (moment - delta).replace(tzinfo=UTC)
+
+
+def parse_duration_seconds(value: object, path: str) -> float:
+    """An ISO 8601 duration, in seconds. Years and months have no fixed length: they count as
+    365 and 30 days, only for the extracted column; the statement keeps the string as sent
+    (Data §2.3.1.b8)."""
+    if not isinstance(value, str):
+        raise XapiInvalid(path, _("must be an ISO 8601 duration string"))
+    match = _DURATION.match(value)
+    if match is None:
+        raise XapiInvalid(path, _("must be an ISO 8601 duration like PT1H30M or PT45.5S"))
+    years, months, days, hours, minutes, seconds, weeks = (
+        float(part.replace(",", ".")) if part else 0.0 for part in match.groups()
+    )
+    return (
+        weeks * 7 * 86400
+        + years * 365 * 86400
+        + months * 30 * 86400
+        + days * 86400
+        + hours * 3600
+        + minutes * 60
+        + seconds
+    )
+
+
+def check_version(value: object, path: str) -> str:
+    if not isinstance(value, str) or _VERSION.match(value) is None:
+        raise XapiInvalid(path, _("must be an xAPI version 1.0.x or 2.0.x"))
+    return value
+
+
+def check_mailto(value: object, path: str) -> str:
+    if not isinstance(value, str) or _MAILTO.match(value) is None:
+        raise XapiInvalid(path, _("must be a mailto IRI like mailto:name@example.com"))
+    return value
+
+
+def check_sha1(value: object, path: str) -> str:
+    if not isinstance(value, str) or _SHA1.match(value) is None:
+        raise XapiInvalid(path, _("must be a hex-encoded SHA-1 hash (40 hex digits)"))
+    return value
+
+
+def new_uuid() -> str:
+    return str(uuid.uuid4())
+
+
+def _join(path: str, key: str) -> str:
+    return f"{path}.{key}" if path else key

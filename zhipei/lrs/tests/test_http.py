@@ -1,0 +1,171 @@
+"""The shared /xapi/ edge (Communication §1.1-1.3, §2.8, §3.3, §4): about, Basic auth, the
+version header, the alternate request syntax, CSRF exemption and slash handling."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+from django.test import RequestFactory, TestCase, override_settings
+
+from zhipei.lrs.http import (
+    XapiError,
+    alternate_request,
+    clear_auth_cache,
+    xapi_auth,
+    xapi_version,
+)
+from zhipei.lrs.tests.helpers import basic, make_platform
+from zhipei.orgs.models import Platform, PlatformCredential
+from zhipei.orgs.services import revoke_credential
+from zhipei.regions.testing import make_region_tree
+
+
+class AboutTests(TestCase):
+    def test_about_lists_supported_versions_without_auth(self):
+        response = self.client.get("/xapi/about")
+        self.assertEqual(response.status_code, 200)
+        versions = response.json()["version"]
+        self.assertIn("1.0.3", versions)
+        self.assertIn("2.0.0", versions)
+
+    def test_about_with_trailing_slash_is_not_redirected(self):
+        self.assertEqual(self.client.get("/xapi/about/").status_code, 200)
+
+    def test_head_returns_headers_without_body(self):
+        response = self.client.head("/xapi/about")
+        self.assertEqual(response.status_code, 200)
+        self.assertEqual(response.content, b"")
+
+
+class AuthAndVersionTests(TestCase):
+    platform: Platform
+    credential: PlatformCredential
+    secret: str
+
+    @classmethod
+    def setUpTestData(cls):
+        regions = make_region_tree()
+        cls.platform, cls.credential, cls.secret = make_platform(regions["420102"])
+
+    def setUp(self):
+        clear_auth_cache()
+        self.factory = RequestFactory()
+
+    def request(self, **headers):
+        return self.factory.get("/xapi/statements", headers=headers)
+
+    def test_basic_auth_returns_the_credential(self):
+        request = self.request(Authorization=basic(self.credential.key_id, self.secret))
+        self.assertEqual(xapi_auth(request).pk, self.credential.pk)
+
+    def test_missing_auth_is_401_with_www_authenticate(self):
+        with self.assertRaises(XapiError) as caught:
+            xapi_auth(self.request())
+        self.assertEqual(caught.exception.status, 401)
+        self.assertIn("Basic", caught.exception.headers["WWW-Authenticate"])
+
+    def test_wrong_secret_is_401(self):
+        with self.assertRaises(XapiError) as caught:
+            xapi_auth(self.request(Authorization=basic(self.credential.key_id, "nope")))
+        self.assertEqual(caught.exception.status, 401)
+
+    def test_garbage_basic_header_is_401(self):
+        with self.assertRaises(XapiError) as caught:
+            xapi_auth(self.request(Authorization="Basic !!!not-base64"))
+        self.assertEqual(caught.exception.status, 401)
+
+    def test_platform_not_selected_is_401(self):
+        Platform.objects.filter(pk=self.platform.pk).update(status=Platform.Status.SUSPENDED)
+        with self.assertRaises(XapiError):
+            xapi_auth(self.request(Authorization=basic(self.credential.key_id, self.secret)))
+
+    @override_settings(XAPI_AUTH_CACHE_SECONDS=0)
+    def test_revoked_key_is_refused_at_once_without_cache(self):
+        header = basic(self.credential.key_id, self.secret)
+        xapi_auth(self.request(Authorization=header))
+        revoke_credential(self.credential, by=None, reason="test")
+        with self.assertRaises(XapiError):
+            xapi_auth(self.request(Authorization=header))
+
+    def test_cache_answers_repeat_requests_without_queries(self):
+        header = basic(self.credential.key_id, self.secret)
+        xapi_auth(self.request(Authorization=header))
+        with self.assertNumQueries(0):
+            xapi_auth(self.request(Authorization=header))
+
+    def test_cache_does_not_accept_a_wrong_secret_for_a_cached_key(self):
+        xapi_auth(self.request(Authorization=basic(self.credential.key_id, self.secret)))
+        with self.assertRaises(XapiError):
+            xapi_auth(self.request(Authorization=basic(self.credential.key_id, "wrong")))
+
+    def test_version_header_required(self):
+        with self.assertRaises(XapiError) as caught:
+            xapi_version(self.request())
+        self.assertEqual(caught.exception.status, 400)
+
+    def test_versions_1_0_x_and_2_0_x_accepted(self):
+        self.assertEqual(xapi_version(self.request(**{"X-Experience-API-Version": "1.0"})), "1.0.3")
+        self.assertEqual(
+            xapi_version(self.request(**{"X-Experience-API-Version": "1.0.1"})), "1.0.3"
+        )
+        self.assertEqual(
+            xapi_version(self.request(**{"X-Experience-API-Version": "2.0.0"})), "2.0.0"
+        )
+
+    def test_version_before_1_0_0_rejected(self):
+        for value in ("0.95", "0.9", "1.1.0", "3.0.0", "banana"):
+            with self.assertRaises(XapiError, msg=value):
+                xapi_version(self.request(**{"X-Experience-API-Version": value}))
+
+
+class AlternateSyntaxTests(TestCase):
+    def setUp(self):
+        self.factory = RequestFactory()
+
+    def test_not_alternate_without_method_parameter(self):
+        self.assertIsNone(alternate_request(self.factory.get("/xapi/statements")))
+
+    def test_form_fields_become_headers_params_and_content(self):
+        auth = "Basic " + base64.b64encode(b"k:s").decode()
+        body = (
+            "Authorization="
+            + auth.replace(" ", "%20").replace("=", "%3D")
+            + "&X-Experience-API-Version=1.0.3&Content-Type=application%2Fjson"
+            + "&statementId=abc&content=%7B%22a%22%3A1%7D"
+        )
+        request = self.factory.post(
+            "/xapi/statements?method=PUT",
+            data=body,
+            content_type="application/x-www-form-urlencoded",
+        )
+        alt = alternate_request(request)
+        assert alt is not None
+        self.assertEqual(alt.method, "PUT")
+        self.assertEqual(alt.headers["authorization"], auth)
+        self.assertEqual(alt.headers["x-experience-api-version"], "1.0.3")
+        self.assertEqual(alt.params, {"statementId": "abc"})
+        self.assertEqual(json.loads(alt.body), {"a": 1})
+
+    def test_other_query_parameters_are_rejected(self):
+        request = self.factory.post(
+            "/xapi/statements?method=GET&limit=1",
+            data="",
+            content_type="application/x-www-form-urlencoded",
+        )
+        with self.assertRaises(XapiError) as caught:
+            alternate_request(request)
+        self.assertEqual(caught.exception.status, 400)
+
+    def test_must_be_post(self):
+        with self.assertRaises(XapiError):
+            alternate_request(self.factory.get("/xapi/statements?method=GET"))
+
+    def test_unknown_method_rejected(self):
+        request = self.factory.post(
+            "/xapi/statements?method=PATCH",
+            data="",
+            content_type="application/x-www-form-urlencoded",
+        )
+        with self.assertRaises(XapiError):
+            alternate_request(request)
