@@ -7,6 +7,7 @@ from zhipei.core.views import healthz
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("api/v1/", api.urls),
+    path("xapi/", include("zhipei.lrs.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("accounts/", include("zhipei.accounts.urls")),
