@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from zhipei.audit.models import AuditEvent
 from zhipei.catalog.catalogues import services
@@ -30,7 +31,7 @@ def events(obj, action):
 
 class EnterInstitutionCatalogueTests(CatalogueTestCase):
     def enter(self, **overrides):
-        values = {
+        values: dict[str, Any] = {
             "region": self.wuhan,
             "nature": "online_platform",
             "occupations": [self.occupations["4-04-05-05"]],
@@ -94,7 +95,7 @@ class EnterInstitutionCatalogueTests(CatalogueTestCase):
                 self.enter(by=user)
 
     def test_bad_input_is_refused_with_the_field(self):
-        cases = [
+        cases: list[tuple[dict[str, Any], str]] = [
             ({"nature": "spaceship"}, "nature"),
             ({"valid_to": date(2020, 2, 28)}, "valid_to"),
             ({"occupations": [self.occupations["4-04"]]}, "occupations"),
@@ -239,7 +240,7 @@ class EntryTransitionTests(CatalogueTestCase):
 
     def test_removed_entry_cannot_be_edited_and_outsider_cannot_edit(self):
         entry = self.entry(CS.ACTIVE)
-        kwargs = {
+        kwargs: dict[str, Any] = {
             "nature": "enterprise",
             "occupations": [],
             "valid_from": date(2020, 1, 1),
@@ -255,7 +256,7 @@ class EntryTransitionTests(CatalogueTestCase):
 
 class ProjectEntryTests(CatalogueTestCase):
     def create(self, **overrides):
-        values = {
+        values: dict[str, Any] = {
             "occupation": self.occupations["4-04-05-05"],
             "training_type": "online",
             "valid_from": date(2020, 1, 1),
@@ -281,7 +282,7 @@ class ProjectEntryTests(CatalogueTestCase):
         self.assertEqual(ProjectCatalogueEntry.objects.count(), 2)
 
     def test_bad_fields(self):
-        cases = [
+        cases: list[tuple[dict[str, Any], str]] = [
             ({"occupation": self.occupations["4-04-05"]}, "occupation"),
             ({"occupation": self.occupations["6-01-02-01"], "trade": self.trade}, "trade"),
             ({"training_type": "magic"}, "training_type"),

@@ -27,6 +27,12 @@ def publish(platform, external_id, *, status=S.APPROVED, **overrides):
 
 
 class SearchCoursesTests(CatalogueTestCase):
+    ai: Course
+    rice: Course
+    label: Course
+    pending: Course
+    far: Course
+
     @classmethod
     def setUpTestData(cls):
         super().setUpTestData()

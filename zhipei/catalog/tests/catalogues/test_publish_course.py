@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any
 
 import pydantic
 from django.utils import timezone, translation
@@ -104,7 +105,7 @@ class PublishCourseTests(CatalogueTestCase):
         self.assertEqual(actions(course)[-1], "catalog.course.updated")
 
     def test_material_changes_send_an_approved_course_back_to_review(self):
-        cases = [
+        cases: list[dict[str, Any]] = [
             {"class_hours": Decimal("20")},
             {"occupation_codes": ["4-04-05-05", "4-04-05-06"]},
             {"skill_level": 4},
@@ -278,7 +279,7 @@ class PublishCourseRefusalTests(CatalogueTestCase):
         )
 
     def test_shape_errors_come_from_the_schema(self):
-        bad = [
+        bad: list[dict[str, Any]] = [
             {"class_hours": Decimal("0")},
             {"class_hours": Decimal("1.25")},
             {"occupation_codes": []},

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 from datetime import date
+from typing import Any
 
 from openpyxl import load_workbook
 
@@ -317,7 +318,7 @@ class CataloguePageTests(CatalogueTestCase):
             "occupation_codes": "",
             "valid_from": "2020-03-01",
         }
-        cases = [
+        cases: list[tuple[dict[str, Any], str]] = [
             ({"uscc": "91420102000000000X"}, "uscc"),
             ({"region": self.xiling.pk}, "region"),  # outside the officer's regions
             ({"occupation_codes": "4-04"}, "occupation_codes"),
