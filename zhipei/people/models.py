@@ -144,3 +144,58 @@ class PersonHold(models.Model):
 
     def __str__(self) -> str:
         return f"hold on person {self.person_id}"
+
+
+class PlatformPseudonym(models.Model):
+    """The name under which one platform knows one person in learning records (xAPI
+    `actor.account.name` with homePage `<SITE_URL>/learners`).
+
+    A random URL-safe string, not derived from the ID number or any other personal datum, so
+    a statement says nothing about who the learner is; each platform gets its own, so two
+    platforms cannot link their learners through it. Issued only through
+    `people.services.register_learner` / `pseudonym_for`; never changed.
+    """
+
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="pseudonyms")
+    platform = models.ForeignKey(
+        "orgs.Platform", on_delete=models.PROTECT, related_name="learner_pseudonyms"
+    )
+    pseudonym = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["platform", "person"], name="pseudonym_one_per_platform_person"
+            ),
+            models.UniqueConstraint(
+                fields=["platform", "pseudonym"], name="pseudonym_unique_per_platform"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.platform_id}:{self.pseudonym}"
+
+
+class LearnerRegistrationKey(models.Model):
+    """The answer given to one platform's `POST /api/v1/learners` under an `Idempotency-Key`
+    header: the same key and the same body get the same answer again; the same key with
+    another body is refused. `request_fingerprint` is a keyed HMAC (blind index) of the body's
+    SHA-256, never a plain hash: the body holds an ID number, which a plain hash would expose
+    to a dictionary search."""
+
+    platform = models.ForeignKey("orgs.Platform", on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=100)
+    request_fingerprint = models.CharField(max_length=64)
+    pseudonym = models.ForeignKey(PlatformPseudonym, on_delete=models.CASCADE, related_name="+")
+    created_pseudonym = models.BooleanField()
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["platform", "key"], name="learner_idempotency_key_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.platform_id}:{self.key}"

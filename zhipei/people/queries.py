@@ -10,7 +10,13 @@ from django.db.models import Q, QuerySet
 
 from zhipei.core.crypto import blind_index
 from zhipei.people.idnumber import normalise
-from zhipei.people.models import Person, PersonCategory, PersonHold
+from zhipei.people.models import (
+    LearnerRegistrationKey,
+    Person,
+    PersonCategory,
+    PersonHold,
+    PlatformPseudonym,
+)
 
 ID_NUMBER_INDEX_PURPOSE = "people.person.id_number"
 
@@ -55,3 +61,23 @@ def active_holds(person: Person) -> QuerySet[PersonHold]:
 def has_active_hold(person: Person) -> bool:
     """Whether any hold blocks approvals and payments for the person (invariant 5)."""
     return active_holds(person).exists()
+
+
+def person_for_pseudonym(platform_id: int, pseudonym: str) -> int | None:
+    """The id of the person `platform_id` reports as `pseudonym` (xAPI actor.account.name
+    under `<SITE_URL>/learners`), or None when the platform issued no such pseudonym. Used by
+    the statement store to fill its person column; another platform's pseudonym finds nobody."""
+    return (
+        PlatformPseudonym.objects.filter(platform_id=platform_id, pseudonym=pseudonym)
+        .values_list("person_id", flat=True)
+        .first()
+    )
+
+
+def learner_registration(platform_id: int, key: str) -> LearnerRegistrationKey | None:
+    """The answer recorded for a POST /api/v1/learners under this Idempotency-Key, if any."""
+    return (
+        LearnerRegistrationKey.objects.select_related("pseudonym")
+        .filter(platform_id=platform_id, key=key)
+        .first()
+    )

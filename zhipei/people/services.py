@@ -8,6 +8,8 @@ messages carry the masked form (`110***********123X`) at most.
 from __future__ import annotations
 
 import re
+import secrets
+import unicodedata
 from datetime import date
 
 from django.db import IntegrityError, transaction
@@ -20,9 +22,16 @@ from zhipei.accounts.scope import has_role, region_in_scope
 from zhipei.audit.services import record
 from zhipei.core.crypto import decrypt, encrypt
 from zhipei.core.errors import Conflict, InvalidInput, NotAllowed, NotInScope, StaleObject
+from zhipei.orgs.models import Platform
 from zhipei.people.identity import get_identity_provider
 from zhipei.people.idnumber import IdNumberInfo, InvalidIdNumber, mask_id_number, parse_id_number
-from zhipei.people.models import Person, PersonCategory, PersonHold
+from zhipei.people.models import (
+    LearnerRegistrationKey,
+    Person,
+    PersonCategory,
+    PersonHold,
+    PlatformPseudonym,
+)
 from zhipei.people.queries import id_number_blind_index
 from zhipei.regions.models import Region
 
@@ -392,3 +401,149 @@ def lift_hold(hold: PersonHold, *, reason: str, by: User) -> PersonHold:
         data={"hold_id": hold.pk, "reason": clean_reason},
     )
     return hold
+
+
+# --- Learner pseudonyms for platforms (xAPI actors) ------------------------------------------
+
+PSEUDONYM_BYTES = 16  # 128 random bits → 22 URL-safe characters
+_NAME_DOTS = str.maketrans({"•": "·", "・": "·", "．": "·", ".": "·", "‧": "·", "∙": "·"})
+
+
+def _name_key(name: str) -> str:
+    """A name as compared for identity: Unicode NFKC, no whitespace, one kind of middle dot
+    (买买提·艾力 is typed with several)."""
+    folded = unicodedata.normalize("NFKC", name).translate(_NAME_DOTS)
+    return "".join(folded.split()).casefold()
+
+
+def _learner_region(info: IdNumberInfo, platform: Platform) -> Region:
+    """The region a newly registered learner is scoped to: the ID number's address code when
+    it is a current region (where the person was first registered), else the platform's own."""
+    region = Region.objects.filter(code=info.region_code, valid_to_year__isnull=True).first()
+    return region if region is not None else platform.organisation.region
+
+
+def _new_pseudonym() -> str:
+    return secrets.token_urlsafe(PSEUDONYM_BYTES)
+
+
+def pseudonym_for(
+    person: Person, *, platform: Platform, by: User | None = None
+) -> tuple[str, bool]:
+    """The pseudonym under which `platform` reports `person`, issuing one if there is none.
+
+    Guarantees: one pseudonym per (platform, person), random (not derived from any personal
+    datum), unique within the platform and different for every platform; a new one is written
+    with the audit event `people.pseudonym.issued` (platform and pseudonym only) in the same
+    transaction; two concurrent calls give the same answer. Returns (pseudonym, created).
+    """
+    existing = (
+        PlatformPseudonym.objects.filter(platform=platform, person=person)
+        .values_list("pseudonym", flat=True)
+        .first()
+    )
+    if existing is not None:
+        return existing, False
+    for _attempt in range(5):
+        try:
+            with transaction.atomic():
+                issued = PlatformPseudonym.objects.create(
+                    platform=platform, person=person, pseudonym=_new_pseudonym()
+                )
+                record(
+                    "people.pseudonym.issued",
+                    actor=by,
+                    obj=person,
+                    region_code=person.region.code,
+                    data={"platform_id": platform.pk, "pseudonym": issued.pseudonym},
+                )
+            return issued.pseudonym, True
+        except IntegrityError:
+            # Either a concurrent call issued one for this person (use it) or, with odds of
+            # 2^-128, the random string is taken on this platform (draw again).
+            existing = (
+                PlatformPseudonym.objects.filter(platform=platform, person=person)
+                .values_list("pseudonym", flat=True)
+                .first()
+            )
+            if existing is not None:
+                return existing, False
+    raise RuntimeError("Could not draw a free pseudonym in five attempts.")
+
+
+def register_learner(
+    *, platform: Platform, name: str, id_number: str, phone: str = "", by: User | None = None
+) -> tuple[Person, str, bool]:
+    """Register a learner for `platform` (POST /api/v1/learners): find the person by their ID
+    number (blind index) or create them, and return (person, pseudonym, created) where
+    `created` says whether the pseudonym is new.
+
+    Guarantees: idempotent (the same platform, name and number give the same pseudonym every
+    time); another platform gets another pseudonym for the same person; a new person is made
+    through `create_person` (real-name check, encryption, audit) in the region of the ID
+    number's address code when that code is current, else in the platform's region; only a
+    selected platform may register learners; nothing here puts the ID number anywhere but the
+    encrypted column.
+
+    Raises InvalidInput (field `name`, `phone` or `id_number`) for bad input, and (field
+    `name`) when the number is registered under another name — the message says only that
+    name and number do not belong together, never which name is on record; NotAllowed when
+    the platform is not selected.
+    """
+    if platform.status != Platform.Status.SELECTED:
+        raise NotAllowed(_("Only a selected platform may register learners."))
+    clean_name = _clean_name(name)
+    clean_phone = _clean_phone(phone)
+    info = _parse_for_input(id_number)
+    person = (
+        Person.objects.select_related("region")
+        .filter(id_blind_index=id_number_blind_index(info.number))
+        .first()
+    )
+    if person is None:
+        try:
+            person = create_person(
+                name=clean_name,
+                id_number=info.number,
+                region=_learner_region(info, platform),
+                phone=clean_phone,
+                by=by,
+            )
+        except Conflict:
+            # Registered concurrently by another request: continue with that person.
+            person = Person.objects.select_related("region").get(
+                id_blind_index=id_number_blind_index(info.number)
+            )
+    if _name_key(person.name) != _name_key(clean_name):
+        raise InvalidInput(
+            _(
+                "This name does not match the real name registered for this ID number. "
+                "Check both against the learner's ID card."
+            ),
+            field="name",
+        )
+    pseudonym, created = pseudonym_for(person, platform=platform, by=by)
+    return person, pseudonym, created
+
+
+@transaction.atomic
+def remember_learner_registration(
+    platform: Platform, *, key: str, request_fingerprint: str, pseudonym: str, created: bool
+) -> LearnerRegistrationKey:
+    """Record the answer to a POST /api/v1/learners made under an Idempotency-Key, so the same
+    key and body can be answered again. When the key was recorded concurrently, the record
+    that won is returned (the caller compares its fingerprint)."""
+    issued = PlatformPseudonym.objects.get(platform=platform, pseudonym=pseudonym)
+    try:
+        with transaction.atomic():
+            return LearnerRegistrationKey.objects.create(
+                platform=platform,
+                key=key,
+                request_fingerprint=request_fingerprint,
+                pseudonym=issued,
+                created_pseudonym=created,
+            )
+    except IntegrityError:
+        return LearnerRegistrationKey.objects.select_related("pseudonym").get(
+            platform=platform, key=key
+        )

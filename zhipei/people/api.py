@@ -1,0 +1,163 @@
+"""Learner registration for platforms (mounted at /api/v1/learners by zhipei/api.py).
+
+A platform registers each learner once with the learner's real name and ID number and gets
+back the pseudonym under which it reports that learner to the LRS (docs/xapi-profile.md):
+
+    actor = {"objectType": "Agent", "account": {"homePage": "<SITE_URL>/learners",
+                                                "name": <pseudonym>}}
+
+Signed requests only (orgs.signing.PlatformSignatureAuth; selected platforms). The ID number
+is never echoed, logged or put in audit data; problems name the field, not the value. POST
+honours an `Idempotency-Key` header: the same key and body get the same answer again, the
+same key with another body is refused with 422.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from ninja import Router, Schema
+from pydantic import Field
+
+from zhipei.core.crypto import blind_index
+from zhipei.core.problem import problem_response
+from zhipei.orgs.models import Platform, PlatformCredential
+from zhipei.orgs.signing import PlatformSignatureAuth
+from zhipei.people import queries, services
+
+router = Router(tags=["learners"], auth=PlatformSignatureAuth())
+
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+_IDEMPOTENCY_KEY_RE = re.compile(r"^[\x21-\x7e]{1,100}$")
+_FINGERPRINT_PURPOSE = "people.learner.idempotency"
+
+
+def learners_home_page() -> str:
+    """The `account.homePage` of every learner actor: `<SITE_URL>/learners`."""
+    return f"{settings.SITE_URL}/learners"
+
+
+def learner_actor(pseudonym: str) -> dict[str, Any]:
+    """The xAPI Agent a platform puts in its statements for the learner with `pseudonym`."""
+    return {
+        "objectType": "Agent",
+        "account": {"homePage": learners_home_page(), "name": pseudonym},
+    }
+
+
+class LearnerIn(Schema):
+    name: str = Field(..., max_length=200, description="The learner's real name (实名).")
+    id_number: str = Field(
+        ..., max_length=40, description="公民身份号码, 18 characters; never echoed back."
+    )
+    phone: str = Field("", max_length=40, description="Mainland mobile number (optional).")
+
+
+class AccountOut(Schema):
+    homePage: str  # noqa: N815 - the xAPI property name
+    name: str
+
+
+class ActorOut(Schema):
+    objectType: str  # noqa: N815 - the xAPI property name
+    account: AccountOut
+
+
+class LearnerOut(Schema):
+    pseudonym: str
+    actor: ActorOut
+    created: bool
+
+
+def _body(pseudonym: str, created: bool) -> dict[str, Any]:
+    return {"pseudonym": pseudonym, "actor": learner_actor(pseudonym), "created": created}
+
+
+def _json(status: int, body: dict[str, Any], **headers: str) -> HttpResponse:
+    response = HttpResponse(
+        json.dumps(body, ensure_ascii=False), status=status, content_type="application/json"
+    )
+    for name, value in headers.items():
+        response[name] = value
+    return response
+
+
+def _fingerprint(body: bytes) -> str:
+    # Keyed: the body holds an ID number, which a plain hash would expose to a dictionary search.
+    return blind_index(hashlib.sha256(body).hexdigest(), purpose=_FINGERPRINT_PURPOSE)
+
+
+def _key_reused(request: HttpRequest) -> HttpResponse:
+    return problem_response(
+        request,
+        status=422,
+        title="This Idempotency-Key was already used with another request body.",
+        code="idempotency_key_reused",
+        field=IDEMPOTENCY_HEADER,
+    )
+
+
+def _replay(
+    request: HttpRequest, platform: Platform, key: str, fingerprint: str
+) -> HttpResponse | None:
+    earlier = queries.learner_registration(platform.pk, key)
+    if earlier is None:
+        return None
+    if earlier.request_fingerprint != fingerprint:
+        return _key_reused(request)
+    return _json(
+        201 if earlier.created_pseudonym else 200,
+        _body(earlier.pseudonym.pseudonym, earlier.created_pseudonym),
+        **{"Idempotent-Replayed": "true"},
+    )
+
+
+@router.post(
+    "",
+    response={200: LearnerOut, 201: LearnerOut},
+    summary="Register a learner and get the pseudonym to report them under (idempotent)",
+    description=(
+        "201 when this platform had no pseudonym for the person yet, 200 when it had. "
+        "The same name and ID number always give the same pseudonym to the same platform "
+        "and a different one to every other platform."
+    ),
+)
+def register_learner(request: HttpRequest, data: LearnerIn) -> HttpResponse:
+    credential: PlatformCredential = request.auth  # type: ignore[attr-defined]
+    platform = credential.platform
+    key = request.headers.get(IDEMPOTENCY_HEADER)
+    fingerprint = _fingerprint(request.body)
+    if key is not None:
+        if not _IDEMPOTENCY_KEY_RE.match(key):
+            return problem_response(
+                request,
+                status=400,
+                title="The Idempotency-Key header must be 1 to 100 visible ASCII characters.",
+                code="idempotency_key_invalid",
+                field=IDEMPOTENCY_HEADER,
+            )
+        early = _replay(request, platform, key, fingerprint)
+        if early is not None:
+            return early
+    _person, pseudonym, created = services.register_learner(
+        platform=platform, name=data.name, id_number=data.id_number, phone=data.phone, by=None
+    )
+    if key is not None:
+        kept = services.remember_learner_registration(
+            platform, key=key, request_fingerprint=fingerprint, pseudonym=pseudonym, created=created
+        )
+        if kept.request_fingerprint != fingerprint:
+            # Another body won the race for this key.
+            return _key_reused(request)
+        if kept.pseudonym.pseudonym != pseudonym or kept.created_pseudonym != created:
+            return _json(
+                201 if kept.created_pseudonym else 200,
+                _body(kept.pseudonym.pseudonym, kept.created_pseudonym),
+                **{"Idempotent-Replayed": "true"},
+            )
+    return _json(201 if created else 200, _body(pseudonym, created))
