@@ -11,6 +11,7 @@ from django.test import override_settings
 
 from zhipei.audit.models import AuditEvent
 from zhipei.core.errors import InvalidInput, NotAllowed
+from zhipei.orgs.models import Platform
 from zhipei.orgs.services import issue_credential
 from zhipei.orgs.signing import signed_headers
 from zhipei.orgs.tests.helpers import make_organisation
@@ -26,6 +27,9 @@ NUMBER = make_id_number("420106", "19920611", seq=246)  # a Wuchang (current) ad
 
 
 class LearnerTestCase(PeopleTestCase):
+    platform: Platform
+    other_platform: Platform
+
     @classmethod
     def setUpTestData(cls):
         super().setUpTestData()
