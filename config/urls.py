@@ -14,6 +14,7 @@ urlpatterns = [
     path("people/", include("zhipei.people.urls")),
     path("orgs/", include("zhipei.orgs.urls")),
     path("courses/", include("zhipei.catalog.catalogues.urls")),
+    path("selection/", include("zhipei.catalog.selection.urls")),
     path("filings/", include("zhipei.catalog.filings.urls")),
     path("catalogue/", include("zhipei.catalog.public.urls")),
     path("", include("zhipei.portal.urls")),

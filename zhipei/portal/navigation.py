@@ -33,12 +33,13 @@ class _Candidate:
 
 _PUBLIC = None
 _OFFICERS = frozenset({Role.LABOUR_OFFICER, Role.FINANCE_OFFICER})
-# Platform operators get their platform's page here once one exists (none is built yet).
+_PLATFORM = frozenset({Role.PLATFORM_OPERATOR})
 
 # Order is the order in the menu.
 _CANDIDATES: tuple[_Candidate, ...] = (
     _Candidate(_("Home"), "portal:home", _PUBLIC),
     _Candidate(_("Training catalogue"), "catalogue:home", _PUBLIC),
+    _Candidate(_("Selected platforms"), "selection:public_platforms", _PUBLIC),
     _Candidate(_("My profile"), "accounts:profile", frozenset({Role.LEARNER})),
     _Candidate(_("People"), "people:list", frozenset({Role.LABOUR_OFFICER})),
     _Candidate(_("Organisations"), "orgs:list", _OFFICERS | {Role.SYSTEM_ADMIN}),
@@ -55,6 +56,10 @@ _CANDIDATES: tuple[_Candidate, ...] = (
         "filings:mine",
         frozenset({Role.ENTERPRISE_ADMIN, Role.INSTITUTION_OPERATOR}),
     ),
+    _Candidate(_("Platform selection"), "selection:calls", frozenset({Role.LABOUR_OFFICER})),
+    _Candidate(_("My reviews"), "selection:my_reviews", frozenset({Role.LABOUR_OFFICER})),
+    _Candidate(_("Calls for platforms"), "selection:open_calls", _PLATFORM),
+    _Candidate(_("My platform"), "selection:my_platform", _PLATFORM),
 )
 
 
