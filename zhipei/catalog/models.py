@@ -370,7 +370,7 @@ class Course(models.Model):
         "occupations.Trade", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     skill_level = models.PositiveSmallIntegerField(choices=SkillLevel, null=True, blank=True)
-    categories = models.JSONField(default=list, help_text=_("ContentCategory values"))
+    categories = models.JSONField(default=list)  # ContentCategory values
     class_hours = models.DecimalField(max_digits=6, decimal_places=1)
     online_percent = models.PositiveSmallIntegerField(default=100)
     is_free = models.BooleanField(default=False)
@@ -539,7 +539,7 @@ class InstitutionCatalogueEntry(models.Model):
     status = models.CharField(
         max_length=12, choices=CatalogueStatus, default=CatalogueStatus.ACTIVE
     )
-    source = models.CharField(max_length=40, help_text=_("selection, filing or manual"))
+    source = models.CharField(max_length=40)  # "selection", "filing" or "manual"
     source_ref = models.CharField(max_length=64, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
