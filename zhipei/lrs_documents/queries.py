@@ -1,0 +1,113 @@
+"""Reads for the xAPI document, activities and agents resources; every one is scoped to the
+platform whose credential asks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from django.conf import settings
+from django.db.models import Max
+
+from zhipei.catalog.models import Course, Lesson
+from zhipei.lrs.agents import Agent
+from zhipei.lrs_documents.models import Document
+from zhipei.lrs_documents.services import DocumentKey, context_sha256
+
+COURSE_TYPE = "http://adlnet.gov/expapi/activities/course"
+LESSON_TYPE = "http://adlnet.gov/expapi/activities/lesson"
+MEDIA_TYPE = "http://adlnet.gov/expapi/activities/media"
+
+
+def media_duration_extension() -> str:
+    """Extension IRI (activity definition and context) carrying a lesson's media length in
+    seconds; see docs/xapi-profile.md."""
+    return f"{settings.SITE_URL}/xapi/extensions/media-duration"
+
+
+def get_document(platform_id: int, key: DocumentKey) -> Document | None:
+    return Document.objects.filter(platform_id=platform_id, key_sha256=key.key_sha256).first()
+
+
+@dataclass(frozen=True)
+class DocumentIds:
+    ids: list[str]
+    last_modified: datetime | None
+
+
+def document_ids(
+    platform_id: int,
+    kind: str,
+    *,
+    activity_id: str = "",
+    agent_ifi: str = "",
+    registration: UUID | None = None,
+    since: datetime | None = None,
+) -> DocumentIds:
+    """The ids of the platform's documents in one context (GET without stateId/profileId),
+    optionally of one registration and only those stored or updated after `since`
+    (exclusive), in id order; and when the newest of them was last modified."""
+    documents = Document.objects.filter(
+        platform_id=platform_id,
+        context_sha256=context_sha256(kind, activity_id=activity_id, agent_ifi=agent_ifi),
+    )
+    if registration is not None:
+        documents = documents.filter(registration=registration)
+    if since is not None:
+        documents = documents.filter(updated_at__gt=since)
+    ids = sorted(set(documents.values_list("document_id", flat=True)))
+    newest = documents.aggregate(newest=Max("updated_at"))["newest"]
+    return DocumentIds(ids=ids, last_modified=newest)
+
+
+def activity_object(platform_id: int, activity_id: str) -> dict[str, Any]:
+    """The Activity Object for the Activities resource (Communication §2.5): the definition
+    the platform published in the catalogue for one of its own courses or lessons (name,
+    description, type, and the media duration of a video or audio lesson), else — for any
+    other activity — an Activity Object with only its id (§2.5.s2.b1)."""
+    activity: dict[str, Any] = {"objectType": "Activity", "id": activity_id}
+    course = (
+        Course.objects.filter(platform_id=platform_id, activity_iri=activity_id)
+        .only("title", "description")
+        .first()
+    )
+    if course is not None:
+        definition: dict[str, Any] = {"name": {"zh-CN": course.title}, "type": COURSE_TYPE}
+        if course.description:
+            definition["description"] = {"zh-CN": course.description}
+        activity["definition"] = definition
+        return activity
+    lesson = (
+        Lesson.objects.filter(course__platform_id=platform_id, activity_iri=activity_id)
+        .only("title", "kind", "media_duration_seconds")
+        .first()
+    )
+    if lesson is not None:
+        media = lesson.kind in {Lesson.Kind.VIDEO, Lesson.Kind.AUDIO}
+        definition = {"name": {"zh-CN": lesson.title}, "type": MEDIA_TYPE if media else LESSON_TYPE}
+        if lesson.media_duration_seconds:
+            definition["extensions"] = {media_duration_extension(): lesson.media_duration_seconds}
+        activity["definition"] = definition
+    return activity
+
+
+def person_object(agent: Agent) -> dict[str, Any]:
+    """The Person Object for the Agents resource (Communication §2.4): the identifiers of the
+    Agent asked about, each as an array (§2.4.s3.b3, §2.4.s6). Nothing is combined from other
+    sources: a learner has exactly one account per platform here (its pseudonym), the real
+    name stays out of xAPI responses, and pseudonyms issued to other platforms are never
+    added — that would let platforms link their learners."""
+    person: dict[str, Any] = {"objectType": "Person"}
+    if agent.name:
+        person["name"] = [agent.name]
+    if agent.mbox is not None:
+        person["mbox"] = [agent.mbox]
+    if agent.mbox_sha1sum is not None:
+        person["mbox_sha1sum"] = [agent.mbox_sha1sum]
+    if agent.openid is not None:
+        person["openid"] = [agent.openid]
+    if agent.account is not None:
+        person["account"] = [{"homePage": agent.account.homePage, "name": agent.account.name}]
+    return person
