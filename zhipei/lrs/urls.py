@@ -24,6 +24,7 @@ def _xapi(view: Callable[..., HttpResponse]) -> Callable[[HttpRequest], HttpResp
 
 urlpatterns = [
     re_path(r"^about/?$", _xapi(views.about), name="about"),
+    re_path(r"^statements/?$", _xapi(views.statements), name="statements"),
     re_path(r"^activities/state/?$", _xapi(documents.activity_state), name="activity_state"),
     re_path(r"^activities/profile/?$", _xapi(documents.activity_profile), name="activity_profile"),
     re_path(r"^activities/?$", _xapi(documents.activities), name="activities"),

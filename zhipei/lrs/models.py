@@ -1,0 +1,99 @@
+"""The statement store (ARCHITECTURE "Scale-out"; decision record docs/decisions/0002)."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Statement(models.Model):
+    """One xAPI statement as the LRS stored it. Append-only: rows are inserted by
+    `zhipei.lrs.store.insert_statements` and never updated, except `voided`, which the store
+    sets when a voiding statement for this one arrives (Data §2.3.2). Nothing is deleted.
+
+    `seq` increases with every insert but is NOT commit order on PostgreSQL: readers that
+    want "everything after N" go through `store.statements_after`, which reads only rows of
+    transactions that have finished (a hidden `xid` column, PostgreSQL only, holds the inserting
+    transaction id; see the migration and docs/decisions/0002-statement-store.md).
+
+    `payload` is the statement JSON as stored, with id, stored, authority, version and
+    timestamp filled in; the other columns are extracted from it for filtering and crediting.
+    Statements naming unknown learners (`person` null) or unknown courses (`course` null),
+    off-profile ones and those with odd timestamps are stored all the same: crediting decides
+    what counts. `statement_id` is unique across the whole store, which is what makes a
+    repeated POST of the same statement a no-op and a different body under the same id a 409.
+    No ID number is ever stored here: learners appear only under their per-platform pseudonym.
+    """
+
+    seq = models.BigAutoField(primary_key=True)
+    statement_id = models.UUIDField(unique=True)
+    platform = models.ForeignKey(
+        "orgs.Platform", on_delete=models.PROTECT, related_name="statements"
+    )
+    person = models.ForeignKey(
+        "people.Person",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="statements",
+        help_text=_("The learner, when the actor is a pseudonym this platform registered."),
+    )
+    course = models.ForeignKey(
+        "catalog.Course",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="statements",
+        help_text=_("The course whose (or whose lesson's) activity IRI is the object."),
+    )
+    actor_ifi = models.CharField(max_length=600)
+    object_agent_ifi = models.CharField(max_length=600, blank=True)
+    verb_id = models.CharField(max_length=500)
+    activity_id = models.CharField(max_length=500, blank=True)
+    object_statement_id = models.UUIDField(null=True, blank=True)
+    registration = models.UUIDField(null=True, blank=True)
+    timestamp = models.DateTimeField()
+    stored = models.DateTimeField()
+    duration_seconds = models.FloatField(null=True, blank=True)
+    voided = models.BooleanField(default=False)
+    is_voiding = models.BooleanField(default=False)
+    # "\n"-delimited (leading and trailing "\n"), for related_activities / related_agents:
+    # every activity IRI and every agent key anywhere in the statement.
+    related_activities = models.TextField(blank=True)
+    related_agents = models.TextField(blank=True)
+    payload = models.TextField()
+    has_attachments = models.BooleanField(default=False)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["platform", "stored"], name="lrs_stmt_platform_stored"),
+            models.Index(fields=["person", "timestamp"], name="lrs_stmt_person_time"),
+            models.Index(fields=["platform", "actor_ifi"], name="lrs_stmt_platform_actor"),
+            models.Index(fields=["verb_id"], name="lrs_stmt_verb"),
+            models.Index(fields=["activity_id"], name="lrs_stmt_activity"),
+            models.Index(fields=["registration"], name="lrs_stmt_registration"),
+            models.Index(fields=["object_statement_id"], name="lrs_stmt_object_statement"),
+            models.Index(fields=["course", "timestamp"], name="lrs_stmt_course_time"),
+        ]
+
+    def __str__(self) -> str:
+        return str(self.statement_id)
+
+
+class Attachment(models.Model):
+    """The raw data of an attachment sent in a multipart/mixed statement request, stored once
+    per (platform, sha2) however many statements name it (Communication §1.5.2)."""
+
+    platform = models.ForeignKey("orgs.Platform", on_delete=models.PROTECT, related_name="+")
+    sha2 = models.CharField(max_length=128)
+    content_type = models.CharField(max_length=200)
+    content = models.BinaryField()
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["platform", "sha2"], name="lrs_attachment_once")
+        ]
+
+    def __str__(self) -> str:
+        return self.sha2

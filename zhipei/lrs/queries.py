@@ -1,0 +1,218 @@
+"""Reads from the statement store: the commit-safe watermark for incremental readers
+(crediting), consistent-through for GET /xapi/statements, and the statement queries. Platform
+reads always filter by the calling platform; officer reads go through scope_to_regions."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.db import connection
+from django.db.models import F, Q, QuerySet
+from django.db.models.expressions import RawSQL
+from django.utils import timezone
+
+from zhipei.accounts.models import User
+from zhipei.accounts.scope import scope_to_regions
+from zhipei.lrs.models import Attachment, Statement
+
+# On PostgreSQL every row carries the id of the transaction that inserted it (migration
+# 0002). All transactions with an id below the snapshot's xmin have finished, so the set of
+# rows with xid < xmin can no longer change: reading in (xid, seq) order and only below xmin
+# never skips a row that commits late. Sequence order alone would: a transaction that took
+# seq 9 and commits after the one that took seq 10 would be passed over by a reader that had
+# already moved its cursor to 10.
+_XMIN_SQL = "pg_snapshot_xmin(pg_current_snapshot())::text::bigint"
+
+
+@dataclass(frozen=True, order=True)
+class Watermark:
+    """A reader's position in the store: (xid, seq) of the last row it has read. On SQLite
+    `xid` is always 0: writers are serialised there (IMMEDIATE transactions take the write
+    lock at BEGIN), so sequence order is commit order."""
+
+    xid: int = 0
+    seq: int = 0
+
+    def encode(self) -> str:
+        return f"{self.xid}.{self.seq}"
+
+    @classmethod
+    def decode(cls, text: str) -> Watermark:
+        """Raises ValueError on anything but "<xid>.<seq>" with non-negative integers."""
+        xid_text, _sep, seq_text = text.partition(".")
+        xid, seq = int(xid_text), int(seq_text)
+        if xid < 0 or seq < 0:
+            raise ValueError(text)
+        return cls(xid, seq)
+
+
+def _is_postgresql() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def committed_watermark() -> Watermark:
+    """The position below which every row is final: on PostgreSQL (xmin of the current
+    snapshot, 0) — every row with a smaller xid is committed or rolled back; on SQLite
+    (0, highest seq)."""
+    if _is_postgresql():
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT {_XMIN_SQL}")
+            row = cursor.fetchone()
+        assert row is not None
+        return Watermark(int(row[0]), 0)
+    last = Statement.objects.order_by("-seq").values_list("seq", flat=True).first()
+    return Watermark(0, last or 0)
+
+
+def statements_after(after: Watermark, *, limit: int = 1000) -> tuple[list[Statement], Watermark]:
+    """Up to `limit` committed statements after `after`, in (xid, seq) order, and the
+    watermark to pass next time (unchanged when nothing new is final yet). Voided statements
+    and voiding statements are included: the reader decides what they mean."""
+    if _is_postgresql():
+        rows: list[Any] = list(
+            Statement.objects.annotate(
+                # Constant SQL, no parameters: the hidden column and the snapshot horizon.
+                xid=RawSQL("lrs_statement.xid", ()),
+                horizon=RawSQL(_XMIN_SQL, ()),  # noqa: S611
+            )
+            .filter(xid__lt=F("horizon"))
+            .filter(Q(xid__gt=after.xid) | Q(xid=after.xid, seq__gt=after.seq))
+            .order_by("xid", "seq")[:limit]
+        )
+        if not rows:
+            return [], after
+        last = rows[-1]
+        return rows, Watermark(int(last.xid), last.seq)
+    rows = list(Statement.objects.filter(seq__gt=after.seq).order_by("seq")[:limit])
+    if not rows:
+        return [], after
+    return rows, Watermark(0, rows[-1].seq)
+
+
+def consistent_through() -> datetime:
+    """X-Experience-API-Consistent-Through (Communication §2.1.3): every statement stored
+    before this instant is visible. A statement's `stored` is its writing transaction's start
+    (services._db_now), so nothing can still commit with `stored` earlier than the start of
+    the oldest transaction now open in this database."""
+    now = timezone.now()
+    if not _is_postgresql():
+        return now
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT min(xact_start), now() FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid() "
+            "AND xact_start IS NOT NULL"
+        )
+        row = cursor.fetchone()
+    assert row is not None
+    oldest, db_now = row
+    return min(oldest, db_now) if oldest is not None else db_now  # type: ignore[no-any-return]
+
+
+@dataclass
+class StatementFilter:
+    """The filters of GET /xapi/statements (Communication §2.1.3), already validated."""
+
+    platform_id: int
+    agent: str | None = None
+    verb: str | None = None
+    activity: str | None = None
+    registration: str | None = None
+    related_activities: bool = False
+    related_agents: bool = False
+    since: datetime | None = None
+    until: datetime | None = None
+    ascending: bool = False
+    after: tuple[datetime, int] | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            key: value
+            for key, value in self.__dict__.items()
+            if value not in (None, False) and key not in {"since", "until", "after"}
+        }
+        for key in ("since", "until"):
+            value = getattr(self, key)
+            if value is not None:
+                data[key] = value.isoformat()
+        if self.after is not None:
+            data["after"] = [self.after[0].isoformat(), self.after[1]]
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> StatementFilter:
+        values = dict(data)
+        for key in ("since", "until"):
+            if key in values:
+                values[key] = datetime.fromisoformat(values[key])
+        if "after" in values:
+            stamp, seq = values["after"]
+            values["after"] = (datetime.fromisoformat(stamp), int(seq))
+        return cls(**values)
+
+
+def find_statements(  # noqa: PLR0912 - one branch per filter of the specification
+    query: StatementFilter, *, limit: int
+) -> list[tuple[int, datetime, str]]:
+    """(seq, stored, payload) of the platform's unvoided statements matching `query`, in
+    stored order (newest first unless ascending), at most `limit`."""
+    rows = Statement.objects.filter(platform_id=query.platform_id, voided=False)
+    if query.agent:
+        if query.related_agents:
+            rows = rows.filter(related_agents__contains=f"\n{query.agent}\n")
+        else:
+            rows = rows.filter(Q(actor_ifi=query.agent) | Q(object_agent_ifi=query.agent))
+    if query.verb:
+        rows = rows.filter(verb_id=query.verb)
+    if query.activity:
+        if query.related_activities:
+            rows = rows.filter(related_activities__contains=f"\n{query.activity}\n")
+        else:
+            rows = rows.filter(activity_id=query.activity)
+    if query.registration:
+        rows = rows.filter(registration=query.registration)
+    if query.since:
+        rows = rows.filter(stored__gt=query.since)
+    if query.until:
+        rows = rows.filter(stored__lte=query.until)
+    if query.after:
+        stamp, seq = query.after
+        if query.ascending:
+            rows = rows.filter(Q(stored__gt=stamp) | Q(stored=stamp, seq__gt=seq))
+        else:
+            rows = rows.filter(Q(stored__lt=stamp) | Q(stored=stamp, seq__lt=seq))
+    order = ("stored", "seq") if query.ascending else ("-stored", "-seq")
+    return list(rows.order_by(*order).values_list("seq", "stored", "payload")[:limit])
+
+
+def statement_payload(platform_id: int, statement_id: str, *, voided: bool) -> str | None:
+    """The stored JSON of one of the platform's statements: with voided=False only when it is
+    not voided (statementId), with voided=True only when it is (voidedStatementId)."""
+    return (
+        Statement.objects.filter(platform_id=platform_id, statement_id=statement_id, voided=voided)
+        .values_list("payload", flat=True)
+        .first()
+    )
+
+
+def attachments_for(platform_id: int, payloads: list[str]) -> list[Attachment]:
+    """The stored raw attachments the given statements name by sha2."""
+    wanted: set[str] = set()
+    for payload in payloads:
+        for attachment in json.loads(payload).get("attachments", []):
+            wanted.add(str(attachment.get("sha2", "")).lower())
+    if not wanted:
+        return []
+    return list(Attachment.objects.filter(platform_id=platform_id, sha2__in=wanted))
+
+
+def statements_for_officer(user: User) -> QuerySet[Statement]:
+    """Statements about learners inside the officer's region scope (via the person's
+    region), newest first. Statements of unknown learners are not shown to officers."""
+    rows = Statement.objects.filter(person__isnull=False).select_related(
+        "person", "platform__organisation", "course"
+    )
+    return scope_to_regions(rows, user, region_field="person__region").order_by("-stored", "-seq")

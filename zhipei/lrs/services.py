@@ -1,0 +1,444 @@
+"""Writes to the statement store: one service, `store_statements`, for POST and PUT.
+
+Not audited per statement (one row per learning event would drown the audit chain); the
+statement table is itself append-only and the authority of every row names the credential.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from psycopg import IntegrityError as PgIntegrityError
+
+from zhipei.catalog.models import Course, Lesson
+from zhipei.core.errors import Conflict
+from zhipei.lrs.formats import XapiInvalid
+from zhipei.lrs.models import Attachment, Statement
+from zhipei.lrs.validation import (
+    SIGNATURE_USAGE,
+    Prepared,
+    _iso,
+    comparable,
+    prepare_statement,
+)
+from zhipei.orgs.models import PlatformCredential
+from zhipei.people.models import PlatformPseudonym
+
+COPY_COLUMNS = (
+    "statement_id",
+    "platform_id",
+    "person_id",
+    "course_id",
+    "actor_ifi",
+    "object_agent_ifi",
+    "verb_id",
+    "activity_id",
+    "object_statement_id",
+    "registration",
+    "timestamp",
+    "stored",
+    "duration_seconds",
+    "voided",
+    "is_voiding",
+    "related_activities",
+    "related_agents",
+    "payload",
+    "has_attachments",
+)
+_SIGNATURE_ALGORITHMS = frozenset({"RS256", "RS384", "RS512"})
+_SHA2_LENGTHS = {64: hashlib.sha256, 96: hashlib.sha384, 128: hashlib.sha512}
+
+
+class StatementConflict(Conflict):
+    """A statement id already stored with a different body (Communication §2.1.1: 409)."""
+
+    default_message = gettext_lazy(
+        "A statement with this id is already stored with a different body."
+    )
+
+
+@dataclass(frozen=True)
+class AttachmentPart:
+    content_type: str
+    content: bytes
+
+
+def authority_for(credential: PlatformCredential) -> dict[str, Any]:
+    """The authority the LRS writes on every statement (Data §2.4.9.s3.b2): the Basic user,
+    i.e. the platform key, as an Agent account on this site."""
+    return {
+        "objectType": "Agent",
+        "name": credential.platform.organisation.name,
+        "account": {"homePage": f"{settings.SITE_URL}/xapi", "name": credential.key_id},
+    }
+
+
+def learners_home_page() -> str:
+    return f"{settings.SITE_URL}/learners"
+
+
+def attachment_sha2(content: bytes, declared: str) -> str:
+    """The SHA-2 of `content` in the family `declared` uses (by its length), lower-case hex."""
+    digest = _SHA2_LENGTHS.get(len(declared), hashlib.sha256)
+    return digest(content).hexdigest()
+
+
+def store_statements(
+    *,
+    credential: PlatformCredential,
+    statements: Sequence[object],
+    version: str,
+    statement_id: str | None = None,
+    attachments: Mapping[str, AttachmentPart] | None = None,
+    path_prefix: str = "",
+) -> list[str]:
+    """Validate and store a batch, all or nothing; returns the statement ids in order.
+
+    Guarantees: every statement is valid xAPI or nothing is stored (XapiInvalid, a 400,
+    naming the JSON path); ids are unique within the batch (400); a statement whose id is
+    already stored with an equivalent body is a no-op, with a different body (or by another
+    platform) a StatementConflict (409); a voiding statement marks its target voided (targets
+    of another platform are left alone, as if absent) and voiding a voiding statement is a 400;
+    statements naming unknown learners or courses are stored with person/course empty.
+    `attachments` maps SHA-2 to the raw parts of a multipart/mixed request; None means the
+    request was application/json, where every attachment needs a fileUrl."""
+    now = timezone.now()
+    authority = authority_for(credential)
+    prepared: list[Prepared] = []
+    seen: dict[str, int] = {}
+    for index, raw in enumerate(statements):
+        path = f"{path_prefix}[{index}]" if path_prefix else ""
+        item = prepare_statement(
+            raw,
+            path,
+            version=version,
+            stored=now,
+            authority=authority,
+            statement_id=statement_id,
+        )
+        if item.statement_id in seen:
+            raise XapiInvalid(
+                (path + ".id") if path else "id",
+                _("the same statement id appears twice in this batch"),
+            )
+        seen[item.statement_id] = index
+        prepared.append(item)
+    _check_attachments(prepared, attachments, path_prefix)
+    try:
+        _store(credential, prepared, attachments)
+    except (IntegrityError, PgIntegrityError):
+        # A concurrent request stored one of these ids between our check and our insert:
+        # run again, and the check now sees it (no-op or 409).
+        _store(credential, prepared, attachments)
+    return [item.statement_id for item in prepared]
+
+
+def _check_attachments(
+    prepared: list[Prepared], parts: Mapping[str, AttachmentPart] | None, path_prefix: str
+) -> None:
+    used: set[str] = set()
+    for index, item in enumerate(prepared):
+        base = f"{path_prefix}[{index}]." if path_prefix else ""
+        for number, attachment in enumerate(item.attachments):
+            where = f"{base}attachments[{number}]"
+            sha2 = str(attachment["sha2"]).lower()
+            if attachment["usageType"] == SIGNATURE_USAGE:
+                _check_signature(item, attachment, parts, where)
+            if "fileUrl" in attachment and (parts is None or sha2 not in parts):
+                continue
+            if parts is None or sha2 not in parts:
+                raise XapiInvalid(
+                    where,
+                    _("has no fileUrl and no multipart/mixed part with this sha2 was sent"),
+                )
+            used.add(sha2)
+    if parts is not None:
+        unused = set(parts) - used
+        if unused:
+            raise XapiInvalid(
+                "", _("a multipart/mixed part matches no attachment of the statements")
+            )
+
+
+def _b64url(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def _check_signature(
+    item: Prepared,
+    attachment: dict[str, Any],
+    parts: Mapping[str, AttachmentPart] | None,
+    where: str,
+) -> None:
+    """Signed statements (Data §2.6): the signature is a JWS in compact serialisation, sent as
+    an application/octet-stream part; its algorithm is RS256/384/512; its payload is the
+    statement as it was before the signature was attached. The RSA signature itself is not
+    verified (the specification leaves that to consumers)."""
+    if attachment["contentType"] != "application/octet-stream":
+        raise XapiInvalid(where + ".contentType", _("a signature must be application/octet-stream"))
+    sha2 = str(attachment["sha2"]).lower()
+    if parts is None or sha2 not in parts:
+        raise XapiInvalid(where, _("the signature must be sent as a multipart/mixed part"))
+    try:
+        token = parts[sha2].content.decode("ascii").strip()
+        header_b64, payload_b64, signature_b64 = token.split(".")
+        header = json.loads(_b64url(header_b64))
+        payload = json.loads(_b64url(payload_b64))
+        _b64url(signature_b64)
+    except (ValueError, UnicodeDecodeError, binascii.Error) as exc:
+        raise XapiInvalid(where, _("the signature is not a JWS in compact serialisation")) from exc
+    if not isinstance(header, dict) or header.get("alg") not in _SIGNATURE_ALGORITHMS:
+        raise XapiInvalid(where, _("the JWS algorithm must be RS256, RS384 or RS512"))
+    if not isinstance(payload, dict):
+        raise XapiInvalid(where, _("the JWS payload must be the statement"))
+    unsigned = dict(item.data)
+    others = [a for a in item.attachments if a.get("usageType") != SIGNATURE_USAGE]
+    if others:
+        unsigned["attachments"] = others
+    else:
+        unsigned.pop("attachments", None)
+    if not others:
+        payload.pop("attachments", None)
+    if "id" in payload and str(payload["id"]).lower() != item.statement_id:
+        raise XapiInvalid(where, _("the JWS payload is a different statement"))
+    ignore = not ("timestamp" in payload and item.timestamp_was_given)
+    try:
+        same = comparable(payload, ignore_timestamp=ignore) == comparable(
+            unsigned, ignore_timestamp=ignore
+        )
+    except XapiInvalid:
+        same = False
+    if not same:
+        raise XapiInvalid(where, _("the JWS payload does not match the statement"))
+
+
+def _db_now() -> datetime:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            # now() is the transaction's start: consistent-through relies on stored >= the
+            # start of the writing transaction (queries.consistent_through).
+            cursor.execute("SELECT now()")
+            row = cursor.fetchone()
+        assert row is not None
+        return row[0]  # type: ignore[no-any-return]
+    return timezone.now()
+
+
+def _store(
+    credential: PlatformCredential,
+    prepared: list[Prepared],
+    parts: Mapping[str, AttachmentPart] | None,
+) -> None:
+    platform_id = credential.platform_id
+    with transaction.atomic():
+        stored = _db_now()
+        stored_text = _iso(stored)
+        for item in prepared:
+            item.data["stored"] = stored_text
+            if not item.timestamp_was_given:
+                item.data["timestamp"] = stored_text
+                item.timestamp = stored
+        new = _skip_existing(platform_id, prepared)
+        if not new:
+            return
+        targets = _check_voiding(platform_id, new)
+        ids = [uuid.UUID(item.statement_id) for item in new]
+        already_voided = {
+            str(target)
+            for target in Statement.objects.filter(
+                platform_id=platform_id, is_voiding=True, object_statement_id__in=ids
+            ).values_list("object_statement_id", flat=True)
+        }
+        people = _people(platform_id, new)
+        courses = _courses(platform_id, new)
+        rows = [
+            _row(platform_id, item, people, courses, item.statement_id in already_voided)
+            for item in new
+        ]
+        _insert(rows)
+        if targets:
+            Statement.objects.filter(
+                platform_id=platform_id,
+                statement_id__in=[uuid.UUID(t) for t in targets],
+                is_voiding=False,
+            ).update(voided=True)
+        if parts:
+            _store_attachments(platform_id, parts, stored)
+
+
+def _skip_existing(platform_id: int, prepared: list[Prepared]) -> list[Prepared]:
+    given = [uuid.UUID(item.statement_id) for item in prepared if item.id_was_given]
+    if not given:
+        return prepared
+    existing = {
+        str(statement_id): (owner, payload)
+        for statement_id, owner, payload in Statement.objects.filter(
+            statement_id__in=given
+        ).values_list("statement_id", "platform_id", "payload")
+    }
+    if not existing:
+        return prepared
+    new: list[Prepared] = []
+    for item in prepared:
+        found = existing.get(item.statement_id)
+        if found is None:
+            new.append(item)
+            continue
+        owner, payload = found
+        ignore = not item.timestamp_was_given
+        if owner != platform_id or comparable(
+            json.loads(payload), ignore_timestamp=ignore
+        ) != comparable(item.data, ignore_timestamp=ignore):
+            raise StatementConflict(field=item.statement_id)
+    return new
+
+
+def _check_voiding(platform_id: int, new: list[Prepared]) -> set[str]:
+    targets = {item.voided_target for item in new if item.voided_target}
+    if not targets:
+        return set()
+    batch_voiding = {item.statement_id for item in new if item.is_voiding}
+    stored_voiding = set(
+        Statement.objects.filter(
+            platform_id=platform_id,
+            statement_id__in=[uuid.UUID(t) for t in targets],
+            is_voiding=True,
+        ).values_list("statement_id", flat=True)
+    )
+    for target in targets:
+        if target in batch_voiding or uuid.UUID(target) in stored_voiding:
+            raise XapiInvalid("object.id", _("a voiding statement cannot itself be voided"))
+    return {t for t in targets if t is not None}
+
+
+def _people(platform_id: int, new: list[Prepared]) -> dict[str, int]:
+    home = learners_home_page()
+    names = {
+        item.extracted.account_name
+        for item in new
+        if item.extracted.account_home_page == home and item.extracted.account_name
+    }
+    if not names:
+        return {}
+    return dict(
+        PlatformPseudonym.objects.filter(platform_id=platform_id, pseudonym__in=names).values_list(
+            "pseudonym", "person_id"
+        )
+    )
+
+
+def _courses(platform_id: int, new: list[Prepared]) -> dict[str, int]:
+    iris = {item.extracted.activity_id for item in new if item.extracted.activity_id}
+    if not iris:
+        return {}
+    found = dict(
+        Course.objects.filter(platform_id=platform_id, activity_iri__in=iris).values_list(
+            "activity_iri", "pk"
+        )
+    )
+    rest = iris - found.keys()
+    if rest:
+        found.update(
+            Lesson.objects.filter(
+                course__platform_id=platform_id, activity_iri__in=rest
+            ).values_list("activity_iri", "course_id")
+        )
+    return found
+
+
+def _joined(values: list[str]) -> str:
+    unique = [value for value in dict.fromkeys(values) if value]
+    return "\n" + "\n".join(unique) + "\n" if unique else ""
+
+
+def _row(
+    platform_id: int,
+    item: Prepared,
+    people: dict[str, int],
+    courses: dict[str, int],
+    voided: bool,
+) -> tuple[Any, ...]:
+    extracted = item.extracted
+    person_id = people.get(extracted.account_name) if extracted.account_home_page else None
+    return (
+        item.statement_id,
+        platform_id,
+        person_id,
+        courses.get(extracted.activity_id),
+        extracted.actor_ifi[:600],
+        extracted.object_agent_ifi[:600],
+        extracted.verb_id[:500],
+        extracted.activity_id[:500],
+        extracted.object_statement_id,
+        extracted.registration,
+        item.timestamp,
+        _parse_stored(item.data["stored"]),
+        extracted.duration_seconds,
+        voided and not item.is_voiding,
+        item.is_voiding,
+        _joined(extracted.activities),
+        _joined(extracted.agents),
+        json.dumps(item.data, ensure_ascii=False, separators=(",", ":")),
+        bool(item.attachments),
+    )
+
+
+def _parse_stored(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def _insert(rows: list[tuple[Any, ...]]) -> None:
+    """COPY on PostgreSQL (the batch path's bulk insert), bulk_create elsewhere."""
+    if connection.vendor == "postgresql":
+        copy_rows(rows)
+        return
+    Statement.objects.bulk_create(
+        [Statement(**dict(zip(COPY_COLUMNS, row, strict=True))) for row in rows]
+    )
+
+
+def copy_rows(rows: Sequence[tuple[Any, ...]]) -> None:
+    """COPY rows (in COPY_COLUMNS order) into lrs_statement on PostgreSQL; seq and xid come
+    from their defaults. Also used by bench/copy_baseline.py as the raw-COPY yardstick."""
+    sql = f"COPY lrs_statement ({', '.join(COPY_COLUMNS)}) FROM STDIN"
+    with connection.cursor() as cursor:
+        raw = cursor.cursor
+        with raw.copy(sql) as copy:
+            for row in rows:
+                copy.write_row(row)
+
+
+def _store_attachments(
+    platform_id: int, parts: Mapping[str, AttachmentPart], now: datetime
+) -> None:
+    have = set(
+        Attachment.objects.filter(platform_id=platform_id, sha2__in=list(parts)).values_list(
+            "sha2", flat=True
+        )
+    )
+    Attachment.objects.bulk_create(
+        [
+            Attachment(
+                platform_id=platform_id,
+                sha2=sha2,
+                content_type=part.content_type,
+                content=part.content,
+                created_at=now,
+            )
+            for sha2, part in parts.items()
+            if sha2 not in have
+        ]
+    )

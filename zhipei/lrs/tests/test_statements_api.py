@@ -1,0 +1,209 @@
+"""POST / PUT / GET /xapi/statements (xAPI 1.0.3 Communication §2.1), one test per rule."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+from django.test import Client, TestCase
+
+from zhipei.lrs.http import clear_auth_cache
+from zhipei.lrs.models import Statement
+from zhipei.lrs.tests.helpers import XapiClient, make_platform, statement
+from zhipei.orgs.models import Platform, PlatformCredential
+from zhipei.regions.testing import make_region_tree
+
+
+class StatementsApiTestCase(TestCase):
+    platform: Platform
+    credential: PlatformCredential
+    secret: str
+    other_platform: Platform
+    other_credential: PlatformCredential
+    other_secret: str
+
+    @classmethod
+    def setUpTestData(cls):
+        regions = make_region_tree()
+        cls.platform, cls.credential, cls.secret = make_platform(regions["420102"], 1)
+        cls.other_platform, cls.other_credential, cls.other_secret = make_platform(
+            regions["420106"], 2
+        )
+
+    def setUp(self):
+        clear_auth_cache()
+        self.x = XapiClient(self.client, self.credential.key_id, self.secret)
+        self.other = XapiClient(self.client, self.other_credential.key_id, self.other_secret)
+
+    def assert_400(self, response, path_fragment=""):
+        self.assertEqual(response.status_code, 400, response.content)
+        message = response.json()["error"]["message"]
+        if path_fragment:
+            self.assertIn(path_fragment, message)
+        return message
+
+
+class PostTests(StatementsApiTestCase):
+    def test_post_single_statement_returns_its_id(self):
+        data = statement()
+        response = self.x.post(data)
+        self.assertEqual(response.status_code, 200, response.content)
+        self.assertEqual(response.json(), [data["id"]])
+        self.assertEqual(response["X-Experience-API-Version"], "1.0.3")
+        row = Statement.objects.get(statement_id=data["id"])
+        self.assertEqual(row.platform_id, self.platform.pk)
+        self.assertEqual(row.verb_id, data["verb"]["id"])
+        self.assertEqual(row.activity_id, data["object"]["id"])
+        self.assertEqual(row.duration_seconds, 300)
+        self.assertEqual(str(row.registration), data["context"]["registration"])
+
+    def test_post_batch_returns_ids_in_order(self):
+        batch = [statement() for _ in range(3)]
+        response = self.x.post(batch)
+        self.assertEqual(response.json(), [item["id"] for item in batch])
+        self.assertEqual(Statement.objects.count(), 3)
+
+    def test_lrs_generates_an_id_when_none_is_given(self):
+        response = self.x.post(statement(id=None))
+        (generated,) = response.json()
+        self.assertEqual(str(uuid.UUID(generated)), generated)
+
+    def test_batch_is_all_or_nothing(self):
+        bad = statement()
+        bad["verb"] = {"id": "not an iri"}
+        response = self.x.post([statement(), bad])
+        self.assert_400(response, "statements[1].verb.id")
+        self.assertEqual(Statement.objects.count(), 0)
+
+    def test_duplicate_ids_within_a_batch_are_400(self):
+        first = statement()
+        second = statement(id=first["id"])
+        self.assert_400(self.x.post([first, second]), "statements[1].id")
+        self.assertEqual(Statement.objects.count(), 0)
+
+    def test_same_id_and_equivalent_body_is_a_no_op(self):
+        data = statement()
+        self.x.post(data)
+        again = json.loads(json.dumps(data))
+        again["verb"]["display"] = {"en-US": "went on"}  # display is not part of the statement
+        response = self.x.post(again)
+        self.assertEqual(response.status_code, 200, response.content)
+        self.assertEqual(Statement.objects.count(), 1)
+
+    def test_same_id_and_different_body_is_409(self):
+        data = statement()
+        self.x.post(data)
+        changed = dict(data, result={"duration": "PT6M"})
+        self.assertEqual(self.x.post(changed).status_code, 409)
+
+    def test_another_platforms_id_is_409_and_its_row_is_untouched(self):
+        data = statement()
+        self.x.post(data)
+        self.assertEqual(self.other.post(data).status_code, 409)
+        self.assertEqual(Statement.objects.get().platform_id, self.platform.pk)
+
+    def test_stored_and_authority_are_overwritten_by_the_lrs(self):
+        data = statement(
+            stored="2001-01-01T00:00:00Z",
+            authority={"objectType": "Agent", "mbox": "mailto:someone@else.cn"},
+        )
+        self.x.post(data)
+        payload = json.loads(Statement.objects.get().payload)
+        self.assertNotEqual(payload["stored"], "2001-01-01T00:00:00Z")
+        self.assertEqual(payload["authority"]["account"]["name"], self.credential.key_id)
+
+    def test_version_is_set_to_1_0_0_when_missing(self):
+        self.x.post(statement())
+        self.assertEqual(json.loads(Statement.objects.get().payload)["version"], "1.0.0")
+
+    def test_unknown_learner_and_course_are_stored_without_credit(self):
+        self.x.post(statement())
+        row = Statement.objects.get()
+        self.assertIsNone(row.person_id)
+        self.assertIsNone(row.course_id)
+
+    def test_malformed_json_is_400(self):
+        response = self.client.post(
+            "/xapi/statements",
+            data="{not json",
+            content_type="application/json",
+            headers=self.x.headers,
+        )
+        self.assert_400(response)
+
+    def test_wrong_content_type_is_400(self):
+        response = self.client.post(
+            "/xapi/statements",
+            data=json.dumps(statement()),
+            content_type="text/plain",
+            headers=self.x.headers,
+        )
+        self.assert_400(response)
+
+    def test_without_version_header_is_400(self):
+        response = self.client.post(
+            "/xapi/statements",
+            data=json.dumps(statement()),
+            content_type="application/json",
+            headers={"Authorization": self.x.headers["Authorization"]},
+        )
+        self.assert_400(response)
+
+    def test_without_auth_is_401_and_csrf_is_not_enforced(self):
+        client = Client(enforce_csrf_checks=True)
+        response = client.post(
+            "/xapi/statements",
+            data="[]",
+            content_type="application/json",
+            headers={"X-Experience-API-Version": "1.0.3"},
+        )
+        self.assertEqual(response.status_code, 401)
+        self.assertIn("WWW-Authenticate", response)
+
+    def test_trailing_slash_is_served_not_redirected(self):
+        response = self.x.post(statement(), path="/xapi/statements/")
+        self.assertEqual(response.status_code, 200)
+
+    def test_empty_batch_is_400(self):
+        self.assert_400(self.x.post([]))
+
+    def test_delete_is_405(self):
+        response = self.client.delete("/xapi/statements", headers=self.x.headers)
+        self.assertEqual(response.status_code, 405)
+
+
+class PutTests(StatementsApiTestCase):
+    def test_put_stores_under_statement_id(self):
+        data = statement(id=None)
+        statement_id = str(uuid.uuid4())
+        response = self.x.put(data, statement_id)
+        self.assertEqual(response.status_code, 204, response.content)
+        self.assertTrue(Statement.objects.filter(statement_id=statement_id).exists())
+
+    def test_put_without_statement_id_is_400(self):
+        response = self.client.put(
+            "/xapi/statements",
+            data=json.dumps(statement()),
+            content_type="application/json",
+            headers=self.x.headers,
+        )
+        self.assert_400(response)
+
+    def test_put_with_a_different_id_in_the_body_is_400(self):
+        self.assert_400(self.x.put(statement(), str(uuid.uuid4())), "id")
+
+    def test_put_same_statement_twice_is_a_no_op(self):
+        data = statement()
+        self.assertEqual(self.x.put(data, data["id"]).status_code, 204)
+        self.assertEqual(self.x.put(data, data["id"]).status_code, 204)
+        self.assertEqual(Statement.objects.count(), 1)
+
+    def test_put_conflicting_body_is_409(self):
+        data = statement()
+        self.x.put(data, data["id"])
+        self.assertEqual(
+            self.x.put(dict(data, verb={"id": "https://x.cn/v"}), data["id"]).status_code, 409
+        )
+
+    def test_put_batch_is_400(self):
+        self.assert_400(self.x.put([statement()], str(uuid.uuid4())))

@@ -1,0 +1,607 @@
+"""Statement validation (every MUST of xAPI 1.0.3 Data §2, and the 2.0 differences) and the
+extraction of the indexed columns. Pure functions: no database, no request.
+
+`prepare_statement` returns a `Prepared`: the statement as it will be stored (id, stored,
+authority, version and timestamp filled in; contextActivities as arrays) and the extracted
+values. Every refusal is an `XapiInvalid` naming the JSON path.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from django.utils.translation import gettext as _
+
+from zhipei.lrs.agents import Agent, Group, parse_actor, parse_agent, parse_group
+from zhipei.lrs.formats import (
+    XapiInvalid,
+    check_bool,
+    check_extensions,
+    check_iri,
+    check_keys,
+    check_language_map,
+    check_number,
+    check_object,
+    check_string,
+    check_uuid,
+    is_language_tag,
+    new_uuid,
+    parse_duration_seconds,
+    parse_timestamp,
+)
+
+VOIDED_VERB = "http://adlnet.gov/expapi/verbs/voided"
+SIGNATURE_USAGE = "http://adlnet.gov/expapi/attachments/signature"
+
+_STATEMENT_KEYS = frozenset(
+    {
+        "id",
+        "actor",
+        "verb",
+        "object",
+        "result",
+        "context",
+        "timestamp",
+        "stored",
+        "authority",
+        "version",
+        "attachments",
+    }
+)
+_SUBSTATEMENT_KEYS = frozenset(
+    {"objectType", "actor", "verb", "object", "result", "context", "timestamp", "attachments"}
+)
+_VERB_KEYS = frozenset({"id", "display"})
+_ACTIVITY_KEYS = frozenset({"objectType", "id", "definition"})
+_DEFINITION_KEYS = frozenset(
+    {
+        "name",
+        "description",
+        "type",
+        "moreInfo",
+        "extensions",
+        "interactionType",
+        "correctResponsesPattern",
+        "choices",
+        "scale",
+        "source",
+        "target",
+        "steps",
+    }
+)
+_INTERACTION_TYPES = {
+    "true-false": frozenset(),
+    "choice": frozenset({"choices"}),
+    "fill-in": frozenset(),
+    "long-fill-in": frozenset(),
+    "matching": frozenset({"source", "target"}),
+    "performance": frozenset({"steps"}),
+    "sequencing": frozenset({"choices"}),
+    "likert": frozenset({"scale"}),
+    "numeric": frozenset(),
+    "other": frozenset(),
+}
+_COMPONENT_LISTS = frozenset({"choices", "scale", "source", "target", "steps"})
+_COMPONENT_KEYS = frozenset({"id", "description"})
+_STATEMENT_REF_KEYS = frozenset({"objectType", "id"})
+_RESULT_KEYS = frozenset({"score", "success", "completion", "response", "duration", "extensions"})
+_SCORE_KEYS = frozenset({"scaled", "raw", "min", "max"})
+_CONTEXT_KEYS_1 = frozenset(
+    {
+        "registration",
+        "instructor",
+        "team",
+        "contextActivities",
+        "revision",
+        "platform",
+        "language",
+        "statement",
+        "extensions",
+    }
+)
+_CONTEXT_KEYS_2 = _CONTEXT_KEYS_1 | {"contextAgents", "contextGroups"}
+_CONTEXT_ACTIVITY_KEYS = frozenset({"parent", "grouping", "category", "other"})
+_ATTACHMENT_KEYS = frozenset(
+    {"usageType", "display", "description", "contentType", "length", "sha2", "fileUrl"}
+)
+_CONTEXT_AGENT_KEYS = frozenset({"objectType", "agent", "relevantTypes"})
+_CONTEXT_GROUP_KEYS = frozenset({"objectType", "group", "relevantTypes"})
+
+
+@dataclass
+class Extracted:
+    """What a statement contributes to the indexed columns."""
+
+    actor_ifi: str = ""
+    object_agent_ifi: str = ""
+    verb_id: str = ""
+    activity_id: str = ""
+    object_statement_id: str | None = None
+    registration: str | None = None
+    duration_seconds: float | None = None
+    account_home_page: str = ""
+    account_name: str = ""
+    activities: list[str] = field(default_factory=list)
+    agents: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Prepared:
+    """A validated statement ready to be stored."""
+
+    statement_id: str
+    data: dict[str, Any]
+    timestamp: datetime
+    extracted: Extracted
+    is_voiding: bool
+    id_was_given: bool
+    timestamp_was_given: bool
+    attachments: list[dict[str, Any]]
+
+    @property
+    def voided_target(self) -> str | None:
+        return self.extracted.object_statement_id if self.is_voiding else None
+
+
+def _reject_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result = dict(pairs)
+    if len(result) != len(pairs):
+        seen: set[str] = set()
+        for key, _value in pairs:
+            if key in seen:
+                raise XapiInvalid(key, _("a property appears more than once in one object"))
+            seen.add(key)
+    return result
+
+
+def load_json(raw: bytes | str, path: str = "") -> Any:
+    """Parse request JSON; a property used twice in one object is refused (Data §2.2.s2.b2)."""
+    try:
+        return json.loads(raw, object_pairs_hook=_reject_duplicate_keys)
+    except XapiInvalid as exc:
+        raise XapiInvalid(path, str(exc)) from exc
+    except (ValueError, TypeError, UnicodeDecodeError) as exc:
+        raise XapiInvalid(path, _("the body is not valid JSON (UTF-8)")) from exc
+
+
+def actor_key(actor: Agent | Group) -> str:
+    """The key the store indexes an Agent or identified Group under: "<objectType>|<ifi>".
+    Anonymous groups have no key (each is distinct, Data §2.4.2.2.s3.b1)."""
+    ifi = actor.ifi_key
+    return f"{actor.objectType}|{ifi}" if ifi else ""
+
+
+class _Checker:
+    def __init__(self, *, version: str) -> None:
+        self.v2 = version.startswith("2.")
+        self.extracted = Extracted()
+
+    def agent_keys(self, actor: Agent | Group) -> None:
+        key = actor_key(actor)
+        if key:
+            self.extracted.agents.append(key)
+        if isinstance(actor, Group) and actor.member:
+            for member in actor.member:
+                self.extracted.agents.append(actor_key(member))
+
+    def verb(self, value: object, path: str) -> str:
+        verb = check_object(value, path)
+        check_keys(verb, _VERB_KEYS, path)
+        if "id" not in verb:
+            raise XapiInvalid(path, _("a verb needs an id"))
+        verb_id = check_iri(verb["id"], path + ".id")
+        if "display" in verb:
+            check_language_map(verb["display"], path + ".display")
+        return verb_id
+
+    def activity(self, value: object, path: str) -> str:
+        activity = check_object(value, path)
+        check_keys(activity, _ACTIVITY_KEYS, path)
+        if activity.get("objectType", "Activity") != "Activity":
+            raise XapiInvalid(path + ".objectType", _('must be "Activity" here'))
+        if "id" not in activity:
+            raise XapiInvalid(path, _("an Activity needs an id"))
+        activity_id = check_iri(activity["id"], path + ".id")
+        if "definition" in activity:
+            self.definition(activity["definition"], path + ".definition")
+        self.extracted.activities.append(activity_id)
+        return activity_id
+
+    def definition(self, value: object, path: str) -> None:  # noqa: PLR0912 - per property
+        definition = check_object(value, path)
+        check_keys(definition, _DEFINITION_KEYS, path)
+        for key in ("name", "description"):
+            if key in definition:
+                check_language_map(definition[key], f"{path}.{key}")
+        if "type" in definition:
+            check_iri(definition["type"], path + ".type")
+        if "moreInfo" in definition:
+            check_iri(definition["moreInfo"], path + ".moreInfo")
+        if "extensions" in definition:
+            check_extensions(definition["extensions"], path + ".extensions")
+        interaction = definition.get("interactionType")
+        lists = _COMPONENT_LISTS & definition.keys()
+        if interaction is None:
+            if lists or "correctResponsesPattern" in definition:
+                raise XapiInvalid(path, _("interaction properties need an interactionType"))
+            return
+        if interaction not in _INTERACTION_TYPES:
+            raise XapiInvalid(
+                path + ".interactionType", _("is not one of the interaction types of xAPI")
+            )
+        for name in lists:
+            if name not in _INTERACTION_TYPES[interaction]:
+                raise XapiInvalid(
+                    f"{path}.{name}", _("is not a component list of this interactionType")
+                )
+            self.components(definition[name], f"{path}.{name}")
+        if "correctResponsesPattern" in definition:
+            patterns = definition["correctResponsesPattern"]
+            where = path + ".correctResponsesPattern"
+            if not isinstance(patterns, list):
+                raise XapiInvalid(where, _("must be an array of strings"))
+            for index, item in enumerate(patterns):
+                check_string(item, f"{where}[{index}]")
+
+    def components(self, value: object, path: str) -> None:
+        if not isinstance(value, list):
+            raise XapiInvalid(path, _("must be an array of interaction components"))
+        seen: set[str] = set()
+        for index, item in enumerate(value):
+            where = f"{path}[{index}]"
+            component = check_object(item, where)
+            check_keys(component, _COMPONENT_KEYS, where)
+            if "id" not in component:
+                raise XapiInvalid(where, _("an interaction component needs an id"))
+            component_id = check_string(component["id"], where + ".id")
+            if component_id in seen:
+                raise XapiInvalid(
+                    where + ".id", _("ids within one component list must be distinct")
+                )
+            seen.add(component_id)
+            if "description" in component:
+                check_language_map(component["description"], where + ".description")
+
+    def statement_ref(self, value: dict[str, Any], path: str) -> str:
+        check_keys(value, _STATEMENT_REF_KEYS, path)
+        if "id" not in value:
+            raise XapiInvalid(path, _("a StatementRef needs the id of a statement"))
+        return check_uuid(value["id"], path + ".id")
+
+    def statement_object(self, value: object, path: str, *, sub: bool) -> str:
+        """Validate the object; returns its objectType."""
+        obj = check_object(value, path)
+        object_type = obj.get("objectType", "Activity")
+        if object_type == "Activity":
+            activity_id = self.activity(obj, path)
+            if not sub:
+                self.extracted.activity_id = activity_id
+        elif object_type in {"Agent", "Group"}:
+            actor: Agent | Group = (
+                parse_agent(obj, path) if object_type == "Agent" else parse_group(obj, path)
+            )
+            self.agent_keys(actor)
+            if not sub:
+                self.extracted.object_agent_ifi = actor_key(actor)
+        elif object_type == "StatementRef":
+            ref = self.statement_ref(obj, path)
+            if not sub:
+                self.extracted.object_statement_id = ref
+        elif object_type == "SubStatement":
+            if sub:
+                raise XapiInvalid(path, _("a SubStatement must not contain a SubStatement"))
+            self.statement_body(obj, path, sub=True)
+        else:
+            raise XapiInvalid(
+                path + ".objectType",
+                _("must be Activity, Agent, Group, StatementRef or SubStatement"),
+            )
+        return str(object_type)
+
+    def result(self, value: object, path: str) -> None:
+        result = check_object(value, path)
+        check_keys(result, _RESULT_KEYS, path)
+        if "score" in result:
+            self.score(result["score"], path + ".score")
+        for key in ("success", "completion"):
+            if key in result:
+                check_bool(result[key], f"{path}.{key}")
+        if "response" in result:
+            check_string(result["response"], path + ".response")
+        if "duration" in result:
+            seconds = parse_duration_seconds(result["duration"], path + ".duration")
+            if path == "result":
+                self.extracted.duration_seconds = seconds
+        if "extensions" in result:
+            check_extensions(result["extensions"], path + ".extensions")
+
+    def score(self, value: object, path: str) -> None:
+        score = check_object(value, path)
+        check_keys(score, _SCORE_KEYS, path)
+        numbers = {key: check_number(score[key], f"{path}.{key}") for key in score}
+        if "scaled" in numbers and not -1 <= numbers["scaled"] <= 1:
+            raise XapiInvalid(path + ".scaled", _("must be between -1 and 1 inclusive"))
+        low, high, raw = numbers.get("min"), numbers.get("max"), numbers.get("raw")
+        if low is not None and high is not None and not low < high:
+            raise XapiInvalid(path + ".min", _("must be less than max"))
+        if raw is not None and low is not None and raw < low:
+            raise XapiInvalid(path + ".raw", _("must not be less than min"))
+        if raw is not None and high is not None and raw > high:
+            raise XapiInvalid(path + ".raw", _("must not be greater than max"))
+
+    def context(  # noqa: PLR0912 - one branch per context property
+        self, value: object, path: str, *, object_type: str
+    ) -> None:
+        context = check_object(value, path)
+        check_keys(context, _CONTEXT_KEYS_2 if self.v2 else _CONTEXT_KEYS_1, path)
+        if "registration" in context:
+            registration = check_uuid(context["registration"], path + ".registration")
+            if path == "context":
+                self.extracted.registration = registration
+        if "instructor" in context:
+            self.agent_keys(parse_actor(context["instructor"], path + ".instructor"))
+        if "team" in context:
+            team = context["team"]
+            if not isinstance(team, dict) or team.get("objectType") != "Group":
+                raise XapiInvalid(path + ".team", _("must be a Group"))
+            self.agent_keys(parse_group(team, path + ".team"))
+        if "contextActivities" in context:
+            context["contextActivities"] = self.context_activities(
+                context["contextActivities"], path + ".contextActivities"
+            )
+        for key in ("revision", "platform"):
+            if key in context:
+                check_string(context[key], f"{path}.{key}")
+                if object_type != "Activity":
+                    raise XapiInvalid(
+                        f"{path}.{key}", _("may only be used when the object is an Activity")
+                    )
+        if "language" in context and not is_language_tag(context["language"]):
+            raise XapiInvalid(path + ".language", _("is not an RFC 5646 language tag"))
+        if "statement" in context:
+            ref = check_object(context["statement"], path + ".statement")
+            if ref.get("objectType") != "StatementRef":
+                raise XapiInvalid(path + ".statement.objectType", _('must be "StatementRef"'))
+            self.statement_ref(ref, path + ".statement")
+        if "extensions" in context:
+            check_extensions(context["extensions"], path + ".extensions")
+        if "contextAgents" in context:
+            self.context_agents(context["contextAgents"], path + ".contextAgents", group=False)
+        if "contextGroups" in context:
+            self.context_agents(context["contextGroups"], path + ".contextGroups", group=True)
+
+    def context_activities(self, value: object, path: str) -> dict[str, list[Any]]:
+        mapping = check_object(value, path)
+        check_keys(mapping, _CONTEXT_ACTIVITY_KEYS, path)
+        normalised: dict[str, list[Any]] = {}
+        for key, item in mapping.items():
+            # A single Activity is allowed for 0.95 compatibility and returned as an array
+            # of one (Data §2.4.6.2.s4.b3-b4).
+            items = item if isinstance(item, list) else [item]
+            for index, activity in enumerate(items):
+                self.activity(activity, f"{path}.{key}[{index}]")
+            normalised[key] = items
+        return normalised
+
+    def context_agents(self, value: object, path: str, *, group: bool) -> None:
+        """xAPI 2.0 contextAgents / contextGroups."""
+        if not isinstance(value, list):
+            raise XapiInvalid(path, _("must be an array"))
+        for index, item in enumerate(value):
+            where = f"{path}[{index}]"
+            entry = check_object(item, where)
+            check_keys(entry, _CONTEXT_GROUP_KEYS if group else _CONTEXT_AGENT_KEYS, where)
+            expected = "contextGroup" if group else "contextAgent"
+            if entry.get("objectType") != expected:
+                raise XapiInvalid(where + ".objectType", _("has the wrong objectType"))
+            member = "group" if group else "agent"
+            if member not in entry:
+                raise XapiInvalid(where, _("the agent or group is missing"))
+            actor = (
+                parse_group(entry[member], f"{where}.{member}")
+                if group
+                else parse_agent(entry[member], f"{where}.{member}")
+            )
+            self.agent_keys(actor)
+            if "relevantTypes" in entry:
+                types = entry["relevantTypes"]
+                if not isinstance(types, list) or not types:
+                    raise XapiInvalid(where + ".relevantTypes", _("must be a non-empty array"))
+                for type_index, iri in enumerate(types):
+                    check_iri(iri, f"{where}.relevantTypes[{type_index}]")
+
+    def attachments(self, value: object, path: str) -> list[dict[str, Any]]:
+        if not isinstance(value, list):
+            raise XapiInvalid(path, _("must be an array of attachments"))
+        for index, item in enumerate(value):
+            where = f"{path}[{index}]"
+            attachment = check_object(item, where)
+            check_keys(attachment, _ATTACHMENT_KEYS, where)
+            for key in ("usageType", "display", "contentType", "length", "sha2"):
+                if key not in attachment:
+                    raise XapiInvalid(
+                        where,
+                        _("an attachment needs usageType, display, contentType, length and sha2"),
+                    )
+            check_iri(attachment["usageType"], where + ".usageType")
+            check_language_map(attachment["display"], where + ".display")
+            if "description" in attachment:
+                check_language_map(attachment["description"], where + ".description")
+            check_string(attachment["contentType"], where + ".contentType")
+            length = attachment["length"]
+            if isinstance(length, bool) or not isinstance(length, int) or length < 0:
+                raise XapiInvalid(where + ".length", _("must be a non-negative integer"))
+            check_string(attachment["sha2"], where + ".sha2")
+            if "fileUrl" in attachment:
+                check_iri(attachment["fileUrl"], where + ".fileUrl")
+        return value
+
+    def statement_body(self, data: dict[str, Any], path: str, *, sub: bool) -> str:
+        """Actor, verb, object, result, context, timestamp, attachments; returns the verb."""
+        for required in ("actor", "verb", "object"):
+            if required not in data:
+                raise XapiInvalid(path, _("a statement must have actor, verb and object"))
+        where = (path + ".") if path else ""
+        actor = parse_actor(data["actor"], where + "actor")
+        self.agent_keys(actor)
+        if not sub:
+            self.extracted.actor_ifi = actor_key(actor)
+            if isinstance(actor, Agent) and actor.account is not None:
+                self.extracted.account_home_page = actor.account.homePage
+                self.extracted.account_name = actor.account.name
+        verb_id = self.verb(data["verb"], where + "verb")
+        if not sub:
+            self.extracted.verb_id = verb_id
+        raw_object = data["object"]
+        if isinstance(raw_object, dict) and raw_object.get("objectType") in {"Agent", "Group"}:
+            pass
+        elif (
+            isinstance(raw_object, dict)
+            and "objectType" not in raw_object
+            and (set(raw_object) & {"mbox", "mbox_sha1sum", "openid", "account", "member"})
+        ):
+            # Agents as objects MUST say so (Data §2.4.4.2.s1.b1).
+            raise XapiInvalid(
+                where + "object.objectType", _("an Agent or Group object needs objectType")
+            )
+        object_type = self.statement_object(raw_object, where + "object", sub=sub)
+        if verb_id == VOIDED_VERB and object_type != "StatementRef":
+            raise XapiInvalid(
+                where + "object", _("a voiding statement's object must be a StatementRef")
+            )
+        if "result" in data:
+            self.result(data["result"], where + "result")
+        if "context" in data:
+            self.context(data["context"], where + "context", object_type=object_type)
+        if "timestamp" in data:
+            parse_timestamp(data["timestamp"], where + "timestamp")
+        if "attachments" in data:
+            self.attachments(data["attachments"], where + "attachments")
+        return verb_id
+
+
+def prepare_statement(  # noqa: PLR0912 - the LRS-set properties, one by one
+    value: object,
+    path: str,
+    *,
+    version: str,
+    stored: datetime,
+    authority: dict[str, Any],
+    statement_id: str | None = None,
+) -> Prepared:
+    """Validate one statement and fill in what the LRS sets (Data §2.4.1, §2.4.7-2.4.10).
+
+    `statement_id` is the id from PUT's statementId parameter: the statement's own id, when
+    given, must be the same."""
+    data = check_object(value, path)
+    check_keys(data, _STATEMENT_KEYS, path)
+    where = (path + ".") if path else ""
+    checker = _Checker(version=version)
+    verb_id = checker.statement_body(data, path, sub=False)
+    id_was_given = "id" in data
+    if id_was_given:
+        own = check_uuid(data["id"], where + "id")
+        if statement_id is not None and own != statement_id:
+            raise XapiInvalid(where + "id", _("differs from the statementId parameter"))
+        statement_id = own
+    statement_id = statement_id or new_uuid()
+    if "stored" in data:
+        parse_timestamp(data["stored"], where + "stored")  # validated, then overwritten
+    if "authority" in data:
+        authority_value = data["authority"]
+        if isinstance(authority_value, dict) and authority_value.get("objectType") == "Group":
+            group = parse_group(authority_value, where + "authority")
+            if group.member is None or len(group.member) != 2:
+                raise XapiInvalid(
+                    where + "authority", _("a Group as authority must have exactly two Agents")
+                )
+        else:
+            parse_agent(authority_value, where + "authority")
+    if "version" in data:
+        version_value = check_string(data["version"], where + "version")
+        allowed = ("1.0.", "2.0.") if checker.v2 else ("1.0.",)
+        if not version_value.startswith(allowed) or not version_value.split(".")[-1].isdigit():
+            raise XapiInvalid(where + "version", _("must be a 1.0.x version (2.0.x with xAPI 2.0)"))
+    else:
+        data["version"] = "2.0.0" if checker.v2 else "1.0.0"
+    data["id"] = statement_id
+    stored_text = _iso(stored)
+    timestamp_was_given = "timestamp" in data
+    if timestamp_was_given:
+        timestamp = parse_timestamp(data["timestamp"], where + "timestamp")
+        if checker.v2:
+            # xAPI 2.0: timestamps not in UTC are converted (IEEE 9274.1.1).
+            data["timestamp"] = _iso(timestamp)
+    else:
+        timestamp = stored
+        data["timestamp"] = stored_text
+    data["stored"] = stored_text
+    data["authority"] = authority
+    extracted = checker.extracted
+    extracted.agents.append(actor_key_from_json(authority))
+    attachments = data.get("attachments", [])
+    return Prepared(
+        statement_id=statement_id,
+        data=data,
+        timestamp=timestamp,
+        extracted=extracted,
+        is_voiding=verb_id == VOIDED_VERB,
+        id_was_given=id_was_given,
+        timestamp_was_given=timestamp_was_given,
+        attachments=attachments,
+    )
+
+
+def actor_key_from_json(value: dict[str, Any]) -> str:
+    return actor_key(parse_actor(value, "authority"))
+
+
+def _iso(moment: datetime) -> str:
+    """UTC with millisecond precision, the form the LRS writes stored and timestamp in."""
+    utc = moment.astimezone(UTC)
+    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+
+
+# --- Statement comparison (Data §2.3.1.s9) ----------------------------------------------------
+def comparable(data: dict[str, Any], *, ignore_timestamp: bool) -> dict[str, Any]:
+    """The statement with everything the immutability exceptions allow to differ removed: id,
+    stored, authority, version, attachments' data, verb display, activity definitions, group
+    member order, timestamp serialisation (compared as instants) and mbox domain case."""
+    body = {
+        key: value
+        for key, value in data.items()
+        if key not in {"id", "stored", "authority", "version", "timestamp"}
+    }
+    if not ignore_timestamp and "timestamp" in data:
+        body["timestamp"] = parse_timestamp(data["timestamp"], "timestamp").isoformat()
+    stripped: dict[str, Any] = _strip(body)
+    return stripped
+
+
+def _strip(value: Any, key: str = "") -> Any:
+    if isinstance(value, dict):
+        out: dict[str, Any] = {}
+        for name, item in value.items():
+            if name == "definition" and isinstance(item, dict):
+                continue
+            if name == "display" and key == "verb":
+                continue
+            out[name] = _strip(item, name)
+        if "mbox" in out and isinstance(out["mbox"], str):
+            local, _sep, domain = out["mbox"].partition("@")
+            out["mbox"] = f"{local}@{domain.lower()}"
+        return out
+    if isinstance(value, list):
+        items = [_strip(item, key) for item in value]
+        if key == "member":
+            return sorted(items, key=lambda item: json.dumps(item, sort_keys=True))
+        return items
+    if key == "timestamp" and isinstance(value, str):
+        try:
+            return parse_timestamp(value, key).isoformat()
+        except XapiInvalid:
+            return value
+    return value
