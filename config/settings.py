@@ -92,6 +92,8 @@ INSTALLED_APPS = [
     "zhipei.catalog",
     "zhipei.lrs",
     "zhipei.lrs_documents",
+    "zhipei.enterprises",
+    "zhipei.subsidies",
     "zhipei.portal",
 ]
 
