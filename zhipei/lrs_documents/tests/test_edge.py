@@ -1,0 +1,74 @@
+"""The HTTP edge as the document resources use it: authentication, the version header, HEAD
+(Communication §1.1), the alternate request syntax (§1.3) and xAPI 2.0."""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import urlencode
+
+from zhipei.lrs_documents.tests.base import ACTIVITY, AGENT_JSON, STATE, XapiDocumentsTestCase
+
+
+class EdgeTests(XapiDocumentsTestCase):
+    def test_request_without_credentials_is_401(self):
+        response = self.client.get(
+            STATE + "?" + urlencode(self.state_params()),
+            headers={"X-Experience-API-Version": "1.0.3"},
+        )
+        self.assertEqual(response.status_code, 401)
+        self.assertIn("Basic", response["WWW-Authenticate"])
+
+    def test_wrong_secret_is_401(self):
+        import base64
+
+        key_id = base64.b64decode(self.auth.split()[1]).decode().split(":")[0]
+        forged = "Basic " + base64.b64encode(f"{key_id}:wrong-secret".encode()).decode()
+        response = self.call("GET", STATE, self.state_params(), auth=forged)
+        self.assertEqual(response.status_code, 401)
+
+    def test_missing_version_header_is_400(self):
+        response = self.client.get(
+            STATE + "?" + urlencode(self.state_params()), headers={"Authorization": self.auth}
+        )
+        self.assertEqual(response.status_code, 400)
+
+    def test_head_answers_like_get_without_a_body(self):
+        # §1.1.s3.b1: respond to HEAD as to GET, with the message-body omitted.
+        self.call("PUT", STATE, self.state_params(), {"x": 1})
+        get = self.call("GET", STATE, self.state_params())
+        head = self.call("HEAD", STATE, self.state_params())
+        self.assertEqual(head.status_code, 200)
+        self.assertEqual(head.content, b"")
+        self.assertEqual(head["ETag"], get["ETag"])
+
+    def test_alternate_request_syntax_puts_and_gets_a_state_document(self):
+        # §1.3: POST with method=PUT; headers, parameters and content as form parameters.
+        form = {
+            "Authorization": self.auth,
+            "X-Experience-API-Version": "1.0.3",
+            "Content-Type": "application/json",
+            "content": json.dumps({"via": "alternate"}),
+            "activityId": ACTIVITY,
+            "agent": AGENT_JSON,
+            "stateId": "alt",
+        }
+        response = self.client.post(
+            STATE + "?method=PUT",
+            data=urlencode(form),
+            content_type="application/x-www-form-urlencoded",
+        )
+        self.assertEqual(response.status_code, 204, response.content)
+        got = self.call("GET", STATE, self.state_params("alt"))
+        self.assertEqual(got.json(), {"via": "alternate"})
+
+    def test_xapi_2_answers_with_last_modified_and_version_header(self):
+        self.version = "2.0.0"
+        self.call("PUT", STATE, self.state_params(), {"x": 1})
+        got = self.call("GET", STATE, self.state_params())
+        self.assertEqual(got.status_code, 200)
+        self.assertTrue(got["Last-Modified"].endswith("GMT"))
+        self.assertEqual(got["X-Experience-API-Version"], "2.0.0")
+
+    def test_no_slash_redirect_and_no_csrf_for_a_trailing_slash(self):
+        response = self.call("PUT", STATE + "/", self.state_params(), {"x": 1})
+        self.assertEqual(response.status_code, 204)
