@@ -3,6 +3,7 @@ platform whose credential asks."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -13,6 +14,7 @@ from django.db.models import Max
 
 from zhipei.catalog.models import Course, Lesson
 from zhipei.lrs.agents import Agent
+from zhipei.lrs.models import Statement
 from zhipei.lrs_documents.models import Document
 from zhipei.lrs_documents.services import DocumentKey, context_sha256
 
@@ -62,11 +64,15 @@ def document_ids(
     return DocumentIds(ids=ids, last_modified=newest)
 
 
+STATEMENTS_SEARCHED_FOR_A_DEFINITION = 50
+
+
 def activity_object(platform_id: int, activity_id: str) -> dict[str, Any]:
-    """The Activity Object for the Activities resource (Communication §2.5): the definition
-    the platform published in the catalogue for one of its own courses or lessons (name,
-    description, type, and the media duration of a video or audio lesson), else — for any
-    other activity — an Activity Object with only its id (§2.5.s2.b1)."""
+    """The Activity Object for the Activities resource (Communication §2.5), in this order:
+    the definition the platform published in the catalogue for one of its own courses or
+    lessons (name, description, type, and the media duration of a video or audio lesson); else
+    the definition in the newest of the platform's statements about the activity that carries
+    one; else an Activity Object with only its id (§2.5.s2.b1)."""
     activity: dict[str, Any] = {"objectType": "Activity", "id": activity_id}
     course = (
         Course.objects.filter(platform_id=platform_id, activity_iri=activity_id)
@@ -90,7 +96,25 @@ def activity_object(platform_id: int, activity_id: str) -> dict[str, Any]:
         if lesson.media_duration_seconds:
             definition["extensions"] = {media_duration_extension(): lesson.media_duration_seconds}
         activity["definition"] = definition
+        return activity
+    reported = _definition_from_statements(platform_id, activity_id)
+    if reported is not None:
+        activity["definition"] = reported
     return activity
+
+
+def _definition_from_statements(platform_id: int, activity_id: str) -> dict[str, Any] | None:
+    payloads = (
+        Statement.objects.filter(platform_id=platform_id, activity_id=activity_id)
+        .order_by("-seq")
+        .values_list("payload", flat=True)[:STATEMENTS_SEARCHED_FOR_A_DEFINITION]
+    )
+    for payload in payloads:
+        target = json.loads(payload).get("object") or {}
+        definition = target.get("definition") if target.get("id") == activity_id else None
+        if isinstance(definition, dict) and definition:
+            return definition
+    return None
 
 
 def person_object(agent: Agent) -> dict[str, Any]:

@@ -73,6 +73,21 @@ class ActivitiesResourceTests(XapiDocumentsTestCase):
         response = self.call("GET", ACTIVITIES, {"activityId": ACTIVITY + "/unknown"})
         self.assertEqual(response.json(), {"objectType": "Activity", "id": ACTIVITY + "/unknown"})
 
+    def test_activity_reported_in_statements_comes_with_the_newest_definition(self):
+        activity = "https://platform.example.cn/xapi/quiz/7"
+        for title in ("旧名称", "新名称"):
+            statement = {
+                "actor": {"mbox": "mailto:learner@example.cn"},
+                "verb": {"id": "http://adlnet.gov/expapi/verbs/experienced"},
+                "object": {"id": activity, "definition": {"name": {"zh-CN": title}}},
+            }
+            posted = self.call("POST", "/xapi/statements", {}, statement)
+            self.assertEqual(posted.status_code, 200, posted.content)
+        got = self.call("GET", ACTIVITIES, {"activityId": activity}).json()
+        self.assertEqual(got["definition"], {"name": {"zh-CN": "新名称"}})
+        other = self.call("GET", ACTIVITIES, {"activityId": activity}, auth=self.other_auth)
+        self.assertNotIn("definition", other.json())
+
     def test_another_platforms_course_is_not_described(self):
         response = self.call("GET", ACTIVITIES, {"activityId": COURSE_IRI}, auth=self.other_auth)
         self.assertEqual(response.json(), {"objectType": "Activity", "id": COURSE_IRI})
