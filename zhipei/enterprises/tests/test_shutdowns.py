@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 
@@ -49,7 +50,7 @@ class DeclareTests(EnterpriseTestCase):
         self.assertIsNone(self.declare(kind="full", affected=5).affected_employee_count)
 
     def test_bad_period_kind_and_cause_are_refused(self):
-        cases = [
+        cases: list[tuple[dict[str, Any], str]] = [
             ({"ends_on": date(2026, 1, 31)}, "ends_on"),
             ({"ends_on": date(2027, 3, 1)}, "ends_on"),
             ({"kind": "sideways"}, "kind"),
@@ -57,7 +58,7 @@ class DeclareTests(EnterpriseTestCase):
             ({"cause": "other", "cause_detail": "  "}, "cause_detail"),
         ]
         for change, field in cases:
-            values = {
+            values: dict[str, Any] = {
                 "kind": "full",
                 "starts_on": date(2026, 2, 1),
                 "ends_on": date(2026, 2, 28),
@@ -71,7 +72,7 @@ class DeclareTests(EnterpriseTestCase):
         self.assertFalse(ShutdownDeclaration.objects.exists())
 
     def test_only_the_enterprises_own_admin_declares(self):
-        kwargs = {
+        kwargs: dict[str, Any] = {
             "kind": "full",
             "starts_on": date(2026, 2, 1),
             "ends_on": date(2026, 2, 2),
@@ -206,7 +207,7 @@ class TransitionTests(EnterpriseTestCase):
                 lambda d: services.return_declaration(d, by=self.officer, note="x"),
                 lambda d: services.reject_declaration(d, by=self.officer, note="x"),
             ]
-            replay = {S.CONFIRMED: 2, S.REJECTED: 4, S.WITHDRAWN: 1}[declaration.status]
+            replay = {"confirmed": 2, "rejected": 4, "withdrawn": 1}[declaration.status]
             for index, move in enumerate(moves):
                 with self.subTest(status=declaration.status, move=index):
                     if index == replay:
