@@ -1,0 +1,248 @@
+"""Subsidy policy as data, and the fund ledger.
+
+Policy: a `PolicyLine` is one programme at one region (or national); its `PolicyVersion` rows
+carry the parameters in force for a span of dates. Resolution (queries.resolve_policy) walks
+national → province → city → county and lets each level override its parent parameter by
+parameter.
+
+Money: each fund source at each region has four `FundAccount` rows (budget, available,
+committed, paid). A `LedgerPosting` moves an amount between two of them as a balanced pair of
+immutable `LedgerEntry` rows (ARCHITECTURE invariant 4, STYLE §6).
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models.functions import Coalesce
+from django.utils.translation import gettext_lazy as _
+
+
+class Programme(models.TextChoices):
+    """A subsidy programme whose parameters are set as policy (policy-rules §15)."""
+
+    LEARNER_TRAINING = "learner_training", _("Training subsidy for learners")
+    LIVING_ALLOWANCE = "living_allowance", _("Living allowance during training")
+    ENTERPRISE_ONLINE_TRAINING = (
+        "enterprise_online_training",
+        _("Enterprise online-training subsidy"),
+    )
+    PROJECT_BASED_TRAINING = "project_based_training", _("Project-based training")
+    APPRENTICESHIP = "apprenticeship", _("Enterprise new apprenticeship")
+
+
+class FundSource(models.TextChoices):
+    """Where subsidy money comes from (policy-rules §5); every posting carries it."""
+
+    SKILLS_ACCOUNT = "skills_account", _("Skills upgrading special account")
+    EMPLOYMENT_FUND = "employment_fund", _("Employment subsidy fund")
+
+
+class PolicyLine(models.Model):
+    """One programme at one region (`region` NULL = national). Its versions never overlap in
+    time; the row exists so that creating a version can lock the line (select_for_update on
+    PostgreSQL) before checking for overlaps."""
+
+    programme = models.CharField(max_length=32, choices=Programme)
+    region = models.ForeignKey(
+        "regions.Region",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        constraints = [
+            # NULL regions never collide in a unique index, hence the coalesce.
+            models.UniqueConstraint(
+                models.F("programme"),
+                Coalesce(
+                    models.F("region"), models.Value(0), output_field=models.BigIntegerField()
+                ),
+                name="subsidies_one_policy_line",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        where = self.region.name if self.region is not None else str(_("national"))
+        return f"{self.get_programme_display()} · {where}"
+
+
+class PolicyVersion(models.Model):
+    """The parameters of one programme at one region from `effective_from` to `effective_to`
+    (both inclusive; NULL = open-ended).
+
+    `parameters` holds only what this level sets; the rest comes from the parent region
+    (queries.resolve_policy). Values are validated by the programme's schema in
+    subsidies.parameters: amounts in integer fen, ratios in basis points (9500 = 95%),
+    lists as enum values.
+
+    Invariants: versions of one line never overlap (services.create_policy_version checks
+    under a lock); parameters and dates of a version never change after creation — a change
+    is a new version from a date. Only two things may happen later: an open-ended version
+    is given an end date (when a successor starts, or on retirement), and a version that
+    has not started yet may be withdrawn (`withdrawn_at`), after which it never applies.
+    """
+
+    line = models.ForeignKey(PolicyLine, on_delete=models.PROTECT, related_name="versions")
+    effective_from = models.DateField()
+    effective_to = models.DateField(null=True, blank=True)
+    parameters = models.JSONField(default=dict)
+    document_number = models.CharField(max_length=120)
+    document_url = models.URLField(max_length=500, blank=True)
+    is_example = models.BooleanField(
+        default=False,
+        help_text=_("An example value from another place, to be confirmed locally."),
+    )
+    evidence = models.CharField(max_length=200, blank=True)
+    note = models.TextField(blank=True)
+    created_at = models.DateTimeField()
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+    withdrawn_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["line", "effective_from"]
+        indexes = [models.Index(fields=["line", "effective_from"], name="policy_version_from_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(effective_to__isnull=True)
+                | models.Q(effective_to__gte=models.F("effective_from")),
+                name="policy_version_dates_in_order",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.line} {self.effective_from}–{self.effective_to or '…'}"
+
+    def covers(self, day: object) -> bool:
+        return (
+            self.withdrawn_at is None
+            and self.effective_from <= day  # type: ignore[operator]
+            and (self.effective_to is None or day <= self.effective_to)  # type: ignore[operator]
+        )
+
+
+class FundAccount(models.Model):
+    """One balance of one fund source at one region.
+
+    Four kinds per (source, region): `budget` is the contra account every allocation comes
+    from (its balance is minus the total allocated, never positive); `available`, `committed`
+    and `paid` never go negative. The four balances of a fund always sum to zero, because
+    every posting does. Balances are queries over LedgerEntry (queries.balances); nothing is
+    cached, so there is nothing to drift — `manage.py check_ledger` re-proves the invariants.
+    """
+
+    class Kind(models.TextChoices):
+        BUDGET = "budget", _("Budget allocated")
+        AVAILABLE = "available", _("Available")
+        COMMITTED = "committed", _("Committed")
+        PAID = "paid", _("Paid")
+
+    source = models.CharField(max_length=24, choices=FundSource)
+    region = models.ForeignKey("regions.Region", on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=12, choices=Kind)
+    opened_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["source", "region", "kind"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "region", "kind"], name="subsidies_one_account_per_kind"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_source_display()} · {self.region} · {self.get_kind_display()}"
+
+
+class PostingKind(models.TextChoices):
+    BUDGET_ALLOCATION = "budget_allocation", _("Budget allocation")
+    COMMITMENT = "commitment", _("Commitment")
+    PAYMENT = "payment", _("Payment")
+    RELEASE = "release", _("Release of a commitment")
+    ADVANCE = "advance", _("Advance")
+    SETTLEMENT = "settlement", _("Settlement")
+    CLAWBACK = "clawback", _("Claw-back")
+    REVERSAL = "reversal", _("Reversal")
+
+
+class LedgerPosting(models.Model):
+    """One money movement: a balanced set (today always a pair) of LedgerEntry rows.
+
+    Immutable once written: there is no update or delete path (the admin is read-only, and
+    database triggers refuse UPDATE on both tables, and DELETE on PostgreSQL). A mistake is
+    corrected by a `reversal` posting that points at the original (`reverses`, at most once).
+
+    `reference` is the external key of the movement — the bank transaction of a payment, an
+    idempotency key otherwise — unique per kind, so a replayed payment finds the first one
+    instead of paying twice. `application_type` / `application_id` name the claim the money
+    is for as a plain pair (applications are built later, and a higher layer's model is never
+    a foreign key here).
+    """
+
+    kind = models.CharField(max_length=24, choices=PostingKind)
+    source = models.CharField(max_length=24, choices=FundSource)
+    region = models.ForeignKey("regions.Region", on_delete=models.PROTECT, related_name="+")
+    amount_fen = models.BigIntegerField()
+    reference = models.CharField(max_length=100, blank=True)
+    application_type = models.CharField(max_length=60, blank=True)
+    application_id = models.CharField(max_length=64, blank=True)
+    reverses = models.OneToOneField(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="reversed_by"
+    )
+    memo = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField()
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            models.Index(
+                fields=["application_type", "application_id"], name="posting_application_idx"
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(amount_fen__gt=0), name="posting_amount_positive"
+            ),
+            models.UniqueConstraint(
+                fields=["kind", "reference"],
+                condition=~models.Q(reference=""),
+                name="posting_reference_unique_per_kind",
+            ),
+            models.CheckConstraint(
+                condition=(models.Q(kind="reversal") & models.Q(reverses__isnull=False))
+                | (~models.Q(kind="reversal") & models.Q(reverses__isnull=True)),
+                name="posting_reversal_points_at_original",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.amount_fen} fen #{self.pk}"
+
+
+class LedgerEntry(models.Model):
+    """One signed line of a posting on one account. The entries of a posting sum to zero
+    (checked by services before insert, by a deferred constraint trigger on PostgreSQL at
+    commit, and by `manage.py check_ledger`); an entry's amount is never zero."""
+
+    posting = models.ForeignKey(LedgerPosting, on_delete=models.PROTECT, related_name="entries")
+    account = models.ForeignKey(FundAccount, on_delete=models.PROTECT, related_name="entries")
+    amount_fen = models.BigIntegerField()
+
+    class Meta:
+        ordering = ["posting", "pk"]
+        constraints = [
+            models.CheckConstraint(condition=~models.Q(amount_fen=0), name="entry_amount_non_zero"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account} {self.amount_fen:+d} fen"
