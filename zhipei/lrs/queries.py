@@ -97,9 +97,9 @@ def consistent_through() -> datetime:
     before this instant is visible. A statement's `stored` is its writing transaction's start
     (services._db_now), so nothing can still commit with `stored` earlier than the start of
     the oldest transaction now open in this database."""
-    now = timezone.now()
     if not _is_postgresql():
-        return now
+        now = timezone.now()
+        return now.replace(microsecond=now.microsecond // 1000 * 1000)
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT min(xact_start), now() FROM pg_stat_activity "
@@ -109,7 +109,9 @@ def consistent_through() -> datetime:
         row = cursor.fetchone()
     assert row is not None
     oldest, db_now = row
-    return min(oldest, db_now) if oldest is not None else db_now  # type: ignore[no-any-return]
+    horizon: datetime = min(oldest, db_now) if oldest is not None else db_now
+    # `stored` is written with millisecond precision, truncated: so is the horizon.
+    return horizon.replace(microsecond=horizon.microsecond // 1000 * 1000)
 
 
 @dataclass

@@ -293,6 +293,7 @@ class _Checker:
         elif object_type == "SubStatement":
             if sub:
                 raise XapiInvalid(path, _("a SubStatement must not contain a SubStatement"))
+            check_keys(obj, _SUBSTATEMENT_KEYS, path)
             self.statement_body(obj, path, sub=True)
         else:
             raise XapiInvalid(
@@ -301,7 +302,7 @@ class _Checker:
             )
         return str(object_type)
 
-    def result(self, value: object, path: str) -> None:
+    def result(self, value: object, path: str, *, top: bool) -> None:
         result = check_object(value, path)
         check_keys(result, _RESULT_KEYS, path)
         if "score" in result:
@@ -313,7 +314,7 @@ class _Checker:
             check_string(result["response"], path + ".response")
         if "duration" in result:
             seconds = parse_duration_seconds(result["duration"], path + ".duration")
-            if path == "result":
+            if top:
                 self.extracted.duration_seconds = seconds
         if "extensions" in result:
             check_extensions(result["extensions"], path + ".extensions")
@@ -333,13 +334,13 @@ class _Checker:
             raise XapiInvalid(path + ".raw", _("must not be greater than max"))
 
     def context(  # noqa: PLR0912 - one branch per context property
-        self, value: object, path: str, *, object_type: str
+        self, value: object, path: str, *, object_type: str, top: bool
     ) -> None:
         context = check_object(value, path)
         check_keys(context, _CONTEXT_KEYS_2 if self.v2 else _CONTEXT_KEYS_1, path)
         if "registration" in context:
             registration = check_uuid(context["registration"], path + ".registration")
-            if path == "context":
+            if top:
                 self.extracted.registration = registration
         if "instructor" in context:
             self.agent_keys(parse_actor(context["instructor"], path + ".instructor"))
@@ -473,9 +474,9 @@ class _Checker:
                 where + "object", _("a voiding statement's object must be a StatementRef")
             )
         if "result" in data:
-            self.result(data["result"], where + "result")
+            self.result(data["result"], where + "result", top=not sub)
         if "context" in data:
-            self.context(data["context"], where + "context", object_type=object_type)
+            self.context(data["context"], where + "context", object_type=object_type, top=not sub)
         if "timestamp" in data:
             parse_timestamp(data["timestamp"], where + "timestamp")
         if "attachments" in data:
@@ -581,6 +582,18 @@ def comparable(data: dict[str, Any], *, ignore_timestamp: bool) -> dict[str, Any
     return stripped
 
 
+_DEFAULT_OBJECT_TYPES = {
+    "object": "Activity",
+    "parent": "Activity",
+    "grouping": "Activity",
+    "category": "Activity",
+    "other": "Activity",
+    "actor": "Agent",
+    "instructor": "Agent",
+    "member": "Agent",
+}
+
+
 def _strip(value: Any, key: str = "") -> Any:
     if isinstance(value, dict):
         out: dict[str, Any] = {}
@@ -590,6 +603,8 @@ def _strip(value: Any, key: str = "") -> Any:
             if name == "display" and key == "verb":
                 continue
             out[name] = _strip(item, name)
+        if "objectType" not in out and key in _DEFAULT_OBJECT_TYPES:
+            out["objectType"] = _DEFAULT_OBJECT_TYPES[key]
         if "mbox" in out and isinstance(out["mbox"], str):
             local, _sep, domain = out["mbox"].partition("@")
             out["mbox"] = f"{local}@{domain.lower()}"
