@@ -7,6 +7,7 @@ import base64
 import hashlib
 import json
 import uuid
+from typing import Any
 from urllib.parse import quote, urlencode
 
 from zhipei.lrs.models import Statement
@@ -18,7 +19,7 @@ from zhipei.people.testing import make_person
 VOIDED = "http://adlnet.gov/expapi/verbs/voided"
 
 
-def voiding(target: str) -> dict:
+def voiding(target: str) -> dict[str, Any]:
     return statement(
         verb={"id": VOIDED, "display": {"en-US": "voided"}},
         object={"objectType": "StatementRef", "id": target},
@@ -274,7 +275,7 @@ class AttachmentTests(StatementsApiTestCase):
         del headers["Content-Transfer-Encoding"]
         self.assertEqual(self.post_multipart([data], [(headers, content)]).status_code, 400)
 
-    def jws(self, payload: dict, alg="RS256") -> bytes:
+    def jws(self, payload: dict[str, Any], alg="RS256") -> bytes:
         def b64(raw: bytes) -> str:
             return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
