@@ -55,10 +55,16 @@ SQLITE_REVERSE = [
 ]
 
 
+def _run_raw(schema_editor, sql):
+    # No parameters: psycopg must not read the "%" of RAISE formats as placeholders.
+    with schema_editor.connection.cursor() as cursor:
+        cursor.execute(sql)
+
+
 def forward(apps, schema_editor):
     vendor = schema_editor.connection.vendor
     if vendor == "postgresql":
-        schema_editor.execute(PG_FORWARD)
+        _run_raw(schema_editor, PG_FORWARD)
     elif vendor == "sqlite":
         for statement in SQLITE_FORWARD:
             schema_editor.execute(statement)
@@ -67,7 +73,7 @@ def forward(apps, schema_editor):
 def reverse(apps, schema_editor):
     vendor = schema_editor.connection.vendor
     if vendor == "postgresql":
-        schema_editor.execute(PG_REVERSE)
+        _run_raw(schema_editor, PG_REVERSE)
     elif vendor == "sqlite":
         for statement in SQLITE_REVERSE:
             schema_editor.execute(statement)
