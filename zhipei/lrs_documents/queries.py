@@ -15,18 +15,20 @@ from django.db.models import Max
 from zhipei.catalog.models import Course, Lesson
 from zhipei.lrs.agents import Agent
 from zhipei.lrs.models import Statement
+from zhipei.lrs_documents import profile
 from zhipei.lrs_documents.models import Document
+from zhipei.lrs_documents.profile import media_duration_iri
 from zhipei.lrs_documents.services import DocumentKey, context_sha256
 
-COURSE_TYPE = "http://adlnet.gov/expapi/activities/course"
-LESSON_TYPE = "http://adlnet.gov/expapi/activities/lesson"
-MEDIA_TYPE = "http://adlnet.gov/expapi/activities/media"
+COURSE_TYPE = profile.COURSE
+LESSON_TYPE = profile.LESSON
+MEDIA_TYPE = profile.MEDIA
 
 
 def media_duration_extension() -> str:
     """Extension IRI (activity definition and context) carrying a lesson's media length in
     seconds; see docs/xapi-profile.md."""
-    return f"{settings.SITE_URL}/xapi/extensions/media-duration"
+    return media_duration_iri(settings.SITE_URL)
 
 
 def get_document(platform_id: int, key: DocumentKey) -> Document | None:

@@ -1,0 +1,87 @@
+"""The machine-readable reporting profile (xAPI Profiles 1.0 JSON-LD shape) and its copy in
+docs/xapi-profile.jsonld."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from django.conf import settings
+
+from zhipei.lrs_documents.profile import (
+    EXAMPLE_SITE_URL,
+    reporting_profile,
+    reporting_profile_json,
+)
+
+DOC = Path(settings.BASE_DIR) / "docs" / "xapi-profile.jsonld"
+SITE = "https://zhipei.hubei.example.cn"
+
+
+def test_docs_copy_is_the_profile_built_for_the_example_site():
+    assert DOC.read_text(encoding="utf-8") == reporting_profile_json(EXAMPLE_SITE_URL)
+
+
+def test_profile_has_the_required_top_level_properties():
+    profile = json.loads(DOC.read_text(encoding="utf-8"))
+    assert profile["@context"] == "https://w3id.org/xapi/profiles/context"
+    assert profile["type"] == "Profile"
+    assert profile["conformsTo"] == "https://w3id.org/xapi/profiles#1.0"
+    for key in ("id", "prefLabel", "definition", "author", "versions"):
+        assert profile[key], key
+    assert profile["author"]["type"] in {"Organization", "Person"}
+
+
+def test_every_id_is_unique_and_every_part_is_in_the_current_version():
+    profile = reporting_profile(SITE)
+    version = profile["versions"][0]["id"]
+    parts = profile["concepts"] + profile["templates"] + profile["patterns"]
+    ids = [part["id"] for part in parts]
+    assert len(ids) == len(set(ids))
+    assert all(part["inScheme"] == version for part in parts)
+    assert all(part["prefLabel"] and part["definition"] for part in parts)
+
+
+def test_patterns_refer_only_to_templates_and_patterns_of_the_profile():
+    profile = reporting_profile(SITE)
+    known = {t["id"] for t in profile["templates"]} | {p["id"] for p in profile["patterns"]}
+    for pattern in profile["patterns"]:
+        kinds = [
+            k
+            for k in ("sequence", "alternates", "optional", "oneOrMore", "zeroOrMore")
+            if k in pattern
+        ]
+        assert len(kinds) == 1, pattern["id"]  # exactly one of them (Profiles §9)
+        value = pattern[kinds[0]]
+        for ref in value if isinstance(value, list) else [value]:
+            assert ref in known
+    assert [p["id"] for p in profile["patterns"] if p.get("primary")] == [
+        f"{SITE}/xapi/profile/patterns/session"
+    ]
+
+
+def test_own_extensions_live_under_the_site_and_carry_a_json_schema():
+    profile = reporting_profile(SITE)
+    own = [c for c in profile["concepts"] if c["type"].endswith("Extension")]
+    assert {c["id"] for c in own} == {
+        f"{SITE}/xapi/extensions/face-check",
+        f"{SITE}/xapi/extensions/media-duration",
+        f"{SITE}/xapi/extensions/media-segment",
+        f"{SITE}/xapi/extensions/idle",
+    }
+    for concept in own:
+        assert isinstance(json.loads(concept["inlineSchema"]), dict)
+
+
+def test_learner_rule_pins_the_pseudonym_home_page_of_the_site():
+    profile = reporting_profile(SITE + "/")
+    for template in profile["templates"]:
+        rule = next(r for r in template["rules"] if r["location"] == "$.actor.account.homePage")
+        assert rule["all"] == [f"{SITE}/learners"]
+
+
+def test_face_check_is_required_when_a_session_starts():
+    profile = reporting_profile(SITE)
+    initialized = next(t for t in profile["templates"] if t["id"].endswith("/initialized"))
+    locations = {r["location"]: r["presence"] for r in initialized["rules"]}
+    assert locations[f"$.result.extensions['{SITE}/xapi/extensions/face-check']"] == "included"
