@@ -85,3 +85,14 @@ def test_face_check_is_required_when_a_session_starts():
     initialized = next(t for t in profile["templates"] if t["id"].endswith("/initialized"))
     locations = {r["location"]: r["presence"] for r in initialized["rules"]}
     assert locations[f"$.result.extensions['{SITE}/xapi/extensions/face-check']"] == "included"
+
+
+def test_the_guide_names_every_verb_and_extension_of_the_profile():
+    guide = (Path(settings.BASE_DIR) / "docs" / "xapi-profile.md").read_text(encoding="utf-8")
+    guide = guide.replace("<SITE_URL>", SITE)
+    profile = reporting_profile(SITE)
+    verbs = {t["verb"] for t in profile["templates"]}
+    extensions = {c["id"] for c in profile["concepts"]}
+    for iri in verbs | extensions:
+        short = iri.removeprefix("http://adlnet.gov/expapi/verbs/")
+        assert iri in guide or f"`{short}`" in guide, iri
