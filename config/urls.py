@@ -17,5 +17,6 @@ urlpatterns = [
     path("selection/", include("zhipei.catalog.selection.urls")),
     path("filings/", include("zhipei.catalog.filings.urls")),
     path("catalogue/", include("zhipei.catalog.public.urls")),
+    path("enterprises/", include("zhipei.enterprises.urls")),
     path("", include("zhipei.portal.urls")),
 ]

@@ -658,3 +658,51 @@ def end_employment(employment: Employment, *, end_on: date, reason: str, by: Use
     )
     employment.refresh_from_db()
     return employment
+
+
+@transaction.atomic
+def add_employment_by_id_number(
+    enterprise: Enterprise,
+    *,
+    name: str,
+    id_number: str,
+    phone: str = "",
+    kind: str,
+    start_on: date,
+    dispatcher_name: str = "",
+    dispatcher_uscc: str = "",
+    by: User,
+) -> Employment:
+    """The roster form: find the person by ID number (blind index) or register them through
+    people.services.create_person in the enterprise's region, then add the period. A known
+    person's registered name must match what was typed.
+
+    Raises NotAllowed, NotInScope, InvalidInput (name, id_number, phone, kind, dates,
+    dispatcher), Conflict (overlap).
+    """
+    from zhipei.people.queries import find_person_by_id_number
+    from zhipei.people.services import create_person
+
+    require_enterprise_admin(by, enterprise)
+    person = find_person_by_id_number(id_number)
+    if person is None:
+        person = create_person(
+            name=name,
+            id_number=id_number,
+            region=enterprise.organisation.region,
+            phone=phone,
+            by=by,
+        )
+    elif person.name != name.strip():
+        raise InvalidInput(
+            _("The name does not match the name registered for this ID number."), field="name"
+        )
+    return insert_employment(
+        enterprise,
+        person,
+        kind=kind,
+        start_on=start_on,
+        dispatcher_name=dispatcher_name,
+        dispatcher_uscc=dispatcher_uscc,
+        by=by,
+    )

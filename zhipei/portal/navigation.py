@@ -56,6 +56,13 @@ _CANDIDATES: tuple[_Candidate, ...] = (
         "filings:mine",
         frozenset({Role.ENTERPRISE_ADMIN, Role.INSTITUTION_OPERATOR}),
     ),
+    _Candidate(
+        _("Shutdown declarations"), "enterprises:declarations", frozenset({Role.ENTERPRISE_ADMIN})
+    ),
+    _Candidate(_("Roster"), "enterprises:roster", frozenset({Role.ENTERPRISE_ADMIN})),
+    _Candidate(
+        _("Shutdowns to review"), "enterprises:review_queue", frozenset({Role.LABOUR_OFFICER})
+    ),
     _Candidate(_("Platform selection"), "selection:calls", frozenset({Role.LABOUR_OFFICER})),
     _Candidate(_("My reviews"), "selection:my_reviews", frozenset({Role.LABOUR_OFFICER})),
     _Candidate(_("Calls for platforms"), "selection:open_calls", _PLATFORM),
