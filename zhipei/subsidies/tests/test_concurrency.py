@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from django.db import connection
@@ -74,7 +74,13 @@ def balance(kind: str) -> int:
     return int(total or 0)
 
 
-class LedgerRaceMixin:
+if TYPE_CHECKING:
+    _Base = TransactionTestCase
+else:
+    _Base = object
+
+
+class LedgerRaceMixin(_Base):
     """The races, shared by the PostgreSQL and SQLite classes."""
 
     def setUp(self) -> None:
