@@ -6,14 +6,6 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from zhipei.core.errors import DomainError
-
-
-def add_domain_error(form: forms.Form, error: DomainError) -> None:
-    """Show a service's error on its field when the form has that field, else on the form."""
-    field = error.field if error.field in form.fields else None
-    form.add_error(field, str(error.message))
-
 
 class PasswordLoginForm(forms.Form):
     username = forms.CharField(

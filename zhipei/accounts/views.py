@@ -19,11 +19,11 @@ from zhipei.accounts.forms import (
     CodeLoginForm,
     PasswordChangeForm,
     PasswordLoginForm,
-    add_domain_error,
 )
 from zhipei.accounts.models import User
 from zhipei.accounts.phones import mask_phone, normalise_mobile
 from zhipei.core.errors import DomainError
+from zhipei.core.forms import add_domain_error
 from zhipei.core.middleware import get_client_ip
 
 _BACKEND = "django.contrib.auth.backends.ModelBackend"

@@ -9,15 +9,8 @@ from django import forms
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from zhipei.core.errors import DomainError
 from zhipei.orgs.models import Capacity
 from zhipei.regions.models import Region
-
-
-def add_domain_error(form: forms.Form, exc: DomainError) -> None:
-    """Show a service's domain error on the field it names, or on the whole form."""
-    field = exc.field if exc.field in form.fields else None
-    form.add_error(field, str(exc.message))
 
 
 class _Form(forms.Form):

@@ -22,7 +22,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from zhipei.accounts.models import User
-from zhipei.core.errors import DomainError, NotAllowed, NotInScope, StaleObject
+from zhipei.core.errors import DomainError, StaleObject
+from zhipei.core.forms import add_domain_error
+from zhipei.core.views import raise_for_scope_errors
 from zhipei.orgs import queries, services
 from zhipei.orgs.forms import (
     AddCapacityForm,
@@ -30,7 +32,6 @@ from zhipei.orgs.forms import (
     OrganisationSearchForm,
     ReasonForm,
     RegisterOrganisationForm,
-    add_domain_error,
 )
 from zhipei.orgs.models import Capacity, Organisation, Platform, PlatformCredential
 from zhipei.orgs.uscc import CHECK_MESSAGES
@@ -45,13 +46,6 @@ def _viewer(request: HttpRequest) -> User:
     if not queries.can_view_organisations(user):
         raise PermissionDenied
     return user
-
-
-def _raise_for_scope_errors(exc: DomainError) -> None:
-    if isinstance(exc, NotInScope):
-        raise Http404 from exc
-    if isinstance(exc, NotAllowed):
-        raise PermissionDenied from exc
 
 
 def _platform_of(organisation: Organisation) -> Platform:
@@ -121,7 +115,7 @@ def organisation_register(request: HttpRequest) -> HttpResponse:
                 failed_checks = exc.failed_checks
                 add_domain_error(form, exc)
             except DomainError as exc:
-                _raise_for_scope_errors(exc)
+                raise_for_scope_errors(exc)
                 add_domain_error(form, exc)
             else:
                 messages.success(request, _("The organisation is registered."))
@@ -208,7 +202,7 @@ def organisation_add_capacity(request: HttpRequest, pk: int) -> HttpResponse:
                 by=user,
             )
         except DomainError as exc:
-            _raise_for_scope_errors(exc)
+            raise_for_scope_errors(exc)
             add_domain_error(form, exc)
         else:
             messages.success(request, _("The capacity is added."))
@@ -226,7 +220,7 @@ def organisation_place_hold(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             services.place_hold(organisation, reason=form.cleaned_data["reason"], by=user)
         except DomainError as exc:
-            _raise_for_scope_errors(exc)
+            raise_for_scope_errors(exc)
             add_domain_error(form, exc)
         else:
             messages.success(request, _("The hold is placed."))
@@ -249,7 +243,7 @@ def organisation_lift_hold(request: HttpRequest, pk: int, hold_pk: int) -> HttpR
             messages.error(request, str(exc.message))
             return redirect("orgs:detail", pk=organisation.pk)
         except DomainError as exc:
-            _raise_for_scope_errors(exc)
+            raise_for_scope_errors(exc)
             add_domain_error(form, exc)
         else:
             messages.success(request, _("The hold is lifted."))
@@ -272,7 +266,7 @@ def credential_issue(request: HttpRequest, pk: int) -> HttpResponse:
                 platform, by=user, label=form.cleaned_data["label"]
             )
         except DomainError as exc:
-            _raise_for_scope_errors(exc)
+            raise_for_scope_errors(exc)
             add_domain_error(form, exc)
         else:
             return _render_detail(request, user, organisation, new_secret=(credential, secret))
@@ -289,7 +283,7 @@ def credential_rotate(request: HttpRequest, pk: int, credential_pk: int) -> Http
     try:
         new, secret = services.rotate_credential(credential, by=user)
     except DomainError as exc:
-        _raise_for_scope_errors(exc)
+        raise_for_scope_errors(exc)
         messages.error(request, str(exc.message))
         return redirect("orgs:detail", pk=organisation.pk)
     return _render_detail(request, user, organisation, new_secret=(new, secret))
@@ -309,7 +303,7 @@ def credential_revoke(request: HttpRequest, pk: int, credential_pk: int) -> Http
             messages.error(request, str(exc.message))
             return redirect("orgs:detail", pk=organisation.pk)
         except DomainError as exc:
-            _raise_for_scope_errors(exc)
+            raise_for_scope_errors(exc)
             add_domain_error(form, exc)
         else:
             messages.success(request, _("The credential is revoked."))

@@ -9,7 +9,6 @@ from django import forms
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from zhipei.core.errors import DomainError
 from zhipei.people.models import PersonCategory
 from zhipei.regions.models import Region
 
@@ -22,12 +21,6 @@ _ID_LIKE = re.compile(r"^(\d{17}[\dXx]|\d{15})$")
 def looks_like_id_number(text: str) -> bool:
     """Whether free text has the shape of an ID number (so it must not travel in a URL)."""
     return bool(_ID_LIKE.match(text.strip().replace(" ", "")))
-
-
-def add_domain_error(form: forms.Form, exc: DomainError) -> None:
-    """Show a service's domain error on the field it names, or on the whole form."""
-    field = exc.field if exc.field in form.fields else None
-    form.add_error(field, str(exc.message))
 
 
 class _Form(forms.Form):

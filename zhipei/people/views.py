@@ -14,7 +14,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Exists, OuterRef, Q, QuerySet
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -23,7 +23,9 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from zhipei.accounts.models import Role, User
 from zhipei.accounts.scope import get_in_scope, officer_prefixes, scope_to_regions
-from zhipei.core.errors import DomainError, NotAllowed, NotInScope
+from zhipei.core.errors import DomainError
+from zhipei.core.forms import add_domain_error
+from zhipei.core.views import raise_for_scope_errors
 from zhipei.people import queries, services
 from zhipei.people.forms import (
     AddCategoryForm,
@@ -33,7 +35,6 @@ from zhipei.people.forms import (
     PersonSearchForm,
     PlaceHoldForm,
     RevealForm,
-    add_domain_error,
     looks_like_id_number,
 )
 from zhipei.people.models import Person, PersonHold
@@ -66,13 +67,6 @@ def _people_in_scope(user: User) -> QuerySet[Person]:
 
 def _person_or_404(user: User, pk: int) -> Person:
     return get_in_scope(Person.objects.select_related("region"), user, pk, roles=LABOUR_ROLES)
-
-
-def _raise_for_scope_errors(exc: DomainError) -> None:
-    if isinstance(exc, NotInScope):
-        raise Http404 from exc
-    if isinstance(exc, NotAllowed):
-        raise PermissionDenied from exc
 
 
 # --- list and search -------------------------------------------------------------------------
@@ -203,7 +197,7 @@ def person_reveal(request: HttpRequest, pk: int) -> HttpResponse:
                 person, by=user, purpose=form.cleaned_data["purpose"]
             )
         except DomainError as exc:
-            _raise_for_scope_errors(exc)
+            raise_for_scope_errors(exc)
             add_domain_error(form, exc)
         else:
             return _render_detail(request, person, revealed_id=number)
@@ -220,7 +214,7 @@ def person_place_hold(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             services.place_hold(person, reason=form.cleaned_data["reason"], by=user)
         except DomainError as exc:
-            _raise_for_scope_errors(exc)
+            raise_for_scope_errors(exc)
             add_domain_error(form, exc)
         else:
             messages.success(request, _("The hold is placed."))
@@ -239,7 +233,7 @@ def person_lift_hold(request: HttpRequest, pk: int, hold_pk: int) -> HttpRespons
         try:
             services.lift_hold(hold, reason=form.cleaned_data["reason"], by=user)
         except DomainError as exc:
-            _raise_for_scope_errors(exc)
+            raise_for_scope_errors(exc)
             add_domain_error(form, exc)
         else:
             messages.success(request, _("The hold is lifted."))
@@ -264,7 +258,7 @@ def person_add_category(request: HttpRequest, pk: int) -> HttpResponse:
                 by=user,
             )
         except DomainError as exc:
-            _raise_for_scope_errors(exc)
+            raise_for_scope_errors(exc)
             add_domain_error(form, exc)
         else:
             messages.success(request, _("The category is recorded."))
@@ -290,7 +284,7 @@ def person_create(request: HttpRequest) -> HttpResponse:
                     by=user,
                 )
             except DomainError as exc:
-                _raise_for_scope_errors(exc)
+                raise_for_scope_errors(exc)
                 add_domain_error(form, exc)
             else:
                 messages.success(request, _("The person is registered."))

@@ -23,18 +23,11 @@ from zhipei.catalog.models import (
     Lesson,
     ProjectCatalogueEntry,
 )
-from zhipei.core.errors import DomainError
 from zhipei.occupations.models import SkillLevel
 from zhipei.regions.models import Region
 
 _SPLIT = re.compile(r"[,，;；、\s]+")
 _LINE_SPLIT = re.compile(r"\s*[|｜]\s*")
-
-
-def add_domain_error(form: forms.Form, exc: DomainError) -> None:
-    """Show a service's domain error on the field it names, or on the whole form."""
-    field = exc.field if exc.field in form.fields else None
-    form.add_error(field, str(exc.message))
 
 
 def add_located_errors(form: forms.Form, errors: list[dict[str, str]]) -> None:

@@ -39,11 +39,12 @@ from zhipei.catalog.catalogues.forms import (
     ProjectEntryEditForm,
     ProjectEntryForm,
     ReasonForm,
-    add_domain_error,
     add_located_errors,
 )
 from zhipei.catalog.models import Course, InstitutionCatalogueEntry, ProjectCatalogueEntry
-from zhipei.core.errors import DomainError, NotAllowed, NotInScope
+from zhipei.core.errors import DomainError
+from zhipei.core.forms import add_domain_error
+from zhipei.core.views import raise_for_scope_errors
 from zhipei.occupations.models import Occupation, Trade
 from zhipei.orgs.models import Organisation, Platform
 from zhipei.regions.models import Region
@@ -56,13 +57,6 @@ def _user(request: HttpRequest) -> User:
     user = request.user
     assert isinstance(user, User)
     return user
-
-
-def _raise_for_scope_errors(exc: DomainError) -> None:
-    if isinstance(exc, NotInScope):
-        raise Http404 from exc
-    if isinstance(exc, NotAllowed):
-        raise PermissionDenied from exc
 
 
 def _has_role(user: User, role: str) -> bool:
@@ -121,7 +115,7 @@ def _publish_from_form(
     except services.CourseDataInvalid as exc:
         add_located_errors(form, exc.errors)
     except DomainError as exc:
-        _raise_for_scope_errors(exc)
+        raise_for_scope_errors(exc)
         add_domain_error(form, exc)
     else:
         if course is None and not created:
@@ -208,7 +202,7 @@ def course_submit(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         services.submit_course(course, by=_user(request))
     except DomainError as exc:
-        _raise_for_scope_errors(exc)
+        raise_for_scope_errors(exc)
         messages.error(request, str(exc.message))
     else:
         messages.success(request, _("The course is submitted for review."))
@@ -224,7 +218,7 @@ def course_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         services.withdraw_course(course, by=_user(request), note=note)
     except DomainError as exc:
-        _raise_for_scope_errors(exc)
+        raise_for_scope_errors(exc)
         messages.error(request, str(exc.message))
     else:
         messages.success(request, _("The course is withdrawn."))
@@ -292,7 +286,7 @@ def course_import_commit(request: HttpRequest) -> HttpResponse:
     try:
         done = excel.import_courses(platform, courses, by=_user(request))
     except DomainError as exc:
-        _raise_for_scope_errors(exc)
+        raise_for_scope_errors(exc)
         messages.error(
             request,
             _("Nothing was imported: %(message)s Upload the file again.")
@@ -350,7 +344,7 @@ def review_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         try:
             REVIEW_ACTIONS[action](course, by=user, note=form.cleaned_data["note"])
         except DomainError as exc:
-            _raise_for_scope_errors(exc)
+            raise_for_scope_errors(exc)
             add_domain_error(form, exc)
         else:
             if not request.htmx:  # type: ignore[attr-defined]
@@ -451,7 +445,7 @@ def institution_create(request: HttpRequest) -> HttpResponse:
                     by=user,
                 )
             except DomainError as exc:
-                _raise_for_scope_errors(exc)
+                raise_for_scope_errors(exc)
                 add_domain_error(form, exc)
             else:
                 messages.success(request, _("The entry is in the catalogue."))
@@ -514,7 +508,7 @@ def institution_detail(request: HttpRequest, pk: int) -> HttpResponse:
                     by=user,
                 )
             except DomainError as exc:
-                _raise_for_scope_errors(exc)
+                raise_for_scope_errors(exc)
                 add_domain_error(form, exc)
             else:
                 messages.success(request, _("The entry is saved."))
@@ -553,7 +547,7 @@ def _entry_action(request: HttpRequest, kind: str, pk: int, action: str) -> Http
         try:
             move(entry, reason=form.cleaned_data["reason"], by=user)
         except DomainError as exc:
-            _raise_for_scope_errors(exc)
+            raise_for_scope_errors(exc)
             add_domain_error(form, exc)
         else:
             messages.success(request, _("The entry's status is changed."))
@@ -610,7 +604,7 @@ def project_create(request: HttpRequest) -> HttpResponse:
                     by=user,
                 )
             except DomainError as exc:
-                _raise_for_scope_errors(exc)
+                raise_for_scope_errors(exc)
                 add_domain_error(form, exc)
             else:
                 messages.success(request, _("The entry is in the catalogue."))
@@ -654,7 +648,7 @@ def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 by=user,
             )
         except DomainError as exc:
-            _raise_for_scope_errors(exc)
+            raise_for_scope_errors(exc)
             add_domain_error(form, exc)
         else:
             messages.success(request, _("The entry is saved."))

@@ -12,7 +12,6 @@ from django.utils.translation import gettext_lazy as _
 from zhipei.catalog.filings.kinds import KINDS, FilingForm
 from zhipei.catalog.models import Filing, Upload
 from zhipei.catalog.uploads import ACCEPT_ATTRIBUTE
-from zhipei.core.errors import DomainError
 from zhipei.orgs.models import Organisation
 
 
@@ -20,11 +19,6 @@ class _Form(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
-
-
-def add_domain_error(form: forms.Form, exc: DomainError) -> None:
-    field = exc.field if exc.field in form.fields else None
-    form.add_error(field, str(exc.message))
 
 
 def kind_form_with_errors(

@@ -28,13 +28,13 @@ from zhipei.catalog.filings.forms import (
     DecisionForm,
     OrganisationForm,
     QueueFilterForm,
-    add_domain_error,
     kind_form_for_edit,
     kind_form_with_errors,
 )
 from zhipei.catalog.filings.kinds import KINDS, FilingKind
 from zhipei.catalog.models import Filing, Upload
 from zhipei.core.errors import DomainError, NotAllowed, NotInScope
+from zhipei.core.forms import add_domain_error
 
 PAGE_SIZE = 25
 

@@ -8,7 +8,6 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from zhipei.catalog.models import ContentCategory, SkillStandard
-from zhipei.core.errors import DomainError
 from zhipei.occupations.models import Occupation, SkillLevel
 from zhipei.regions.models import Region
 
@@ -19,11 +18,6 @@ class _Form(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
-
-
-def add_domain_error(form: forms.Form, exc: DomainError) -> None:
-    field = exc.field if exc.field in form.fields else None
-    form.add_error(field, str(exc.message))
 
 
 class RegionField(forms.ModelChoiceField[Region]):

@@ -33,9 +33,9 @@ from zhipei.catalog.public.forms import (
     MaterialForm,
     StandardForm,
     StandardSearchForm,
-    add_domain_error,
 )
 from zhipei.core.errors import DomainError, NotAllowed
+from zhipei.core.forms import add_domain_error
 from zhipei.occupations import queries as occupation_queries
 from zhipei.occupations.models import Occupation
 from zhipei.regions.models import Region

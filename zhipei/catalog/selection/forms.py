@@ -15,7 +15,6 @@ from zhipei.accounts.models import User
 from zhipei.catalog.models import Criterion, PlatformApplication, RubricItem, Upload
 from zhipei.catalog.selection.inputs import ApplicationData, CallData, RubricItemData
 from zhipei.catalog.uploads import ACCEPT_ATTRIBUTE
-from zhipei.core.errors import DomainError
 from zhipei.orgs.models import Organisation
 from zhipei.regions.models import Region
 
@@ -36,12 +35,6 @@ APPLICATION_DOCUMENT_KINDS = [
     Upload.Kind.OTHER,
 ]
 _CODE_SPLIT = re.compile(r"[\s,，;；、]+")
-
-
-def add_domain_error(form: forms.Form, exc: DomainError) -> None:
-    """Show a service's domain error on the field it names, or on the whole form."""
-    field = exc.field if exc.field in form.fields else None
-    form.add_error(field, str(exc.message))
 
 
 class _Form(forms.Form):

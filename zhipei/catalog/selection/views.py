@@ -40,9 +40,10 @@ from zhipei.catalog.selection.forms import (
     ReasonForm,
     ReviewersForm,
     ScoreForm,
-    add_domain_error,
 )
-from zhipei.core.errors import DomainError, NotAllowed, NotInScope
+from zhipei.core.errors import DomainError
+from zhipei.core.forms import add_domain_error
+from zhipei.core.views import raise_for_scope_errors
 from zhipei.orgs.models import Platform
 
 PAGE_SIZE = 25
@@ -68,16 +69,9 @@ def _operator(request: HttpRequest) -> User:
     return user
 
 
-def _raise_for_scope_errors(exc: DomainError) -> None:
-    if isinstance(exc, NotInScope):
-        raise Http404 from exc
-    if isinstance(exc, NotAllowed):
-        raise PermissionDenied from exc
-
-
 def _report(request: HttpRequest, exc: DomainError) -> None:
     """A domain error of a button without a form: 403/404, or a message at the top."""
-    _raise_for_scope_errors(exc)
+    raise_for_scope_errors(exc)
     messages.error(request, str(exc.message))
 
 
@@ -85,7 +79,7 @@ def _on_form(request: HttpRequest, form: forms.Form, exc: DomainError) -> bool:
     """Put a domain error on the form when it names one of its fields (True: re-render the
     form); otherwise (a refused transition, a stale copy) say it at the top of the page the
     caller redirects to (False)."""
-    _raise_for_scope_errors(exc)
+    raise_for_scope_errors(exc)
     if exc.field in form.fields:
         add_domain_error(form, exc)
         return True
@@ -122,7 +116,7 @@ def call_create(request: HttpRequest) -> HttpResponse:
         try:
             call = services.create_call(form.to_data(), by=user)
         except DomainError as exc:
-            _raise_for_scope_errors(exc)
+            raise_for_scope_errors(exc)
             add_domain_error(form, exc)
         else:
             messages.success(request, _("The call is saved as a draft. Open it when ready."))
@@ -198,7 +192,7 @@ def call_assign_reviewers(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             services.assign_reviewers(call, reviewers=list(form.cleaned_data["reviewers"]), by=user)
         except DomainError as exc:
-            _raise_for_scope_errors(exc)
+            raise_for_scope_errors(exc)
             add_domain_error(form, exc)
         else:
             messages.success(request, _("The reviewers are assigned to every application."))
@@ -279,7 +273,7 @@ def application_assign_reviewers(request: HttpRequest, pk: int) -> HttpResponse:
             for reviewer in form.cleaned_data["reviewers"]:
                 services.assign_reviewer(application, reviewer=reviewer, by=user)
         except DomainError as exc:
-            _raise_for_scope_errors(exc)
+            raise_for_scope_errors(exc)
             add_domain_error(form, exc)
         else:
             messages.success(request, _("The reviewers are assigned."))
@@ -490,7 +484,7 @@ def apply(request: HttpRequest, pk: int) -> HttpResponse:
                 call, organisation=form.cleaned_data["organisation"], data=form.to_data(), by=user
             )
         except DomainError as exc:
-            _raise_for_scope_errors(exc)
+            raise_for_scope_errors(exc)
             add_domain_error(form, exc)
         else:
             messages.success(request, _("The draft is saved. Add your documents, then submit it."))
@@ -545,7 +539,7 @@ def my_application(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             services.update_application(application, data=form.to_data(), by=user)
         except DomainError as exc:
-            _raise_for_scope_errors(exc)
+            raise_for_scope_errors(exc)
             add_domain_error(form, exc)
         else:
             messages.success(request, _("The draft is saved."))
@@ -565,7 +559,7 @@ def my_application_upload(request: HttpRequest, pk: int) -> HttpResponse:
                 application, form.cleaned_data["file"], kind=form.cleaned_data["kind"], by=user
             )
         except DomainError as exc:
-            _raise_for_scope_errors(exc)
+            raise_for_scope_errors(exc)
             add_domain_error(form, exc)
         else:
             messages.success(request, _("The document is attached."))
