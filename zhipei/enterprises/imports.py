@@ -51,10 +51,12 @@ from zhipei.enterprises.services import (
     require_enterprise_admin,
 )
 from zhipei.orgs.models import Enterprise
-from zhipei.people.idnumber import InvalidIdNumber, parse_id_number
+from zhipei.people.idnumber import MESSAGES as ID_MESSAGES
+from zhipei.people.idnumber import InvalidIdNumber, Reason, parse_id_number
 from zhipei.people.models import Person
 from zhipei.people.queries import find_person_by_id_number, id_number_blind_index
 from zhipei.people.services import MOBILE_RE, NAME_MAX_LENGTH, create_person
+from zhipei.regions.models import Region
 
 logger = logging.getLogger(__name__)
 
@@ -241,7 +243,8 @@ def _read_identity(row: _Parsed, cells: dict[str, Any]) -> None:
     raw_id = _cell_text(cells.get("id_number"))
     if raw_id:
         try:
-            info = parse_id_number(raw_id)
+            # The address code is checked per batch in one query (_check_against_database).
+            info = parse_id_number(raw_id, check_region=False)
         except InvalidIdNumber as exc:
             row.error("id_number", str(exc.message))
         else:
@@ -309,11 +312,23 @@ def _read_row(
     return row
 
 
+def _check_address_codes(rows: list[_Parsed]) -> None:
+    """An ID number's first six digits must be a GB/T 2260 code, current or retired."""
+    codes = {r.number[:6] for r in rows if r.number}
+    known_codes = set(Region.objects.filter(code__in=codes).values_list("code", flat=True))
+    for row in rows:
+        if row.number and row.number[:6] not in known_codes:
+            row.error("id_number", str(ID_MESSAGES[Reason.REGION_UNKNOWN]))
+            row.number = ""
+
+
 def _check_against_database(
     enterprise: Enterprise, rows: list[_Parsed], first_row_of: dict[str, int]
 ) -> None:
     """File-wide and database checks for one batch: repeated ID numbers, the registered name,
-    overlapping periods on this roster. One query for the people, one for their periods."""
+    overlapping periods on this roster, and the ID numbers' address codes. One query each for
+    the codes, the people and their periods."""
+    _check_address_codes(rows)
     for row in rows:
         if not row.number:
             continue

@@ -271,3 +271,36 @@ class ChoiceTests(ImportTestCase):
         self.assertEqual(roster_import.status, ST.COMMITTED)
         self.assertEqual(roster_import.committed_rows, 5)
         self.assertEqual(Employment.objects.count(), 5)
+
+
+class LargeFileTests(ImportTestCase):
+    def test_rows_across_several_batches_with_a_duplicate_across_the_boundary(self):
+        count = imports.PARSE_BATCH + 150
+        # Sequence numbers wrap at 999, so vary the birth date to keep numbers distinct.
+        numbers = [
+            make_id_number("420102", f"1980{1 + i // 900:02d}{1 + (i // 30) % 28:02d}", 1 + i % 30)
+            for i in range(count)
+        ]
+        self.assertEqual(len(set(numbers)), count)
+        rows = [
+            [f"工人{chr(0x4E00 + i)}", n, "", "职工", "2025-01-01", ""]
+            for i, n in enumerate(numbers)
+        ]
+        rows.append(["重复", numbers[3], "", "职工", "2025-01-01", ""])  # last row repeats row 5
+        roster_import = self.upload(rows)
+        self.assertEqual(roster_import.status, ST.PARSED)
+        self.assertEqual(roster_import.total_rows, count + 1)
+        self.assertEqual(roster_import.parsed_rows, count + 1)
+        self.assertEqual((roster_import.good_rows, roster_import.error_rows), (count, 1))
+        errors = self.errors_by_row(roster_import)
+        self.assertEqual(list(errors), [count + 2])
+        self.assertIn("also in row 5", errors[count + 2][0])
+        roster_import = self.commit(roster_import)
+        self.assertEqual(roster_import.status, ST.COMMITTED)
+        self.assertEqual(roster_import.committed_rows, count)
+        self.assertEqual(Employment.objects.filter(enterprise=self.enterprise).count(), count)
+
+    def test_unknown_address_code_is_a_row_error(self):
+        number = make_id_number("999999", "19900101", 5)
+        roster_import = self.upload([["王芳", number, "", "职工", "2025-01-01", ""]])
+        self.assertIn("administrative division", self.errors_by_row(roster_import)[2][0])

@@ -362,3 +362,48 @@ class NavigationTests(EnterpriseTestCase):
         self.client.force_login(self.officer)
         home = self.client.get("/")
         self.assertContains(home, reverse("enterprises:review_queue"))
+
+
+class QueryCountTests(EnterpriseTestCase):
+    def fill_roster(self, count: int) -> None:
+        start = Employment.objects.count()
+        for index in range(start, start + count):
+            services.add_employment_by_id_number(
+                self.enterprise,
+                name="王芳",
+                id_number=make_id_number("420102", "19700101", 101 + index),
+                kind="employee",
+                start_on=date(2025, 1, 1),
+                by=self.admin,
+            )
+
+    def test_roster_page_queries_do_not_grow_with_rows(self):
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        self.client.force_login(self.admin)
+        self.fill_roster(2)
+        with CaptureQueriesContext(connection) as few:
+            self.client.get(reverse("enterprises:roster"))
+        self.fill_roster(6)
+        with CaptureQueriesContext(connection) as many:
+            self.client.get(reverse("enterprises:roster"))
+        self.assertEqual(len(few), len(many))
+        # session, user, roles for the menu, the administered enterprise, count, page rows
+        self.assertLessEqual(len(many), 8)
+
+    def test_review_queue_queries_do_not_grow_with_rows(self):
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        self.submitted(starts_on=date(2026, 1, 1), ends_on=date(2026, 1, 5))
+        self.client.force_login(self.officer)
+        with CaptureQueriesContext(connection) as few:
+            self.client.get(reverse("enterprises:review_queue"))
+        for month in (3, 5, 7):
+            self.submitted(starts_on=date(2026, month, 1), ends_on=date(2026, month, 5))
+        with CaptureQueriesContext(connection) as many:
+            self.client.get(reverse("enterprises:review_queue"))
+        self.assertEqual(len(few), len(many))
+        # session, user, roles for the menu, role check, officer scope, count, page rows
+        self.assertLessEqual(len(many), 9)
