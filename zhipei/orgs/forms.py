@@ -9,16 +9,9 @@ from django import forms
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from zhipei.core.forms import ZhipeiForm
 from zhipei.orgs.models import Capacity
 from zhipei.regions.models import Region
-
-
-class _Form(forms.Form):
-    """Labels without Django's trailing colon (Chinese labels take none)."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("label_suffix", "")
-        super().__init__(*args, **kwargs)
 
 
 class RegionChoiceField(forms.ModelChoiceField[Region]):
@@ -26,7 +19,7 @@ class RegionChoiceField(forms.ModelChoiceField[Region]):
         return f"{obj.name} ({obj.code})"
 
 
-class OrganisationSearchForm(_Form):
+class OrganisationSearchForm(ZhipeiForm):
     q = forms.CharField(
         label=_("Name or credit code"),
         max_length=100,
@@ -44,7 +37,7 @@ class OrganisationSearchForm(_Form):
         return value
 
 
-class RegisterOrganisationForm(_Form):
+class RegisterOrganisationForm(ZhipeiForm):
     uscc = forms.CharField(
         label=_("Unified social credit code"),
         max_length=40,
@@ -88,7 +81,7 @@ class RegisterOrganisationForm(_Form):
         self.fields["region"].queryset = regions  # type: ignore[attr-defined]
 
 
-class AddCapacityForm(_Form):
+class AddCapacityForm(ZhipeiForm):
     capacity = forms.ChoiceField(label=_("Capacity"), choices=Capacity.choices)
     website = forms.CharField(
         label=_("Platform website"),
@@ -105,7 +98,7 @@ class AddCapacityForm(_Form):
             ]
 
 
-class ReasonForm(_Form):
+class ReasonForm(ZhipeiForm):
     """Place a hold, lift a hold, revoke a credential: each needs a reason."""
 
     reason = forms.CharField(
@@ -119,7 +112,7 @@ class ReasonForm(_Form):
         return value
 
 
-class IssueCredentialForm(_Form):
+class IssueCredentialForm(ZhipeiForm):
     label = forms.CharField(
         label=_("Label"),
         max_length=100,

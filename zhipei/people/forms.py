@@ -9,6 +9,7 @@ from django import forms
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from zhipei.core.forms import ZhipeiForm
 from zhipei.people.models import PersonCategory
 from zhipei.regions.models import Region
 
@@ -23,20 +24,12 @@ def looks_like_id_number(text: str) -> bool:
     return bool(_ID_LIKE.match(text.strip().replace(" ", "")))
 
 
-class _Form(forms.Form):
-    """Labels without Django's trailing colon (Chinese labels take none)."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("label_suffix", "")
-        super().__init__(*args, **kwargs)
-
-
 class RegionChoiceField(forms.ModelChoiceField[Region]):
     def label_from_instance(self, obj: Region) -> str:
         return f"{obj.name} ({obj.code})"
 
 
-class PersonSearchForm(_Form):
+class PersonSearchForm(ZhipeiForm):
     """Search by name or phone (GET). ID numbers go through IdNumberSearchForm (POST); the
     view refuses an ID-shaped `q` before this form sees it."""
 
@@ -63,7 +56,7 @@ class PersonSearchForm(_Form):
         return value
 
 
-class IdNumberSearchForm(_Form):
+class IdNumberSearchForm(ZhipeiForm):
     id_number = forms.CharField(
         label=_("ID number"),
         max_length=18,
@@ -80,7 +73,7 @@ class IdNumberSearchForm(_Form):
         return value
 
 
-class PersonCreateForm(_Form):
+class PersonCreateForm(ZhipeiForm):
     name = forms.CharField(label=_("Name"), max_length=100)
     id_number = forms.CharField(
         label=_("ID number"),
@@ -124,7 +117,7 @@ class PersonCreateForm(_Form):
         return value
 
 
-class RevealForm(_Form):
+class RevealForm(ZhipeiForm):
     purpose = forms.CharField(
         label=_("Purpose"),
         max_length=200,
@@ -140,7 +133,7 @@ class RevealForm(_Form):
         return value
 
 
-class PlaceHoldForm(_Form):
+class PlaceHoldForm(ZhipeiForm):
     reason = forms.CharField(
         label=_("Reason for the hold"),
         max_length=2000,
@@ -154,7 +147,7 @@ class PlaceHoldForm(_Form):
         return value
 
 
-class LiftHoldForm(_Form):
+class LiftHoldForm(ZhipeiForm):
     reason = forms.CharField(
         label=_("Reason for lifting"),
         max_length=2000,
@@ -168,7 +161,7 @@ class LiftHoldForm(_Form):
         return value
 
 
-class AddCategoryForm(_Form):
+class AddCategoryForm(ZhipeiForm):
     category = forms.ChoiceField(label=_("Category"), choices=PersonCategory.Category.choices)
     source = forms.CharField(
         label=_("Source"),

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from pydantic import ValidationError
 
+from zhipei.core.forms import ZhipeiForm
 from zhipei.catalog.catalogues.courses import CourseData
 from zhipei.catalog.models import (
     CatalogueStatus,
@@ -42,10 +43,6 @@ def add_located_errors(form: forms.Form, errors: list[dict[str, str]]) -> None:
         form.add_error(field, message)
 
 
-class _Form(forms.Form):
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("label_suffix", "")
-        super().__init__(*args, **kwargs)
 
 
 class RegionChoiceField(forms.ModelChoiceField[Region]):
@@ -57,7 +54,7 @@ def _split_codes(text: str) -> list[str]:
     return [part for part in _SPLIT.split(text or "") if part]
 
 
-class CourseForm(_Form):
+class CourseForm(ZhipeiForm):
     external_id = forms.CharField(
         label=_("Course id (your own)"),
         max_length=100,
@@ -288,19 +285,19 @@ class CourseForm(_Form):
         return cleaned
 
 
-class NoteForm(_Form):
+class NoteForm(ZhipeiForm):
     note = forms.CharField(
         label=_("Note"), widget=forms.Textarea(attrs={"rows": 2}), required=False, max_length=2000
     )
 
 
-class ReasonForm(_Form):
+class ReasonForm(ZhipeiForm):
     reason = forms.CharField(
         label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}), max_length=2000
     )
 
 
-class ImportUploadForm(_Form):
+class ImportUploadForm(ZhipeiForm):
     file = forms.FileField(label=_("Excel workbook (.xlsx)"))
 
     def clean_file(self) -> Any:
@@ -310,7 +307,7 @@ class ImportUploadForm(_Form):
         return upload
 
 
-class CatalogueSearchForm(_Form):
+class CatalogueSearchForm(ZhipeiForm):
     q = forms.CharField(label=_("Search"), max_length=100, required=False)
     status = forms.ChoiceField(
         label=_("Status"),
@@ -319,7 +316,7 @@ class CatalogueSearchForm(_Form):
     )
 
 
-class _EntryPeriod(_Form):
+class _EntryPeriod(ZhipeiForm):
     valid_from = forms.DateField(
         label=_("Valid from"), widget=forms.DateInput(attrs={"type": "date"})
     )

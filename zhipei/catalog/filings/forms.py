@@ -9,16 +9,13 @@ from django import forms
 from django.forms.utils import ErrorDict
 from django.utils.translation import gettext_lazy as _
 
+from zhipei.core.forms import ZhipeiForm
 from zhipei.catalog.filings.kinds import KINDS, FilingForm
 from zhipei.catalog.models import Filing, Upload
 from zhipei.catalog.uploads import ACCEPT_ATTRIBUTE
 from zhipei.orgs.models import Organisation
 
 
-class _Form(forms.Form):
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("label_suffix", "")
-        super().__init__(*args, **kwargs)
 
 
 def kind_form_with_errors(
@@ -51,7 +48,7 @@ class OrganisationChoiceField(forms.ModelChoiceField[Organisation]):
         return obj.name
 
 
-class OrganisationForm(_Form):
+class OrganisationForm(ZhipeiForm):
     organisation = OrganisationChoiceField(
         label=_("Filing organisation"), queryset=Organisation.objects.none()
     )
@@ -65,7 +62,7 @@ class OrganisationForm(_Form):
             field.initial = organisations[0].pk
 
 
-class AttachForm(_Form):
+class AttachForm(ZhipeiForm):
     kind = forms.ChoiceField(label=_("Kind of document"), choices=Upload.Kind.choices)
     file = forms.FileField(
         label=_("File"),
@@ -74,7 +71,7 @@ class AttachForm(_Form):
     )
 
 
-class DecisionForm(_Form):
+class DecisionForm(ZhipeiForm):
     APPROVE, RETURN, REJECT = "approve", "return", "reject"
     decision = forms.ChoiceField(
         label=_("Decision"),
@@ -94,7 +91,7 @@ class DecisionForm(_Form):
     )
 
 
-class QueueFilterForm(_Form):
+class QueueFilterForm(ZhipeiForm):
     kind = forms.ChoiceField(
         label=_("Kind"),
         required=False,

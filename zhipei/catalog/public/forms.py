@@ -7,6 +7,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from zhipei.core.forms import ZhipeiForm
 from zhipei.catalog.models import ContentCategory, SkillStandard
 from zhipei.occupations.models import Occupation, SkillLevel
 from zhipei.regions.models import Region
@@ -14,10 +15,6 @@ from zhipei.regions.models import Region
 _OCCUPATION_PREFIX_RE = r"^[1-8](-[0-9]{2}){0,3}$"
 
 
-class _Form(forms.Form):
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("label_suffix", "")
-        super().__init__(*args, **kwargs)
 
 
 class RegionField(forms.ModelChoiceField[Region]):
@@ -25,7 +22,7 @@ class RegionField(forms.ModelChoiceField[Region]):
         return obj.name
 
 
-class CourseSearchForm(_Form):
+class CourseSearchForm(ZhipeiForm):
     FREE, PAID = "free", "paid"
 
     q = forms.CharField(
@@ -71,7 +68,7 @@ class CourseSearchForm(_Form):
         return None if not price else price == self.FREE
 
 
-class StandardSearchForm(_Form):
+class StandardSearchForm(ZhipeiForm):
     q = forms.CharField(
         label=_("Occupation, code or title"),
         required=False,
@@ -118,7 +115,7 @@ class OccupationCodesField(forms.Field):
         return [found[c] for c in codes]
 
 
-class StandardForm(_Form):
+class StandardForm(ZhipeiForm):
     occupation = OccupationCodeField(label=_("Occupation code"), help_text=_("e.g. 6-18-01-01"))
     title = forms.CharField(label=_("Title"), max_length=200)
     edition = forms.CharField(label=_("Edition"), max_length=20, help_text=_("e.g. 2018"))
@@ -134,7 +131,7 @@ class StandardChoiceField(forms.ModelChoiceField[SkillStandard]):
         return f"{obj.occupation.code} {obj.title} ({obj.edition})"
 
 
-class MaterialForm(_Form):
+class MaterialForm(ZhipeiForm):
     title = forms.CharField(label=_("Title"), max_length=200)
     occupations = OccupationCodesField(
         label=_("Occupation codes"), help_text=_("One or more, separated by spaces.")

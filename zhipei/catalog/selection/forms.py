@@ -15,6 +15,7 @@ from zhipei.accounts.models import User
 from zhipei.catalog.models import Criterion, PlatformApplication, RubricItem, Upload
 from zhipei.catalog.selection.inputs import ApplicationData, CallData, RubricItemData
 from zhipei.catalog.uploads import ACCEPT_ATTRIBUTE
+from zhipei.core.forms import ZhipeiForm
 from zhipei.orgs.models import Organisation
 from zhipei.regions.models import Region
 
@@ -37,14 +38,6 @@ APPLICATION_DOCUMENT_KINDS = [
 _CODE_SPLIT = re.compile(r"[\s,，;；、]+")
 
 
-class _Form(forms.Form):
-    """Labels without Django's trailing colon (Chinese labels take none)."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("label_suffix", "")
-        super().__init__(*args, **kwargs)
-
-
 class RegionChoiceField(forms.ModelChoiceField[Region]):
     def label_from_instance(self, obj: Region) -> str:
         return f"{obj.name} ({obj.code})"
@@ -62,7 +55,7 @@ class DateTimeLocalInput(forms.DateTimeInput):
         super().__init__(format="%Y-%m-%dT%H:%M", **kwargs)
 
 
-class CallForm(_Form):
+class CallForm(ZhipeiForm):
     region = RegionChoiceField(
         label=_("Region"), queryset=Region.objects.none(), to_field_name="code"
     )
@@ -129,7 +122,7 @@ def split_codes(text: str) -> list[str]:
     return [code for code in _CODE_SPLIT.split(text or "") if code]
 
 
-class ApplicationForm(_Form):
+class ApplicationForm(ZhipeiForm):
     website = forms.CharField(
         label=_("Platform website"),
         max_length=200,
@@ -195,7 +188,7 @@ class ApplicationForm(_Form):
         )
 
 
-class DocumentForm(_Form):
+class DocumentForm(ZhipeiForm):
     kind = forms.ChoiceField(
         label=_("Kind of document"),
         choices=[(k.value, k.label) for k in APPLICATION_DOCUMENT_KINDS],
@@ -207,7 +200,7 @@ class DocumentForm(_Form):
     )
 
 
-class ReviewersForm(_Form):
+class ReviewersForm(ZhipeiForm):
     reviewers = UserChoiceField(
         label=_("Reviewers"),
         queryset=User.objects.none(),
@@ -219,7 +212,7 @@ class ReviewersForm(_Form):
         self.fields["reviewers"].queryset = candidates  # type: ignore[attr-defined]
 
 
-class DecideForm(_Form):
+class DecideForm(ZhipeiForm):
     outcome = forms.ChoiceField(
         label=_("Decision"),
         choices=[
@@ -233,7 +226,7 @@ class DecideForm(_Form):
     )
 
 
-class ScoreForm(_Form):
+class ScoreForm(ZhipeiForm):
     comment = forms.CharField(
         label=_("Comment"), required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
@@ -258,7 +251,7 @@ class ScoreForm(_Form):
         }
 
 
-class ConflictForm(_Form):
+class ConflictForm(ZhipeiForm):
     conflict_note = forms.CharField(
         label=_("Why you cannot review this application"),
         max_length=2000,
@@ -266,7 +259,7 @@ class ConflictForm(_Form):
     )
 
 
-class ReasonForm(_Form):
+class ReasonForm(ZhipeiForm):
     reason = forms.CharField(
         label=_("Reason"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
     )
