@@ -14,7 +14,6 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from pydantic import ValidationError
 
-from zhipei.core.forms import ZhipeiForm
 from zhipei.catalog.catalogues.courses import CourseData
 from zhipei.catalog.models import (
     CatalogueStatus,
@@ -24,6 +23,7 @@ from zhipei.catalog.models import (
     Lesson,
     ProjectCatalogueEntry,
 )
+from zhipei.core.forms import ZhipeiForm
 from zhipei.occupations.models import SkillLevel
 from zhipei.regions.models import Region
 
@@ -41,8 +41,6 @@ def add_located_errors(form: forms.Form, errors: list[dict[str, str]]) -> None:
         if len(parts) > 1 and parts[1].isdigit():
             message = _("Line %(n)s: %(message)s") % {"n": int(parts[1]) + 1, "message": message}
         form.add_error(field, message)
-
-
 
 
 class RegionChoiceField(forms.ModelChoiceField[Region]):

@@ -9,13 +9,11 @@ from django import forms
 from django.forms.utils import ErrorDict
 from django.utils.translation import gettext_lazy as _
 
-from zhipei.core.forms import ZhipeiForm
 from zhipei.catalog.filings.kinds import KINDS, FilingForm
 from zhipei.catalog.models import Filing, Upload
 from zhipei.catalog.uploads import ACCEPT_ATTRIBUTE
+from zhipei.core.forms import ZhipeiForm
 from zhipei.orgs.models import Organisation
-
-
 
 
 def kind_form_with_errors(

@@ -7,14 +7,12 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from zhipei.core.forms import ZhipeiForm
 from zhipei.catalog.models import ContentCategory, SkillStandard
+from zhipei.core.forms import ZhipeiForm
 from zhipei.occupations.models import Occupation, SkillLevel
 from zhipei.regions.models import Region
 
 _OCCUPATION_PREFIX_RE = r"^[1-8](-[0-9]{2}){0,3}$"
-
-
 
 
 class RegionField(forms.ModelChoiceField[Region]):
