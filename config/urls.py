@@ -18,5 +18,6 @@ urlpatterns = [
     path("filings/", include("zhipei.catalog.filings.urls")),
     path("catalogue/", include("zhipei.catalog.public.urls")),
     path("enterprises/", include("zhipei.enterprises.urls")),
+    path("subsidies/", include("zhipei.subsidies.urls")),
     path("", include("zhipei.portal.urls")),
 ]

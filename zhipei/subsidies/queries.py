@@ -12,7 +12,7 @@ from django.db import models
 from django.db.models import Q, Sum
 from django.http import Http404
 
-from zhipei.accounts.models import Role, User
+from zhipei.accounts.models import Role, RoleAssignment, User
 from zhipei.accounts.scope import officer_prefixes, scope_to_regions
 from zhipei.regions.models import Region
 from zhipei.subsidies.models import (
@@ -217,6 +217,7 @@ def balances(accounts: list[FundAccount]) -> dict[int, int]:
         return {}
     rows = (
         LedgerEntry.objects.filter(account__in=accounts)
+        .order_by()
         .values("account")
         .annotate(total=Sum("amount_fen"))
     )
@@ -311,3 +312,26 @@ def postings_of_fund(source: str, region: Region) -> models.QuerySet[LedgerPosti
 
 def regions_for_funds(user: User) -> models.QuerySet[Region]:
     return _regions_under(officer_prefixes(user, roles=FINANCE))
+
+
+def can_read_policies(user: User) -> bool:
+    return bool(officer_prefixes(user))
+
+
+def can_set_policy(user: User) -> bool:
+    """Labour officer at province or city level (the services check the region too)."""
+    return RoleAssignment.objects.filter(
+        user=user,
+        role=Role.LABOUR_OFFICER,
+        revoked_at__isnull=True,
+        region__level__in=["province", "prefecture"],
+    ).exists()
+
+
+def is_finance_officer(user: User) -> bool:
+    return bool(officer_prefixes(user, roles=FINANCE))
+
+
+def regions_for_readers(user: User) -> models.QuerySet[Region]:
+    """Regions an officer may look policy up for: their subtrees."""
+    return _regions_under(officer_prefixes(user))
