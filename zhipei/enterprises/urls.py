@@ -8,6 +8,7 @@ urlpatterns = [
     path("declarations/", views.declaration_list, name="declarations"),
     path("declarations/new/", views.declaration_create, name="declaration_create"),
     path("declarations/<int:pk>/", views.declaration_detail, name="declaration_detail"),
+    path("declarations/<int:pk>/edit/", views.declaration_edit, name="declaration_edit"),
     path(
         "declarations/<int:pk>/evidence/<int:evidence_pk>/",
         views.evidence_download,

@@ -121,6 +121,44 @@ def declaration_create(request: HttpRequest) -> HttpResponse:
     )
 
 
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def declaration_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    enterprise = _enterprise(request)
+    declaration = queries.get_declaration_for_admin(enterprise, pk)
+    if declaration.status not in services.EDITABLE:
+        messages.error(request, _("This declaration can no longer be changed."))
+        return redirect("enterprises:declaration_detail", pk=declaration.pk)
+    if request.method == "POST":
+        form = DeclarationForm(request.POST)
+        if form.is_valid():
+            try:
+                services.update_declaration(declaration, by=_user(request), **form.cleaned_data)
+            except DomainError as exc:
+                _form_error(form, exc)
+            else:
+                messages.success(request, _("Declaration saved."))
+                return redirect("enterprises:declaration_detail", pk=declaration.pk)
+    else:
+        form = DeclarationForm(
+            initial={
+                "kind": declaration.kind,
+                "starts_on": declaration.starts_on,
+                "ends_on": declaration.ends_on,
+                "cause": declaration.cause,
+                "cause_detail": declaration.cause_detail,
+                "affected_employee_count": declaration.affected_employee_count,
+            }
+        )
+    return render(
+        request,
+        "enterprises/declaration_form.html",
+        {"enterprise": enterprise, "form": form, "declaration": declaration},
+        status=422 if form.errors else 200,
+    )
+
+
 def _declaration_page(
     request: HttpRequest, declaration: ShutdownDeclaration, *, officer: bool, **forms: Any
 ) -> HttpResponse:
@@ -171,6 +209,10 @@ def declaration_action(request: HttpRequest, pk: int, action: str) -> HttpRespon
                 _form_error(form, exc)
                 return _declaration_page(request, declaration, officer=False, evidence_form=form)
             messages.success(request, _("Document added."))
+        elif action == "remove_evidence":
+            evidence = queries.get_evidence_of(declaration, request.POST.get("evidence", ""))
+            services.remove_evidence(evidence, by=by)
+            messages.success(request, _("Document removed."))
         elif action == "end":
             end_form = EndEarlyForm(request.POST)
             if not end_form.is_valid():

@@ -107,6 +107,44 @@ class AdminDeclarationPageTests(EnterpriseTestCase):
         self.client.logout()
         self.assertEqual(self.client.get(detail).status_code, 302)
 
+    def test_edit_draft_and_remove_evidence(self):
+        declaration = self.declare()
+        self.client.force_login(self.admin)
+        url = reverse("enterprises:declaration_edit", args=[declaration.pk])
+        self.assertContains(self.client.get(url), "2026-02-28")
+        response = self.client.post(
+            url,
+            {
+                "kind": "partial",
+                "starts_on": "2026-02-01",
+                "ends_on": "2026-02-10",
+                "cause": "epidemic",
+                "affected_employee_count": "99",
+            },
+        )
+        self.assertContains(response, "More employees affected", status_code=422)
+        response = self.client.post(
+            url,
+            {
+                "kind": "partial",
+                "starts_on": "2026-02-01",
+                "ends_on": "2026-02-10",
+                "cause": "epidemic",
+                "affected_employee_count": "9",
+            },
+        )
+        self.assertEqual(response.status_code, 302)
+        declaration.refresh_from_db()
+        self.assertEqual((declaration.kind, declaration.ends_on), ("partial", date(2026, 2, 10)))
+        remove = reverse("enterprises:declaration_action", args=[declaration.pk, "remove_evidence"])
+        self.assertEqual(self.client.post(remove, {"evidence": "nonsense"}).status_code, 404)
+        self.client.post(remove, {"evidence": declaration.evidence.get().pk})
+        self.assertFalse(declaration.evidence.exists())
+        services.add_evidence(declaration, pdf(), by=self.admin)
+        services.submit_declaration(declaration, by=self.admin)
+        response = self.client.get(url, follow=True)
+        self.assertContains(response, "can no longer be changed")
+
     def test_unknown_action_404(self):
         declaration = self.declare()
         self.client.force_login(self.admin)
