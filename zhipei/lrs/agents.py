@@ -128,7 +128,8 @@ def _ifis(obj: dict[str, Any], path: str) -> dict[str, Any]:
             check_keys(account, _ACCOUNT_KEYS, where)
             if "homePage" not in account or "name" not in account:
                 raise XapiInvalid(where, _("an account needs both homePage and name"))
-            found[key] = Account(
+            # Validated just above: model_construct skips pydantic's second pass (hot path).
+            found[key] = Account.model_construct(
                 homePage=check_iri(account["homePage"], where + ".homePage"),
                 name=check_string(account["name"], where + ".name"),
             )
@@ -158,7 +159,7 @@ def parse_agent(value: object, path: str) -> Agent:
                 "an Agent needs one inverse functional identifier (mbox, mbox_sha1sum, openid or account)"
             ),
         )
-    return Agent(name=name, **ifis)
+    return Agent.model_construct(name=name, **ifis)
 
 
 def parse_group(value: object, path: str) -> Group:
@@ -184,7 +185,7 @@ def parse_group(value: object, path: str) -> Group:
         raise XapiInvalid(
             path, _("an anonymous Group (no identifier) must list its members in member")
         )
-    return Group(name=name, member=members, **ifis)
+    return Group.model_construct(name=name, member=members, **ifis)
 
 
 def parse_actor(value: object, path: str) -> Agent | Group:

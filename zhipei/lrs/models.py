@@ -72,7 +72,13 @@ class Statement(models.Model):
             models.Index(fields=["verb_id"], name="lrs_stmt_verb"),
             models.Index(fields=["activity_id"], name="lrs_stmt_activity"),
             models.Index(fields=["registration"], name="lrs_stmt_registration"),
-            models.Index(fields=["object_statement_id"], name="lrs_stmt_object_statement"),
+            # Only voiding statements are looked up by their target (Data §2.3.2); a partial
+            # index keeps that lookup independent of the table's size.
+            models.Index(
+                fields=["object_statement_id"],
+                condition=models.Q(is_voiding=True),
+                name="lrs_stmt_voiding_target",
+            ),
             models.Index(fields=["course", "timestamp"], name="lrs_stmt_course_time"),
         ]
 

@@ -18,6 +18,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -251,17 +252,10 @@ def _store(
             if not item.timestamp_was_given:
                 item.data["timestamp"] = stored_text
                 item.timestamp = stored
-        new = _skip_existing(platform_id, prepared)
+        new, already_voided = _skip_existing(platform_id, prepared)
         if not new:
             return
         targets = _check_voiding(platform_id, new)
-        ids = [uuid.UUID(item.statement_id) for item in new]
-        already_voided = {
-            str(target)
-            for target in Statement.objects.filter(
-                platform_id=platform_id, is_voiding=True, object_statement_id__in=ids
-            ).values_list("object_statement_id", flat=True)
-        }
         people = _people(platform_id, new)
         courses = _courses(platform_id, new)
         rows = [
@@ -279,18 +273,27 @@ def _store(
             _store_attachments(platform_id, parts, stored)
 
 
-def _skip_existing(platform_id: int, prepared: list[Prepared]) -> list[Prepared]:
+def _skip_existing(platform_id: int, prepared: list[Prepared]) -> tuple[list[Prepared], set[str]]:
+    """The statements not stored yet, and the ids among them that a stored voiding statement
+    of this platform already targets (the target may arrive after its voiding statement).
+    One query for both: a repeated id with an equivalent body is dropped (no-op); with a
+    different body, or stored by another platform, it is a StatementConflict."""
     given = [uuid.UUID(item.statement_id) for item in prepared if item.id_was_given]
     if not given:
-        return prepared
-    existing = {
-        str(statement_id): (owner, payload)
-        for statement_id, owner, payload in Statement.objects.filter(
-            statement_id__in=given
-        ).values_list("statement_id", "platform_id", "payload")
-    }
+        return prepared, set()
+    existing: dict[str, tuple[int, str]] = {}
+    voided: set[str] = set()
+    wanted = {str(statement_id) for statement_id in given}
+    rows = Statement.objects.filter(
+        Q(statement_id__in=given) | Q(is_voiding=True, object_statement_id__in=given)
+    ).values_list("statement_id", "platform_id", "payload", "is_voiding", "object_statement_id")
+    for statement_id, owner, payload, is_voiding, target in rows:
+        if str(statement_id) in wanted:
+            existing[str(statement_id)] = (owner, payload)
+        if is_voiding and owner == platform_id and target is not None:
+            voided.add(str(target))
     if not existing:
-        return prepared
+        return prepared, voided
     new: list[Prepared] = []
     for item in prepared:
         found = existing.get(item.statement_id)
@@ -303,7 +306,7 @@ def _skip_existing(platform_id: int, prepared: list[Prepared]) -> list[Prepared]
             json.loads(payload), ignore_timestamp=ignore
         ) != comparable(item.data, ignore_timestamp=ignore):
             raise StatementConflict(field=item.statement_id)
-    return new
+    return new, voided
 
 
 def _check_voiding(platform_id: int, new: list[Prepared]) -> set[str]:
@@ -344,19 +347,15 @@ def _courses(platform_id: int, new: list[Prepared]) -> dict[str, int]:
     iris = {item.extracted.activity_id for item in new if item.extracted.activity_id}
     if not iris:
         return {}
-    found = dict(
-        Course.objects.filter(platform_id=platform_id, activity_iri__in=iris).values_list(
-            "activity_iri", "pk"
-        )
+    # One query: the IRI is a course's own activity or one of its lessons'.
+    courses = Course.objects.filter(platform_id=platform_id, activity_iri__in=iris).values_list(
+        "activity_iri", "pk"
     )
-    rest = iris - found.keys()
-    if rest:
-        found.update(
-            Lesson.objects.filter(
-                course__platform_id=platform_id, activity_iri__in=rest
-            ).values_list("activity_iri", "course_id")
-        )
-    return found
+    lessons = Lesson.objects.filter(
+        course__platform_id=platform_id, activity_iri__in=iris
+    ).values_list("activity_iri", "course_id")
+    # order_by() clears the models' default ordering: SQLite refuses it inside a UNION.
+    return dict(courses.order_by().union(lessons.order_by(), all=True))
 
 
 def _joined(values: list[str]) -> str:

@@ -557,6 +557,15 @@ def prepare_statement(  # noqa: PLR0912 - the LRS-set properties, one by one
 
 
 def actor_key_from_json(value: dict[str, Any]) -> str:
+    account = value.get("account")
+    if (
+        value.get("objectType", "Agent") == "Agent"
+        and isinstance(account, dict)
+        and len(value) <= 3
+        and set(value) <= {"objectType", "name", "account"}
+    ):
+        # The LRS's own authority, on every statement: no need to parse it each time.
+        return f"Agent|account:{account['homePage']} {account['name']}"
     return actor_key(parse_actor(value, "authority"))
 
 

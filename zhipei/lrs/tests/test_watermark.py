@@ -6,6 +6,7 @@ transactions in two threads; SQLite: the single-writer ordering."""
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 from django.db import connection, transaction
@@ -16,6 +17,20 @@ from zhipei.lrs.queries import Watermark, committed_watermark, consistent_throug
 from zhipei.lrs.services import store_statements
 from zhipei.lrs.tests.helpers import make_platform, statement
 from zhipei.regions.testing import make_region_tree
+
+
+def read_until(mark, expected, *, limit=100):
+    """Read from `mark` until `expected` rows arrived. xmin is cluster-wide: a transaction
+    open in another database on the same server (a parallel test run) holds readers back for
+    a while, which is late but never wrong, so poll instead of reading once."""
+    rows = []
+    deadline = time.monotonic() + 60
+    while len(rows) < expected and time.monotonic() < deadline:
+        batch, mark = statements_after(mark, limit=limit)
+        rows += batch
+        if not batch:
+            time.sleep(0.05)
+    return rows, mark
 
 
 def _store(credential, data):
@@ -75,7 +90,7 @@ class OverlappingTransactionsTests(TransactionTestCase):
         release.set()
         thread.join(timeout=30)
         assert not errors, errors
-        rows, mark = statements_after(mark, limit=100)
+        rows, mark = read_until(mark, 2)
         got = [str(r.statement_id) for r in rows]
         assert sorted(got) == sorted([early["id"], late["id"]])
         late_row = Statement.objects.get(statement_id=late["id"])
@@ -96,21 +111,17 @@ class OverlappingTransactionsTests(TransactionTestCase):
         release.set()
         thread.join(timeout=30)
         assert not errors, errors
-        rows, mark = statements_after(mark, limit=100)
+        rows, mark = read_until(mark, 2)
         assert sorted(str(r.statement_id) for r in rows) == sorted([early["id"], late["id"]])
         assert committed_watermark().xid >= mark.xid
 
     def test_reading_in_small_pages_returns_each_row_once(self):
         ids = [statement() for _ in range(7)]
         store_statements(credential=self.credential, statements=ids, version="1.0.3")
-        seen: list[str] = []
-        mark = Watermark()
-        while True:
-            rows, mark = statements_after(mark, limit=3)
-            if not rows:
-                break
-            seen += [str(r.statement_id) for r in rows]
+        rows, mark = read_until(Watermark(), 7, limit=3)
+        seen = [str(r.statement_id) for r in rows]
         assert sorted(seen) == sorted(s["id"] for s in ids)
+        assert statements_after(mark, limit=3) == ([], mark)
 
 
 class SingleWriterOrderTests(TransactionTestCase):
@@ -120,9 +131,9 @@ class SingleWriterOrderTests(TransactionTestCase):
         first, second = statement(), statement()
         _store(credential, first)
         _store(credential, second)
-        rows, mark = statements_after(Watermark(), limit=1)
+        rows, mark = read_until(Watermark(), 1, limit=1)
         assert [str(r.statement_id) for r in rows] == [first["id"]]
-        rows, mark = statements_after(mark, limit=10)
+        rows, mark = read_until(mark, 1, limit=10)
         assert [str(r.statement_id) for r in rows] == [second["id"]]
         assert statements_after(mark, limit=10) == ([], mark)
 

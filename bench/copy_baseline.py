@@ -1,0 +1,110 @@
+"""Raw COPY baseline (not a test): the same rows the LRS would store for the sample
+statements, prepared beforehand, COPYed into lrs_statement in batches of --batch rows, one
+transaction per batch (durable commits), by --concurrency processes. Prints rows/s: the
+yardstick for "batch-100 ingest ≥ half the COPY rate".
+
+    DATABASE_URL=postgres://… .venv/bin/python bench/copy_baseline.py --rows 100000
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import os
+import sys
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+SAMPLE = (
+    Path(__file__).resolve().parent.parent.parent / "shared" / "bench" / "sample-statements.json"
+)
+
+
+def _rows(count: int, platform_id: int) -> list[tuple[Any, ...]]:
+    from django.utils import timezone
+
+    from zhipei.lrs.services import _row
+    from zhipei.lrs.validation import prepare_statement
+
+    templates = json.loads(SAMPLE.read_text(encoding="utf-8"))
+    authority = {"objectType": "Agent", "account": {"homePage": "https://b.cn", "name": "k"}}
+    rows = []
+    now = timezone.now()
+    for index in range(count):
+        item = dict(templates[index % len(templates)])
+        item["id"] = str(uuid.uuid4())
+        prepared = prepare_statement(item, "", version="1.0.3", stored=now, authority=authority)
+        rows.append(_row(platform_id, prepared, {}, {}, voided=False))
+    return rows
+
+
+def _worker(rows_per_worker: int, batch: int, platform_id: int, queue: Any) -> None:
+    import django
+
+    django.setup()
+    from django.db import connection, transaction
+
+    from zhipei.lrs.services import copy_rows
+
+    rows = _rows(rows_per_worker, platform_id)
+    connection.ensure_connection()
+    started = time.perf_counter()
+    for start in range(0, len(rows), batch):
+        with transaction.atomic():
+            copy_rows(rows[start : start + batch])
+    queue.put((len(rows), time.perf_counter() - started))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--batch", type=int, default=100)
+    parser.add_argument("--concurrency", type=int, default=4)
+    args = parser.parse_args()
+
+    import django
+
+    django.setup()
+    from zhipei.orgs.models import Platform
+
+    platform = Platform.objects.filter(organisation__name="xAPI benchmark platform").first()
+    if platform is None:
+        sys.exit("run bench/xapi_fixture.py first")
+    platform_id = platform.pk
+    from django.db import connections
+
+    connections.close_all()
+    queue: Any = multiprocessing.Queue()
+    per_worker = args.rows // args.concurrency
+    workers = [
+        multiprocessing.Process(target=_worker, args=(per_worker, args.batch, platform_id, queue))
+        for _ in range(args.concurrency)
+    ]
+    for worker in workers:
+        worker.start()
+    results = [queue.get() for _ in workers]
+    for worker in workers:
+        worker.join()
+    total = sum(r[0] for r in results)
+    slowest = max(r[1] for r in results)
+    print(
+        json.dumps(
+            {
+                "rows": total,
+                "batch": args.batch,
+                "concurrency": args.concurrency,
+                "seconds": round(slowest, 2),
+                "rows_per_s": round(total / slowest, 1),
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
