@@ -23,7 +23,7 @@ def read_until(mark, expected, *, limit=100):
     """Read from `mark` until `expected` rows arrived. xmin is cluster-wide: a transaction
     open in another database on the same server (a parallel test run) holds readers back for
     a while, which is late but never wrong, so poll instead of reading once."""
-    rows = []
+    rows: list[Statement] = []
     deadline = time.monotonic() + 60
     while len(rows) < expected and time.monotonic() < deadline:
         batch, mark = statements_after(mark, limit=limit)
