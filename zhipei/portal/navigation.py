@@ -63,6 +63,8 @@ _CANDIDATES: tuple[_Candidate, ...] = (
     _Candidate(
         _("Shutdowns to review"), "enterprises:review_queue", frozenset({Role.LABOUR_OFFICER})
     ),
+    _Candidate(_("Subsidy policies"), "subsidies:policy_list", _OFFICERS),
+    _Candidate(_("Funds"), "subsidies:fund_list", frozenset({Role.FINANCE_OFFICER})),
     _Candidate(_("Platform selection"), "selection:calls", frozenset({Role.LABOUR_OFFICER})),
     _Candidate(_("My reviews"), "selection:my_reviews", frozenset({Role.LABOUR_OFFICER})),
     _Candidate(_("Calls for platforms"), "selection:open_calls", _PLATFORM),

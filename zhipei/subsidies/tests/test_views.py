@@ -342,3 +342,15 @@ class FundPageTests(SubsidiesTestCase):
         response = self.client.post(url, base | {"amount": "200"})
         self.assertEqual(response.status_code, 422)
         self.assertIn("reference", response.context["form"].errors)
+
+
+class MenuTests(SubsidiesTestCase):
+    def test_officers_find_policies_and_finance_officers_find_funds_in_the_menu(self):
+        self.client.force_login(self.finance)
+        page = self.client.get(reverse("subsidies:fund_list"))
+        self.assertContains(page, f'href="{reverse("subsidies:fund_list")}"')
+        self.assertContains(page, f'href="{reverse("subsidies:policy_list")}"')
+        self.client.force_login(self.county_officer)
+        page = self.client.get(reverse("subsidies:policy_list"))
+        self.assertContains(page, f'href="{reverse("subsidies:policy_list")}"')
+        self.assertNotContains(page, f'href="{reverse("subsidies:fund_list")}"')

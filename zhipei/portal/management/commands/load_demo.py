@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand
 
 from zhipei.catalog.demo import load_demo_catalog
 from zhipei.portal.demo import load_demo
+from zhipei.subsidies.demo import load_demo_policies
 
 
 class Command(BaseCommand):
@@ -30,3 +31,5 @@ class Command(BaseCommand):
         catalog = load_demo_catalog(self.stdout)
         for name, key_id, secret in catalog.new_credentials:
             self.stdout.write(f"API credential for {name}: key id {key_id}  secret {secret}")
+        # Example subsidy policies (policy-rules §15) and starting budgets for the province.
+        self.stdout.write(f"Demo subsidy policies created: {load_demo_policies()}.")

@@ -1,0 +1,102 @@
+"""Operator tooling for subsidies: read-only. Policies change through their services and
+pages; the ledger has no update or delete path at all (STYLE §6)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.db import models
+from django.db.models import Model
+from django.http import HttpRequest
+
+from zhipei.accounts.models import Role, User
+from zhipei.accounts.scope import has_role
+from zhipei.subsidies.models import (
+    FundAccount,
+    LedgerEntry,
+    LedgerPosting,
+    PolicyLine,
+    PolicyVersion,
+)
+
+
+def is_operator(request: HttpRequest) -> bool:
+    user = request.user
+    return (
+        isinstance(user, User)
+        and user.is_active
+        and user.is_staff
+        and has_role(user, Role.SYSTEM_ADMIN)
+    )
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return is_operator(request)
+
+    def has_view_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return is_operator(request)
+
+    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+
+@admin.register(PolicyLine)
+class PolicyLineAdmin(ReadOnlyAdmin):
+    list_display = ["programme", "region"]
+    list_filter = ["programme"]
+
+
+@admin.register(PolicyVersion)
+class PolicyVersionAdmin(ReadOnlyAdmin):
+    list_display = [
+        "line",
+        "effective_from",
+        "effective_to",
+        "document_number",
+        "is_example",
+        "withdrawn_at",
+    ]
+    list_filter = ["line__programme", "is_example"]
+    list_select_related = ["line__region"]
+
+
+@admin.register(FundAccount)
+class FundAccountAdmin(ReadOnlyAdmin):
+    list_display = ["source", "region", "kind", "opened_at"]
+    list_filter = ["source", "kind"]
+    list_select_related = ["region"]
+
+
+class LedgerEntryInline(admin.TabularInline):  # type: ignore[type-arg]
+    model = LedgerEntry
+    extra = 0
+    can_delete = False
+    fields = ["account", "amount_fen"]
+
+    def has_view_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return is_operator(request)
+
+    def has_add_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+
+@admin.register(LedgerPosting)
+class LedgerPostingAdmin(ReadOnlyAdmin):
+    list_display = ["pk", "kind", "source", "region", "amount_fen", "reference", "created_at"]
+    list_filter = ["kind", "source"]
+    search_fields = ["reference", "application_id"]
+    list_select_related = ["region"]
+    inlines = [LedgerEntryInline]
