@@ -4,6 +4,7 @@ domain errors shown on the form; NotInScope is a 404 and NotAllowed a 403."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.contrib import messages
@@ -35,6 +36,9 @@ from zhipei.enterprises.models import RosterImport, ShutdownDeclaration
 from zhipei.orgs.models import Enterprise
 
 PAGE_SIZE = 25
+# An ID number never travels in a URL (ARCHITECTURE invariant 2): searching for one is a POST,
+# and a GET query that looks like one is ignored.
+_ID_LIKE = re.compile(r"^\s*[0-9]{15,17}[0-9Xx]?\s*$")
 
 
 def _user(request: HttpRequest) -> User:
@@ -67,6 +71,17 @@ def _message_error(request: HttpRequest, exc: DomainError) -> None:
 
 def _is_htmx(request: HttpRequest) -> bool:
     return bool(getattr(request, "htmx", False))
+
+
+def _search_text(request: HttpRequest) -> tuple[str, str]:
+    """The roster search text, and the form of it safe to put into page links."""
+    if request.method == "POST":
+        text = request.POST.get("q", "")[:40]
+    else:
+        text = request.GET.get("q", "")[:40]
+        if _ID_LIKE.match(text):
+            text = ""
+    return text, ("" if _ID_LIKE.match(text) else text)
 
 
 def _enterprise(request: HttpRequest) -> Enterprise:
@@ -254,10 +269,11 @@ def evidence_download(request: HttpRequest, pk: int, evidence_pk: int) -> FileRe
 
 @never_cache
 @login_required
+@require_http_methods(["GET", "POST"])
 def roster(request: HttpRequest) -> HttpResponse:
     enterprise = _enterprise(request)
-    text = request.GET.get("q", "")[:40]
-    current = request.GET.get("current") == "1"
+    text, q_link = _search_text(request)
+    current = (request.POST if request.method == "POST" else request.GET).get("current") == "1"
     employments = queries.roster_of(
         enterprise, text=text, current_on=timezone.localdate() if current else None
     )
@@ -265,6 +281,7 @@ def roster(request: HttpRequest) -> HttpResponse:
         "enterprise": enterprise,
         "page": _page(request, employments),
         "q": text,
+        "q_link": q_link,
         "current": current,
         "end_form": EndEmploymentForm(),
         "officer": False,
@@ -480,13 +497,15 @@ def officer_enterprises(request: HttpRequest) -> HttpResponse:
 
 @never_cache
 @login_required
+@require_http_methods(["GET", "POST"])
 def officer_roster(request: HttpRequest, pk: int) -> HttpResponse:
     enterprise = queries.get_enterprise_for_officer(_officer(request), pk)
-    text = request.GET.get("q", "")[:40]
+    text, q_link = _search_text(request)
     context = {
         "enterprise": enterprise,
         "page": _page(request, queries.roster_of(enterprise, text=text)),
         "q": text,
+        "q_link": q_link,
         "current": False,
         "officer": True,
     }

@@ -255,11 +255,24 @@ class RosterPageTests(EnterpriseTestCase):
         page = self.client.get(reverse("enterprises:roster"), {"q": "王"})
         self.assertContains(page, "王芳")
         self.assertNotContains(page, number)
-        partial = self.client.get(
+        partial = self.client.post(
             reverse("enterprises:roster"), {"q": number}, headers={"hx-request": "true"}
         )
         self.assertContains(partial, "王芳")
         self.assertNotContains(partial, "<html")
+        self.assertNotContains(partial, number)
+        # An ID number in a URL is ignored: the whole roster is shown, not a search.
+        self.client.post(
+            reverse("enterprises:employment_add"),
+            {
+                "name": "李雷",
+                "id_number": make_id_number("420102", "19900303", 65),
+                "kind": "employee",
+                "start_on": "2025-01-01",
+            },
+        )
+        by_url = self.client.get(reverse("enterprises:roster"), {"q": number})
+        self.assertContains(by_url, "李雷")
         self.client.post(
             reverse("enterprises:employment_end", args=[employment.pk]),
             {"end_on": "2025-05-31", "reason": "Left"},
