@@ -8,6 +8,7 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("api/v1/", api.urls),
     path("xapi/", include("zhipei.lrs.urls")),
+    path("records/", include("zhipei.lrs.page_urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("accounts/", include("zhipei.accounts.urls")),
