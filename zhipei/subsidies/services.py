@@ -117,13 +117,13 @@ def preview_policy_version(draft: VersionDraft, *, on_date: date | None = None) 
     parameters = _check_draft(draft)
     day = on_date or draft.effective_from
     chain = region_chain(draft.region)
-    versions = [
-        v
-        for v in versions_in_force(draft.programme, chain, day)
-        if v.line.region_id != (draft.region.pk if draft.region else None)
-    ]
+    versions = versions_in_force(draft.programme, chain, day)
     draft_version = _as_version(draft, parameters)
     if draft_version.covers(day):
+        # On the draft's days it takes the place of whatever its region has now (an
+        # open-ended predecessor is closed when the draft is saved).
+        own_region = draft.region.pk if draft.region else None
+        versions = [v for v in versions if v.line.region_id != own_region]
         versions.append(draft_version)
     depth = {None: -1} | {r.pk: i for i, r in enumerate(chain)}
     versions.sort(key=lambda v: depth[v.line.region_id])
@@ -332,12 +332,15 @@ def open_fund(source: str, region: Region) -> dict[str, FundAccount]:
     """The four accounts of a fund source at a region, created on first use."""
     if source not in FundSource.values:
         raise InvalidInput(_("Unknown fund source."), field="source")
-    now = timezone.now()
-    accounts = {}
-    for kind in K.values:
-        accounts[kind], _created = FundAccount.objects.get_or_create(
-            source=source, region=region, kind=kind, defaults={"opened_at": now}
-        )
+    accounts = {a.kind: a for a in FundAccount.objects.filter(source=source, region=region)}
+    if len(accounts) < len(K.values):
+        now = timezone.now()
+        for kind in K.values:
+            if kind not in accounts:
+                # get_or_create: a concurrent first posting may be opening the same fund.
+                accounts[kind], _created = FundAccount.objects.get_or_create(
+                    source=source, region=region, kind=kind, defaults={"opened_at": now}
+                )
     return accounts
 
 

@@ -292,3 +292,12 @@ class CheckLedgerTests(LedgerTestCase):
             call_command("check_ledger", stdout=StringIO(), stderr=err)
         self.assertIn("is on another fund's account", err.getvalue())
         self.assertIn("more paid or released than committed (-10000 fen)", err.getvalue())
+
+
+class PostingCostTests(LedgerTestCase):
+    def test_a_commitment_takes_a_fixed_small_number_of_queries(self):
+        self.allocate(100_000)
+        with self.assertNumQueries(11):
+            # savepoint, finance role check, the fund's accounts, lock, balance, savepoint +
+            # posting insert + release, entries insert, audit event, release savepoint
+            self.commit(30_000)

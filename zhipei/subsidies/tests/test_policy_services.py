@@ -197,6 +197,14 @@ class PreviewTests(SubsidiesTestCase):
         )
         self.assertEqual(preview["min_age"], 16)
 
+    def test_preview_outside_the_drafts_dates_keeps_the_regions_own_version(self):
+        make_version(self.wuhan, {"min_age": 16})
+        preview = services.preview_policy_version(
+            draft(self.wuhan, {"min_age": 18}, start=date(2021, 1, 1)), on_date=date(2020, 6, 1)
+        )
+        self.assertEqual(preview["min_age"], 16)
+        self.assertIsNotNone(preview.parameters["min_age"].version_id)
+
     def test_preview_reports_conflicts_with_the_levels_above(self):
         make_version(self.hubei, {"max_age_male": 60})
         preview = services.preview_policy_version(draft(self.wuhan, {"min_age": 70}))
