@@ -10,8 +10,9 @@ import base64
 import binascii
 import hashlib
 import json
+import time
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -284,9 +285,21 @@ def _skip_existing(platform_id: int, prepared: list[Prepared]) -> tuple[list[Pre
     existing: dict[str, tuple[int, str]] = {}
     voided: set[str] = set()
     wanted = {str(statement_id) for statement_id in given}
-    rows = Statement.objects.filter(
-        Q(statement_id__in=given) | Q(is_voiding=True, object_statement_id__in=given)
-    ).values_list("statement_id", "platform_id", "payload", "is_voiding", "object_statement_id")
+    rows: Iterable[tuple[Any, int, str, bool, Any]]
+    if connection.vendor == "postgresql":
+        # The same query as below without the ORM's compile step (hot path).
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT statement_id, platform_id, payload, is_voiding, object_statement_id "
+                "FROM lrs_statement WHERE statement_id = ANY(%s) "
+                "OR (is_voiding AND object_statement_id = ANY(%s))",
+                [given, given],
+            )
+            rows = cursor.fetchall()
+    else:
+        rows = Statement.objects.filter(
+            Q(statement_id__in=given) | Q(is_voiding=True, object_statement_id__in=given)
+        ).values_list("statement_id", "platform_id", "payload", "is_voiding", "object_statement_id")
     for statement_id, owner, payload, is_voiding, target in rows:
         if str(statement_id) in wanted:
             existing[str(statement_id)] = (owner, payload)
@@ -343,19 +356,52 @@ def _people(platform_id: int, new: list[Prepared]) -> dict[str, int]:
     )
 
 
+# activity IRI -> course id (or None), per platform, for COURSE_CACHE_SECONDS: the catalogue
+# changes rarely and this lookup is most of the cost of a one-statement POST. A course added
+# within that window is matched only by statements that arrive after it; statements before
+# keep course empty and are matched by their activity_id later (crediting).
+COURSE_CACHE_SECONDS = 30.0
+_course_cache: dict[tuple[int, str], tuple[float, int | None]] = {}
+_COURSE_CACHE_MAX = 20_000
+
+
+def clear_course_cache() -> None:
+    _course_cache.clear()
+
+
 def _courses(platform_id: int, new: list[Prepared]) -> dict[str, int]:
     iris = {item.extracted.activity_id for item in new if item.extracted.activity_id}
     if not iris:
         return {}
+    now = time.monotonic()
+    found: dict[str, int] = {}
+    missing: set[str] = set()
+    for iri in iris:
+        cached = _course_cache.get((platform_id, iri))
+        if cached is not None and cached[0] > now:
+            if cached[1] is not None:
+                found[iri] = cached[1]
+        else:
+            missing.add(iri)
+    if not missing:
+        return found
     # One query: the IRI is a course's own activity or one of its lessons'.
-    courses = Course.objects.filter(platform_id=platform_id, activity_iri__in=iris).values_list(
+    courses = Course.objects.filter(platform_id=platform_id, activity_iri__in=missing).values_list(
         "activity_iri", "pk"
     )
     lessons = Lesson.objects.filter(
-        course__platform_id=platform_id, activity_iri__in=iris
+        course__platform_id=platform_id, activity_iri__in=missing
     ).values_list("activity_iri", "course_id")
     # order_by() clears the models' default ordering: SQLite refuses it inside a UNION.
-    return dict(courses.order_by().union(lessons.order_by(), all=True))
+    looked_up = dict(courses.order_by().union(lessons.order_by(), all=True))
+    ttl = float(getattr(settings, "XAPI_COURSE_CACHE_SECONDS", COURSE_CACHE_SECONDS))
+    if len(_course_cache) > _COURSE_CACHE_MAX:
+        _course_cache.clear()
+    for iri in missing:
+        if ttl > 0:
+            _course_cache[(platform_id, iri)] = (now + ttl, looked_up.get(iri))
+    found.update(looked_up)
+    return found
 
 
 def _joined(values: list[str]) -> str:

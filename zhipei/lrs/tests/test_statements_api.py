@@ -9,6 +9,7 @@ from django.test import Client, TestCase
 
 from zhipei.lrs.http import clear_auth_cache
 from zhipei.lrs.models import Statement
+from zhipei.lrs.services import clear_course_cache
 from zhipei.lrs.tests.helpers import XapiClient, make_platform, statement
 from zhipei.orgs.models import Platform, PlatformCredential
 from zhipei.regions.testing import make_region_tree
@@ -32,6 +33,7 @@ class StatementsApiTestCase(TestCase):
 
     def setUp(self):
         clear_auth_cache()
+        clear_course_cache()
         self.x = XapiClient(self.client, self.credential.key_id, self.secret)
         self.other = XapiClient(self.client, self.other_credential.key_id, self.other_secret)
 

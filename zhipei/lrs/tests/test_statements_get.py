@@ -364,6 +364,40 @@ class LearnerAndCourseTests(StatementsApiTestCase):
         self.other.post(statement(actor=actor))
         self.assertIsNone(Statement.objects.get(platform=self.other_platform).person_id)
 
+    def test_course_and_lesson_iris_fill_the_course_column(self):
+        from django.utils import timezone
+
+        from zhipei.catalog.models import Course, Lesson
+
+        now = timezone.now()
+        course = Course.objects.create(
+            platform=self.platform,
+            external_id="c1",
+            title="焊工",
+            class_hours=8,
+            activity_iri="https://platform.example.cn/courses/welding-101",
+            url="https://p.cn/c1",
+            region=self.platform.organisation.region,
+            status_changed_at=now,
+            created_at=now,
+            updated_at=now,
+        )
+        Lesson.objects.create(
+            course=course,
+            position=1,
+            external_id="l3",
+            title="L3",
+            kind="text",
+            activity_iri="https://platform.example.cn/courses/welding-101/lessons/3",
+        )
+        on_lesson = statement()  # its object is lesson 3
+        on_course = statement(object={"id": course.activity_iri})
+        self.x.post([on_lesson, on_course])
+        self.other.post(statement())  # another platform's statement names nobody's course
+        self.assertEqual(Statement.objects.get(statement_id=on_lesson["id"]).course_id, course.pk)
+        self.assertEqual(Statement.objects.get(statement_id=on_course["id"]).course_id, course.pk)
+        self.assertIsNone(Statement.objects.get(platform=self.other_platform).course_id)
+
     def test_statement_with_xapi_2_0_header_answers_2_0(self):
         from zhipei.lrs.tests.helpers import XapiClient
 
