@@ -406,3 +406,15 @@ class ProjectEntryForm(ProjectEntryEditForm):
     def __init__(self, *args: Any, regions: QuerySet[Region], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["region"].queryset = regions  # type: ignore[attr-defined]
+
+
+class AttendanceForm(ZhipeiForm):
+    """One learner's attendance at an offline practical session."""
+
+    name = forms.CharField(label=_("Name"), max_length=100)
+    id_number = forms.CharField(
+        label=_("ID number"),
+        max_length=20,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "inputmode": "text"}),
+    )
+    present = forms.BooleanField(label=_("Present"), required=False, initial=True)

@@ -10,6 +10,11 @@ urlpatterns = [
     path("<int:pk>/edit/", views.course_edit, name="edit"),
     path("<int:pk>/submit/", views.course_submit, name="submit"),
     path("<int:pk>/withdraw/", views.course_withdraw, name="withdraw"),
+    path(
+        "<int:pk>/sessions/<int:session_pk>/attendance/",
+        views.session_attendance,
+        name="session_attendance",
+    ),
     path("import/", views.course_import, name="import"),
     path("import/template.xlsx", views.import_template, name="import_template"),
     path("import/commit/", views.course_import_commit, name="import_commit"),

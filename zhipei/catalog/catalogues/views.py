@@ -27,9 +27,10 @@ from django.views.decorators.http import require_http_methods, require_POST
 from zhipei.accounts.models import Role, RoleAssignment, User
 from zhipei.accounts.scope import officer_prefixes
 from zhipei.catalog import queries
-from zhipei.catalog.catalogues import excel, services
+from zhipei.catalog.catalogues import attendance, excel, services
 from zhipei.catalog.catalogues.courses import CourseData
 from zhipei.catalog.catalogues.forms import (
+    AttendanceForm,
     CatalogueSearchForm,
     CourseForm,
     ImportUploadForm,
@@ -41,7 +42,12 @@ from zhipei.catalog.catalogues.forms import (
     ReasonForm,
     add_located_errors,
 )
-from zhipei.catalog.models import Course, InstitutionCatalogueEntry, ProjectCatalogueEntry
+from zhipei.catalog.models import (
+    Course,
+    InstitutionCatalogueEntry,
+    OfflineSession,
+    ProjectCatalogueEntry,
+)
 from zhipei.core.errors import DomainError
 from zhipei.core.forms import add_domain_error
 from zhipei.core.views import raise_for_scope_errors
@@ -660,3 +666,44 @@ def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def project_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     return _entry_action(request, "project", pk, action)
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def session_attendance(request: HttpRequest, pk: int, session_pk: int) -> HttpResponse:
+    """Attendance of one offline practical session: the platform's operators record it, labour
+    officers in the course's region read it."""
+    course, is_operator = _course_for_viewer(request, pk)
+    try:
+        session = course.offline_sessions.get(pk=session_pk)
+    except OfflineSession.DoesNotExist as exc:
+        raise Http404 from exc
+    form = AttendanceForm()
+    if request.method == "POST":
+        if not is_operator:
+            raise PermissionDenied
+        form = AttendanceForm(request.POST)
+        if form.is_valid():
+            try:
+                attendance.record_attendance(
+                    session,
+                    name=form.cleaned_data["name"],
+                    id_number=form.cleaned_data["id_number"],
+                    present=form.cleaned_data["present"],
+                    by=_user(request),
+                )
+            except DomainError as exc:
+                raise_for_scope_errors(exc)
+                add_domain_error(form, exc)
+            else:
+                messages.success(request, _("Attendance recorded."))
+                return redirect("courses:session_attendance", pk=course.pk, session_pk=session.pk)
+    context = {
+        "course": course,
+        "session": session,
+        "is_operator": is_operator,
+        "form": form,
+        "rows": attendance.attendance_of(session),
+    }
+    return render(request, "catalog/courses/attendance.html", context)
