@@ -7,14 +7,22 @@ from zhipei.audit.models import AuditEvent
 from zhipei.catalog.catalogues.attendance import attendance_of, record_attendance
 from zhipei.catalog.catalogues.courses import OfflineSessionData
 from zhipei.catalog.catalogues.services import publish_course
-from zhipei.catalog.models import Attendance, OfflineSession
+from zhipei.catalog.models import Attendance, Course, OfflineSession
 from zhipei.catalog.tests.catalogues.helpers import CatalogueTestCase, course_data
 from zhipei.core.errors import Conflict, InvalidInput, NotAllowed, NotInScope
+from zhipei.people.models import Person
 from zhipei.people.testing import make_id_number, make_person
 
 
 class AttendanceFixture(CatalogueTestCase):
     """A blended course of `platform` with one started session of one place; two people."""
+
+    course: Course
+    session: OfflineSession
+    wang_id: str
+    wang: Person
+    li_id: str
+    li: Person
 
     @classmethod
     def setUpTestData(cls) -> None:
