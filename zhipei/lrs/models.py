@@ -61,6 +61,9 @@ class Statement(models.Model):
     # every activity IRI and every agent key anywhere in the statement.
     related_activities = models.TextField(blank=True)
     related_agents = models.TextField(blank=True)
+    # Members of a Group that is the actor or the object: the `agent` filter matches them too
+    # (Communication §2.1.3).
+    member_agents = models.TextField(blank=True)
     payload = models.TextField()
     has_attachments = models.BooleanField(default=False)
 
@@ -80,6 +83,12 @@ class Statement(models.Model):
                 name="lrs_stmt_voiding_target",
             ),
             models.Index(fields=["course", "timestamp"], name="lrs_stmt_course_time"),
+            # Statements whose object is a StatementRef, for the StatementRef filter rule.
+            models.Index(
+                fields=["platform", "seq"],
+                condition=models.Q(object_statement_id__isnull=False),
+                name="lrs_stmt_platform_refs",
+            ),
         ]
 
     def __str__(self) -> str:

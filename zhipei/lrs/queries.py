@@ -156,26 +156,72 @@ class StatementFilter:
         return cls(**values)
 
 
-def find_statements(  # noqa: PLR0912 - one branch per filter of the specification
-    query: StatementFilter, *, limit: int
-) -> list[tuple[int, datetime, str]]:
-    """(seq, stored, payload) of the platform's unvoided statements matching `query`, in
-    stored order (newest first unless ascending), at most `limit`."""
-    rows = Statement.objects.filter(platform_id=query.platform_id, voided=False)
+def _matching(query: StatementFilter) -> Q | None:
+    """The filters that are not about time (Communication §2.1.3), or None when there are none."""
+    conditions = []
     if query.agent:
+        needle = f"\n{query.agent}\n"
         if query.related_agents:
-            rows = rows.filter(related_agents__contains=f"\n{query.agent}\n")
+            conditions.append(Q(related_agents__contains=needle))
         else:
-            rows = rows.filter(Q(actor_ifi=query.agent) | Q(object_agent_ifi=query.agent))
+            conditions.append(
+                Q(actor_ifi=query.agent)
+                | Q(object_agent_ifi=query.agent)
+                | Q(member_agents__contains=needle)
+            )
     if query.verb:
-        rows = rows.filter(verb_id=query.verb)
+        conditions.append(Q(verb_id=query.verb))
     if query.activity:
         if query.related_activities:
-            rows = rows.filter(related_activities__contains=f"\n{query.activity}\n")
+            conditions.append(Q(related_activities__contains=f"\n{query.activity}\n"))
         else:
-            rows = rows.filter(activity_id=query.activity)
+            conditions.append(Q(activity_id=query.activity))
     if query.registration:
-        rows = rows.filter(registration=query.registration)
+        conditions.append(Q(registration=query.registration))
+    if not conditions:
+        return None
+    combined = conditions[0]
+    for condition in conditions[1:]:
+        combined &= condition
+    return combined
+
+
+def _targeting(platform_id: int, matching: Q) -> set[Any]:
+    """Ids of the platform's statements whose object is a StatementRef to a statement that
+    matches (recursively: a -> b -> c matches when c does). Voided targets count
+    (Communication §2.1.3 "Filter Conditions for StatementRefs", §2.1.4.s1.b2)."""
+    refs = dict(
+        Statement.objects.filter(
+            platform_id=platform_id, object_statement_id__isnull=False
+        ).values_list("statement_id", "object_statement_id")
+    )
+    if not refs:
+        return set()
+    matched = set(
+        Statement.objects.filter(matching, platform_id=platform_id)
+        .filter(statement_id__in=set(refs.values()))
+        .values_list("statement_id", flat=True)
+    )
+    found: set[Any] = set()
+    grew = True
+    while grew:
+        grew = False
+        for statement_id, target in refs.items():
+            if statement_id not in found and (target in matched or target in found):
+                found.add(statement_id)
+                grew = True
+    return found
+
+
+def find_statements(query: StatementFilter, *, limit: int) -> list[tuple[int, datetime, str]]:
+    """(seq, stored, payload) of the platform's unvoided statements matching `query` (and the
+    statements targeting matching ones by StatementRef), in stored order (newest first unless
+    ascending), at most `limit`."""
+    rows = Statement.objects.filter(platform_id=query.platform_id, voided=False)
+    matching = _matching(query)
+    if matching is not None:
+        targeting = _targeting(query.platform_id, matching)
+        rows = rows.filter(matching | Q(statement_id__in=targeting) if targeting else matching)
     if query.since:
         rows = rows.filter(stored__gt=query.since)
     if query.until:

@@ -57,6 +57,7 @@ COPY_COLUMNS = (
     "is_voiding",
     "related_activities",
     "related_agents",
+    "member_agents",
     "payload",
     "has_attachments",
 )
@@ -436,6 +437,7 @@ def _row(
         item.is_voiding,
         _joined(extracted.activities),
         _joined(extracted.agents),
+        _joined(extracted.members),
         json.dumps(item.data, ensure_ascii=False, separators=(",", ":")),
         bool(item.attachments),
     )

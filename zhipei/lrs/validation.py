@@ -126,6 +126,7 @@ class Extracted:
     account_name: str = ""
     activities: list[str] = field(default_factory=list)
     agents: list[str] = field(default_factory=list)
+    members: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -186,6 +187,10 @@ class _Checker:
         if isinstance(actor, Group) and actor.member:
             for member in actor.member:
                 self.extracted.agents.append(actor_key(member))
+
+    def members(self, actor: Agent | Group) -> None:
+        if isinstance(actor, Group) and actor.member:
+            self.extracted.members.extend(actor_key(member) for member in actor.member)
 
     def verb(self, value: object, path: str) -> str:
         verb = check_object(value, path)
@@ -286,6 +291,7 @@ class _Checker:
             self.agent_keys(actor)
             if not sub:
                 self.extracted.object_agent_ifi = actor_key(actor)
+                self.members(actor)
         elif object_type == "StatementRef":
             ref = self.statement_ref(obj, path)
             if not sub:
@@ -450,6 +456,7 @@ class _Checker:
         self.agent_keys(actor)
         if not sub:
             self.extracted.actor_ifi = actor_key(actor)
+            self.members(actor)
             if isinstance(actor, Agent) and actor.account is not None:
                 self.extracted.account_home_page = actor.account.homePage
                 self.extracted.account_name = actor.account.name

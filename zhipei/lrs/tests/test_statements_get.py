@@ -408,3 +408,57 @@ class LearnerAndCourseTests(StatementsApiTestCase):
         payload = json.loads(Statement.objects.get().payload)
         self.assertEqual(payload["timestamp"], "2026-05-01T00:30:00.000Z")
         self.assertEqual(payload["version"], "2.0.0")
+
+
+class StatementRefFilterTests(StatementsApiTestCase):
+    """Communication §2.1.3 "Filter Conditions for StatementRefs" and §2.1.4."""
+
+    def ref(self, target: str, verb: str = "https://x.cn/verbs/confirmed") -> dict[str, Any]:
+        return statement(
+            actor={"mbox": "mailto:andrew@x.cn"},
+            verb={"id": verb},
+            object={"objectType": "StatementRef", "id": target},
+            context=None,
+            result=None,
+        )
+
+    def ids(self, params):
+        return {s["id"] for s in self.x.get(params=params).json()["statements"]}
+
+    def test_statement_targeting_a_match_matches_recursively(self):
+        original = statement()
+        confirms = self.ref(original["id"])
+        comment = self.ref(confirms["id"], verb="https://x.cn/verbs/commented")
+        unrelated = self.ref(str(uuid.uuid4()))
+        self.x.post([original, confirms, comment, unrelated])
+        found = self.ids({"activity": original["object"]["id"]})
+        self.assertEqual(found, {original["id"], confirms["id"], comment["id"]})
+        found = self.ids({"agent": json.dumps(original["actor"])})
+        self.assertEqual(found, {original["id"], confirms["id"], comment["id"]})
+
+    def test_voiding_statement_is_returned_for_its_voided_target_but_the_target_is_not(self):
+        original = statement()
+        void = voiding(original["id"])
+        self.x.post([original, void])
+        self.assertEqual(self.ids({"activity": original["object"]["id"]}), {void["id"]})
+
+    def test_time_filters_still_apply_to_the_targeting_statement(self):
+        from datetime import timedelta
+
+        original = statement()
+        confirms = self.ref(original["id"])
+        self.x.post([original, confirms])
+        row = Statement.objects.get(statement_id=original["id"])
+        earlier = row.stored - timedelta(hours=1)
+        Statement.objects.filter(pk=row.pk).update(stored=earlier)  # stored an hour before
+        found = self.ids({"activity": original["object"]["id"], "until": earlier.isoformat()})
+        self.assertEqual(found, {original["id"]})
+        found = self.ids({"activity": original["object"]["id"], "since": earlier.isoformat()})
+        self.assertEqual(found, {confirms["id"]})
+
+    def test_agent_filter_matches_groups_with_that_member(self):
+        member = {"mbox": "mailto:member@x.cn"}
+        group = {"objectType": "Group", "name": "team", "member": [member]}
+        data = statement(actor=group)
+        self.x.post(data)
+        self.assertEqual(self.ids({"agent": json.dumps(member)}), {data["id"]})
