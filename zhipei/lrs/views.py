@@ -232,6 +232,12 @@ def _get(xreq: XapiRequest) -> HttpResponse:
     payloads = [payload for _seq, _stored, payload in rows]
     if fmt == "ids":
         payloads = [json.dumps(ids_format(json.loads(p)), ensure_ascii=False) for p in payloads]
+    elif fmt == "canonical":
+        languages = accepted_languages(xreq.headers.get_header("accept-language"))
+        payloads = [
+            json.dumps(canonical_format(json.loads(p), languages), ensure_ascii=False)
+            for p in payloads
+        ]
     body = '{"statements":[' + ",".join(payloads) + '],"more":' + json.dumps(more) + "}"
     response = _result(xreq, body, payloads, with_attachments)
     response[CONSISTENT_THROUGH] = queries.consistent_through().astimezone(UTC).isoformat()
@@ -257,6 +263,9 @@ def _get_one(xreq: XapiRequest, fmt: str, with_attachments: bool) -> HttpRespons
         raise XapiError(404, _("No such statement."))
     if fmt == "ids":
         payload = json.dumps(ids_format(json.loads(payload)), ensure_ascii=False)
+    elif fmt == "canonical":
+        languages = accepted_languages(xreq.headers.get_header("accept-language"))
+        payload = json.dumps(canonical_format(json.loads(payload), languages), ensure_ascii=False)
     response = _result(xreq, payload, [payload], with_attachments)
     stored = json.loads(payload).get("stored")
     if stored:
@@ -381,4 +390,83 @@ def ids_format(data: dict[str, Any], *, sub: bool = False) -> dict[str, Any]:
                 for key, items in context["contextActivities"].items()
             }
         out["context"] = context
+    return out
+
+
+# --- format=canonical (Communication §2.1.3.s4) ----------------------------------------------
+def accepted_languages(header: str) -> list[str]:
+    """Language ranges of an Accept-Language header, best first (RFC 9110 §12.5.4)."""
+    ranked: list[tuple[float, int, str]] = []
+    for index, part in enumerate(header.split(",")):
+        tag, _sep, params = part.strip().partition(";")
+        if not tag:
+            continue
+        quality = 1.0
+        params = params.strip()
+        if params.startswith("q="):
+            try:
+                quality = float(params[2:])
+            except ValueError:
+                quality = 0.0
+        if quality > 0:
+            ranked.append((-quality, index, tag.strip().lower()))
+    return [tag for _q, _i, tag in sorted(ranked)]
+
+
+def _pick(mapping: dict[str, str], languages: list[str]) -> dict[str, str]:
+    """The one entry of a language map the client prefers (first key when none matches)."""
+    if not mapping:
+        return mapping
+    keys = {key.lower(): key for key in mapping}
+    for wanted in languages:
+        if wanted == "*":
+            break
+        if wanted in keys:
+            return {keys[wanted]: mapping[keys[wanted]]}
+        for lower, key in keys.items():
+            if lower.startswith(wanted + "-") or wanted.startswith(lower + "-"):
+                return {key: mapping[key]}
+    first = next(iter(mapping))
+    return {first: mapping[first]}
+
+
+def _canonical_activity(activity: dict[str, Any], languages: list[str]) -> dict[str, Any]:
+    definition = activity.get("definition")
+    if not isinstance(definition, dict):
+        return activity
+    definition = dict(definition)
+    for key in ("name", "description"):
+        if key in definition:
+            definition[key] = _pick(definition[key], languages)
+    for key in ("choices", "scale", "source", "target", "steps"):
+        if key in definition:
+            definition[key] = [
+                dict(c, description=_pick(c["description"], languages)) if "description" in c else c
+                for c in definition[key]
+            ]
+    return dict(activity, definition=definition)
+
+
+def canonical_format(data: dict[str, Any], languages: list[str]) -> dict[str, Any]:
+    """Verb display and Activity language maps reduced to the one language the client prefers;
+    Agents and Groups as received. The stored definition is the canonical one: this LRS keeps
+    no separate activity registry."""
+    out = dict(data)
+    if "display" in data["verb"]:
+        out["verb"] = dict(data["verb"], display=_pick(data["verb"]["display"], languages))
+    obj = data["object"]
+    object_type = obj.get("objectType", "Activity")
+    if object_type == "Activity":
+        out["object"] = _canonical_activity(obj, languages)
+    elif object_type == "SubStatement":
+        out["object"] = canonical_format(obj, languages)
+    context = data.get("context")
+    if isinstance(context, dict) and "contextActivities" in context:
+        out["context"] = dict(
+            context,
+            contextActivities={
+                key: [_canonical_activity(a, languages) for a in items]
+                for key, items in context["contextActivities"].items()
+            },
+        )
     return out

@@ -462,3 +462,27 @@ class StatementRefFilterTests(StatementsApiTestCase):
         data = statement(actor=group)
         self.x.post(data)
         self.assertEqual(self.ids({"agent": json.dumps(member)}), {data["id"]})
+
+
+class CanonicalFormatTests(StatementsApiTestCase):
+    def test_canonical_returns_one_language_per_map_chosen_by_accept_language(self):
+        data = statement()
+        data["object"]["definition"] = {"name": {"en-US": "Welding 3", "zh-CN": "焊接 3"}}
+        self.x.post(data)
+        response = self.x.get(
+            params={"statementId": data["id"], "format": "canonical"},
+            **{"Accept-Language": "zh;q=0.9, en;q=0.5"},
+        )
+        body = response.json()
+        self.assertEqual(body["object"]["definition"]["name"], {"zh-CN": "焊接 3"})
+        self.assertEqual(body["verb"]["display"], {"zh-CN": "进行中"})
+        response = self.x.get(params={"format": "canonical"}, **{"Accept-Language": "en-US"})
+        self.assertEqual(
+            response.json()["statements"][0]["object"]["definition"]["name"], {"en-US": "Welding 3"}
+        )
+
+    def test_exact_keeps_every_language(self):
+        data = statement()
+        self.x.post(data)
+        body = self.x.get(params={"statementId": data["id"], "format": "exact"}).json()
+        self.assertEqual(body["verb"]["display"], data["verb"]["display"])
