@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from zhipei.catalog.uploads import ACCEPT_ATTRIBUTE
 from zhipei.enterprises.models import EmploymentKind, ShutdownDeclaration
@@ -43,7 +44,7 @@ class DecisionForm(forms.Form):
 
 
 class EmploymentForm(forms.Form):
-    name = forms.CharField(label=_("Name"), max_length=100)
+    name = forms.CharField(label=pgettext_lazy("person", "Name"), max_length=100)
     id_number = forms.CharField(
         label=_("ID number"), max_length=30, widget=forms.TextInput(attrs={"autocomplete": "off"})
     )

@@ -8,6 +8,7 @@ from typing import Any
 from django import forms
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from zhipei.core.forms import ZhipeiForm
 from zhipei.people.models import PersonCategory
@@ -74,7 +75,7 @@ class IdNumberSearchForm(ZhipeiForm):
 
 
 class PersonCreateForm(ZhipeiForm):
-    name = forms.CharField(label=_("Name"), max_length=100)
+    name = forms.CharField(label=pgettext_lazy("person", "Name"), max_length=100)
     id_number = forms.CharField(
         label=_("ID number"),
         max_length=18,

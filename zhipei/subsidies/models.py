@@ -16,6 +16,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Programme(models.TextChoices):
@@ -142,7 +143,7 @@ class FundAccount(models.Model):
         BUDGET = "budget", _("Budget allocated")
         AVAILABLE = "available", _("Available")
         COMMITTED = "committed", _("Committed")
-        PAID = "paid", _("Paid")
+        PAID = "paid", pgettext_lazy("fund account", "Paid")
 
     source = models.CharField(max_length=24, choices=FundSource)
     region = models.ForeignKey("regions.Region", on_delete=models.PROTECT, related_name="+")

@@ -12,6 +12,7 @@ from django import forms
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from pydantic import ValidationError
 
 from zhipei.catalog.catalogues.courses import CourseData
@@ -411,7 +412,7 @@ class ProjectEntryForm(ProjectEntryEditForm):
 class AttendanceForm(ZhipeiForm):
     """One learner's attendance at an offline practical session."""
 
-    name = forms.CharField(label=_("Name"), max_length=100)
+    name = forms.CharField(label=pgettext_lazy("person", "Name"), max_length=100)
     id_number = forms.CharField(
         label=_("ID number"),
         max_length=20,
