@@ -29,6 +29,7 @@ from zhipei.lrs.http import (
     XapiRequest,
     json_response,
     xapi_endpoint,
+    xapi_error,
 )
 from zhipei.lrs.services import (
     AttachmentPart,
@@ -82,15 +83,17 @@ def about(request: HttpRequest) -> HttpResponse:
 @xapi_endpoint({"GET", "PUT", "POST"})
 def statements(xreq: XapiRequest) -> HttpResponse:
     try:
-        if xreq.method == "GET":
-            return _get(xreq)
-        return _write(xreq)
+        response = _get(xreq) if xreq.method == "GET" else _write(xreq)
     except StatementConflict as exc:
-        return _error(409, str(exc.message) + (f" ({exc.field})" if exc.field else ""))
-
-
-def _error(status: int, message: str) -> HttpResponse:
-    raise XapiError(status, message)
+        message = str(exc.message) + (f" ({exc.field})" if exc.field else "")
+        response = xapi_error(409, message)
+    except XapiError as exc:
+        response = xapi_error(exc.status, exc.message)
+    except XapiInvalid as exc:
+        response = xapi_error(400, str(exc), path=exc.path or None)
+    # Communication §2.1.3.s2.b5: on all responses of the Statement resource.
+    response[CONSISTENT_THROUGH] = queries.consistent_through().astimezone(UTC).isoformat()
+    return response
 
 
 # --- PUT / POST -----------------------------------------------------------------------------
@@ -240,7 +243,6 @@ def _get(xreq: XapiRequest) -> HttpResponse:
         ]
     body = '{"statements":[' + ",".join(payloads) + '],"more":' + json.dumps(more) + "}"
     response = _result(xreq, body, payloads, with_attachments)
-    response[CONSISTENT_THROUGH] = queries.consistent_through().astimezone(UTC).isoformat()
     return response
 
 
@@ -270,7 +272,6 @@ def _get_one(xreq: XapiRequest, fmt: str, with_attachments: bool) -> HttpRespons
     stored = json.loads(payload).get("stored")
     if stored:
         response["Last-Modified"] = http_date(parse_timestamp(stored, "stored").timestamp())
-    response[CONSISTENT_THROUGH] = queries.consistent_through().astimezone(UTC).isoformat()
     return response
 
 

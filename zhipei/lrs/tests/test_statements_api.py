@@ -52,6 +52,7 @@ class PostTests(StatementsApiTestCase):
         self.assertEqual(response.status_code, 200, response.content)
         self.assertEqual(response.json(), [data["id"]])
         self.assertEqual(response["X-Experience-API-Version"], "1.0.3")
+        self.assertIn("X-Experience-API-Consistent-Through", response)
         row = Statement.objects.get(statement_id=data["id"])
         self.assertEqual(row.platform_id, self.platform.pk)
         self.assertEqual(row.verb_id, data["verb"]["id"])
@@ -96,7 +97,9 @@ class PostTests(StatementsApiTestCase):
         data = statement()
         self.x.post(data)
         changed = dict(data, result={"duration": "PT6M"})
-        self.assertEqual(self.x.post(changed).status_code, 409)
+        response = self.x.post(changed)
+        self.assertEqual(response.status_code, 409)
+        self.assertIn("X-Experience-API-Consistent-Through", response)
 
     def test_another_platforms_id_is_409_and_its_row_is_untouched(self):
         data = statement()
