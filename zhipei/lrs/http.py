@@ -24,6 +24,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from django.views.decorators.common import no_append_slash
@@ -258,6 +259,13 @@ def _single_params(request: HttpRequest) -> dict[str, str]:
 
 
 def build_xapi_request(request: HttpRequest, *, require_version: bool = True) -> XapiRequest:
+    try:
+        return _build_xapi_request(request, require_version=require_version)
+    except RequestDataTooBig as exc:
+        raise XapiError(413, _("The request is larger than this LRS accepts.")) from exc
+
+
+def _build_xapi_request(request: HttpRequest, *, require_version: bool) -> XapiRequest:
     alt = alternate_request(request)
     credential = xapi_auth(request, alt)
     version = xapi_version(request, alt) if require_version else LATEST_1

@@ -335,9 +335,13 @@ def _check_voiding(platform_id: int, new: list[Prepared]) -> set[str]:
             is_voiding=True,
         ).values_list("statement_id", flat=True)
     )
-    for target in targets:
-        if target in batch_voiding or uuid.UUID(target) in stored_voiding:
-            raise XapiInvalid("object.id", _("a voiding statement cannot itself be voided"))
+    for item in new:
+        target = item.voided_target
+        if target and (target in batch_voiding or uuid.UUID(target) in stored_voiding):
+            raise XapiInvalid(
+                f"{item.path}.object.id" if item.path else "object.id",
+                _("a voiding statement cannot itself be voided"),
+            )
     return {t for t in targets if t is not None}
 
 

@@ -141,6 +141,7 @@ class Prepared:
     id_was_given: bool
     timestamp_was_given: bool
     attachments: list[dict[str, Any]]
+    path: str = ""
 
     @property
     def voided_target(self) -> str | None:
@@ -560,6 +561,7 @@ def prepare_statement(  # noqa: PLR0912 - the LRS-set properties, one by one
         id_was_given=id_was_given,
         timestamp_was_given=timestamp_was_given,
         attachments=attachments,
+        path=path,
     )
 
 

@@ -10,7 +10,6 @@ from datetime import UTC
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
 from django.utils.http import http_date
 from django.utils.translation import gettext as _
@@ -98,10 +97,7 @@ def statements(xreq: XapiRequest) -> HttpResponse:
 
 # --- PUT / POST -----------------------------------------------------------------------------
 def _write(xreq: XapiRequest) -> HttpResponse:
-    try:
-        body = xreq.body
-    except RequestDataTooBig as exc:
-        raise XapiError(413, _("The request is larger than this LRS accepts.")) from exc
+    body = xreq.body
     statement_id: str | None = None
     if xreq.method == "PUT":
         extra = set(xreq.params) - {"statementId"}

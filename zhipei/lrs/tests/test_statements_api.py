@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import uuid
 
-from django.test import Client, TestCase
+from django.test import Client, TestCase, override_settings
 
 from zhipei.lrs.http import clear_auth_cache
 from zhipei.lrs.models import Statement
@@ -212,3 +212,30 @@ class PutTests(StatementsApiTestCase):
 
     def test_put_batch_is_400(self):
         self.assert_400(self.x.put([statement()], str(uuid.uuid4())))
+
+
+class LimitsTests(StatementsApiTestCase):
+    @override_settings(XAPI_MAX_BATCH=2)
+    def test_oversize_batch_is_413_and_nothing_is_stored(self):
+        response = self.x.post([statement() for _ in range(3)])
+        self.assertEqual(response.status_code, 413)
+        self.assertEqual(Statement.objects.count(), 0)
+
+    @override_settings(DATA_UPLOAD_MAX_MEMORY_SIZE=1000)
+    def test_oversize_body_is_413(self):
+        response = self.x.post([statement() for _ in range(5)])
+        self.assertEqual(response.status_code, 413)
+
+    def test_voiding_a_voiding_statement_names_its_place_in_the_batch(self):
+        target = statement()
+        void = statement(
+            verb={"id": "http://adlnet.gov/expapi/verbs/voided"},
+            object={"objectType": "StatementRef", "id": target["id"]},
+            context=None,
+        )
+        void_void = dict(
+            void, id=str(uuid.uuid4()), object={"objectType": "StatementRef", "id": void["id"]}
+        )
+        response = self.x.post([target, void, void_void])
+        self.assert_400(response, "statements[2].object.id")
+        self.assertEqual(Statement.objects.count(), 0)
