@@ -92,6 +92,7 @@ INSTALLED_APPS = [
     "zhipei.catalog",
     "zhipei.lrs",
     "zhipei.lrs_documents",
+    "zhipei.learning",
     "zhipei.enterprises",
     "zhipei.subsidies",
     "zhipei.portal",
