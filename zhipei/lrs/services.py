@@ -10,6 +10,7 @@ import base64
 import binascii
 import hashlib
 import json
+import re
 import time
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
@@ -37,6 +38,7 @@ from zhipei.lrs.validation import (
     prepare_statement,
 )
 from zhipei.orgs.models import PlatformCredential
+from zhipei.people.idnumber import check_character
 from zhipei.people.models import PlatformPseudonym
 
 COPY_COLUMNS = (
@@ -422,6 +424,8 @@ def _row(
     voided: bool,
 ) -> tuple[Any, ...]:
     extracted = item.extracted
+    payload = json.dumps(item.data, ensure_ascii=False, separators=(",", ":"))
+    refuse_id_numbers(item, payload)
     person_id = people.get(extracted.account_name) if extracted.account_home_page else None
     return (
         item.statement_id,
@@ -442,9 +446,57 @@ def _row(
         _joined(extracted.activities),
         _joined(extracted.agents),
         _joined(extracted.members),
-        json.dumps(item.data, ensure_ascii=False, separators=(",", ":")),
+        payload,
         bool(item.attachments),
     )
+
+
+# A resident ID number (GB 11643: area, birth date 19xx/20xx, sequence, check character)
+# anywhere in a statement. Candidates are confirmed by the check character, so other long
+# numbers rarely trip it (ARCHITECTURE invariant 2: no ID number in xAPI statements).
+_ID_NUMBER_RE = re.compile(
+    r"(?<![0-9A-Za-z])([1-9][0-9]{5}(?:19|20)[0-9]{2}(?:0[1-9]|1[0-2])"
+    r"(?:0[1-9]|[12][0-9]|3[01])[0-9]{3})([0-9Xx])(?![0-9A-Za-z])"
+)
+
+
+def _holds_id_number(text: str) -> bool:
+    return any(
+        check_character(match[1]) == match[2].upper() for match in _ID_NUMBER_RE.finditer(text)
+    )
+
+
+def _id_number_path(value: Any, path: str) -> str | None:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            where = f"{path}.{key}" if path else str(key)
+            if _holds_id_number(str(key)):
+                return where
+            found = _id_number_path(item, where)
+            if found is not None:
+                return found
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found = _id_number_path(item, f"{path}[{index}]")
+            if found is not None:
+                return found
+    elif isinstance(value, str) and _holds_id_number(value):
+        return path
+    return None
+
+
+def refuse_id_numbers(item: Prepared, payload: str) -> None:
+    """Raise XapiInvalid (naming the JSON path, never the number) when the statement holds
+    something that is a valid resident ID number."""
+    if _ID_NUMBER_RE.search(payload) and _holds_id_number(payload):
+        where = _id_number_path(item.data, item.path) or item.path
+        raise XapiInvalid(
+            where,
+            _(
+                "must not contain a resident ID number: report learners by the pseudonym "
+                "from POST /api/v1/learners"
+            ),
+        )
 
 
 def _parse_stored(text: str) -> datetime:

@@ -239,3 +239,33 @@ class LimitsTests(StatementsApiTestCase):
         response = self.x.post([target, void, void_void])
         self.assert_400(response, "statements[2].object.id")
         self.assertEqual(Statement.objects.count(), 0)
+
+
+class IdNumberTests(StatementsApiTestCase):
+    """ARCHITECTURE invariant 2: no ID number in xAPI statements."""
+
+    def test_statement_holding_an_id_number_is_refused_without_echoing_it(self):
+        from zhipei.people.testing import make_id_number
+
+        number = make_id_number("420102", "19900101", 7)
+        data = statement(actor={"account": {"homePage": "https://lms.x.cn", "name": number}})
+        response = self.x.post([statement(), data])
+        message = self.assert_400(response, "statements[1].actor.account.name")
+        self.assertNotIn(number, response.content.decode())
+        self.assertIn("ID number", message)
+        self.assertEqual(Statement.objects.count(), 0)
+
+    def test_id_number_inside_an_extension_is_refused(self):
+        from zhipei.people.testing import make_id_number
+
+        number = make_id_number("420102", "20010203", 8)
+        data = statement(result={"extensions": {"https://x.cn/ext/learner": f"身份证 {number}"}})
+        self.assert_400(self.x.post(data), "result.extensions.https://x.cn/ext/learner")
+
+    def test_other_long_numbers_are_not_mistaken_for_id_numbers(self):
+        data = statement(result={"response": "order 420102199001010070 ref 123456789012345678"})
+        # the first has a wrong check character for its body, the second no valid birth date
+        from zhipei.people.idnumber import check_character
+
+        self.assertNotEqual(check_character("42010219900101007"), "0")
+        self.assertEqual(self.x.post(data).status_code, 200)
