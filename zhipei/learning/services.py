@@ -1,0 +1,359 @@
+"""Every write of the learning app: enrolment, and the crediting pass that turns statements
+into CreditedTime and UncreditedSegment rows (rules in zhipei.learning.crediting.rules)."""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from dataclasses import asdict, dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from zhipei.accounts.models import Role, User
+from zhipei.accounts.services import require_role
+from zhipei.audit.services import record
+from zhipei.catalog.models import Course, Lesson
+from zhipei.core.errors import Conflict, InvalidInput
+from zhipei.learning.crediting import events as ev
+from zhipei.learning.crediting import rules
+from zhipei.learning.models import (
+    CreditedTime,
+    CreditingState,
+    Enrolment,
+    UncreditedSegment,
+)
+from zhipei.learning.queries import policy_in_force
+from zhipei.lrs.models import Statement
+from zhipei.lrs.queries import Watermark, statements_after
+from zhipei.occupations.models import Occupation
+from zhipei.people.models import Person
+from zhipei.regions.models import Region
+
+logger = logging.getLogger("zhipei.learning")
+
+STATE_NAME = "crediting"
+# Statements this long before and after a day are read with it, so that sessions crossing
+# midnight are built whole (their time is still only counted inside the day).
+WINDOW_SLACK = timedelta(hours=12)
+
+
+# --- Enrolment -------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def enrol(
+    person: Person, course: Course, *, occupation: Occupation | None = None, by: User
+) -> Enrolment:
+    """Enrol `person` on an approved `course` (on the course's platform). For a course that
+    serves several occupations, `occupation` (one of them) is required and fixed now; for a
+    course with one it defaults to that one. Enrolling again with the same occupation returns
+    the live enrolment unchanged; with another occupation it is a Conflict.
+
+    The learner enrols themself; a platform operator may enrol learners on their own
+    platform's courses (NotAllowed otherwise)."""
+    if getattr(by, "person_id", None) != person.pk:
+        require_role(by, Role.PLATFORM_OPERATOR, organisation=course.platform.organisation)
+    if course.status != Course.Status.APPROVED:
+        raise InvalidInput(_("This course is not open for enrolment."), field="course")
+    occupation_ids = list(course.occupations.values_list("pk", flat=True))
+    if occupation is None:
+        if len(occupation_ids) > 1:
+            raise InvalidInput(
+                _("This course trains for several occupations: choose one."), field="occupation"
+            )
+        occupation_id = occupation_ids[0] if occupation_ids else None
+    else:
+        if occupation.pk not in occupation_ids:
+            raise InvalidInput(
+                _("The occupation chosen is not one this course trains for."), field="occupation"
+            )
+        occupation_id = occupation.pk
+    live = Enrolment.objects.filter(
+        person=person, course=course, status=Enrolment.Status.ACTIVE
+    ).first()
+    if live is not None:
+        if live.occupation_id == occupation_id:
+            return live
+        raise Conflict(_("You are already enrolled on this course for another occupation."))
+    enrolment = Enrolment.objects.create(
+        person=person,
+        course=course,
+        platform_id=course.platform_id,
+        occupation_id=occupation_id,
+        enrolled_at=timezone.now(),
+    )
+    record(
+        "learning.enrolment.created",
+        actor=by,
+        obj=enrolment,
+        region_code=person.region.code,
+        data={"course": course.pk, "occupation": occupation_id},
+    )
+    return enrolment
+
+
+# --- Crediting -------------------------------------------------------------------------------
+
+
+def _day_bounds(day: date) -> tuple[datetime, datetime]:
+    zone = timezone.get_default_timezone()
+    start = datetime.combine(day, time.min, tzinfo=zone)
+    end = datetime.combine(day + timedelta(days=1), time.min, tzinfo=zone)
+    return start, end
+
+
+def _local_day(moment: datetime) -> date:
+    return timezone.localtime(moment).date()
+
+
+@dataclass
+class DayOutcome:
+    credited_seconds: int = 0
+    uncredited_seconds: int = 0
+
+
+def recompute_day(person: Person, day: date, *, now: datetime | None = None) -> DayOutcome:
+    """Credit one person's day from the statements, replacing whatever was stored for it
+    (idempotent: the same statements always give the same rows). Only the person's live
+    enrolments are credited; a statement needs a live enrolment on its course and platform."""
+    now = now or timezone.now()
+    day_start, day_end = _day_bounds(day)
+    enrolments = {
+        course_id: (enrolment_id, platform_id)
+        for enrolment_id, course_id, platform_id in Enrolment.objects.filter(
+            person=person, status=Enrolment.Status.ACTIVE
+        ).values_list("pk", "course_id", "platform_id")
+    }
+    enrolment_ids = [value[0] for value in enrolments.values()]
+    params, _policy = policy_in_force(person.region, day)
+    iris = ev.ProfileIris.for_site(settings.SITE_URL)
+    events: list[rules.Event] = []
+    if enrolments:
+        rows = Statement.objects.filter(
+            person=person,
+            course_id__in=list(enrolments),
+            timestamp__gte=day_start - WINDOW_SLACK,
+            timestamp__lt=day_end + WINDOW_SLACK,
+            voided=False,
+            is_voiding=False,
+        ).values_list(
+            "statement_id",
+            "verb_id",
+            "timestamp",
+            "course_id",
+            "platform_id",
+            "activity_id",
+            "duration_seconds",
+            "payload",
+        )
+        for statement_id, verb_id, at, course_id, platform_id, activity, duration, payload in rows:
+            verb = ev.crediting_verb(verb_id)
+            enrolment_id, enrolment_platform = enrolments[course_id]
+            if verb is None or platform_id != enrolment_platform:
+                continue
+            events.append(
+                ev.event_from_payload(
+                    statement_id=str(statement_id),
+                    verb=verb,
+                    at=at,
+                    enrolment=enrolment_id,
+                    lesson=activity,
+                    duration_seconds=duration,
+                    payload=ev.parse_payload(payload),
+                    iris=iris,
+                )
+            )
+    lessons = {event.lesson for event in events if event.lesson}
+    media = {
+        iri: seconds
+        for iri, seconds in Lesson.objects.filter(
+            activity_iri__in=lessons, media_duration_seconds__isnull=False
+        ).values_list("activity_iri", "media_duration_seconds")
+        if seconds is not None
+    }
+    result = rules.credit_day(
+        events,
+        day_start=int(day_start.timestamp()),
+        day_end=int(day_end.timestamp()),
+        params=params,
+        media_durations=media,
+    )
+    totals = result.totals()
+    zone = timezone.get_default_timezone()
+    with transaction.atomic():
+        CreditedTime.objects.filter(enrolment_id__in=enrolment_ids, day=day).delete()
+        UncreditedSegment.objects.filter(enrolment_id__in=enrolment_ids, day=day).delete()
+        CreditedTime.objects.bulk_create(
+            CreditedTime(
+                enrolment_id=enrolment_id,
+                day=day,
+                credited_seconds=credited,
+                uncredited_seconds=uncredited,
+                parameters=params.to_json(),
+                computed_at=now,
+            )
+            for enrolment_id, (credited, uncredited) in sorted(totals.items())
+        )
+        UncreditedSegment.objects.bulk_create(
+            UncreditedSegment(
+                enrolment_id=piece.enrolment,
+                day=day,
+                start=datetime.fromtimestamp(piece.start, tz=zone),
+                end=datetime.fromtimestamp(piece.end, tz=zone),
+                seconds=piece.seconds,
+                rule=piece.rule,
+                parameters=dict(piece.parameters),
+                statement_ids=list(piece.statement_ids),
+            )
+            for piece in result.uncredited
+        )
+    outcome = DayOutcome()
+    for credited, uncredited in totals.values():
+        outcome.credited_seconds += credited
+        outcome.uncredited_seconds += uncredited
+    return outcome
+
+
+@dataclass
+class PassSummary:
+    """What one crediting pass read and did. Statements that cannot be credited are counted:
+    unknown learner (no registered pseudonym), unknown course (activity not in the
+    catalogue), not enrolled (learner and course known, no live enrolment)."""
+
+    statements: int = 0
+    batches: int = 0
+    days_recomputed: int = 0
+    unknown_learner: int = 0
+    unknown_course: int = 0
+    not_enrolled: int = 0
+
+    def add(self, other: PassSummary) -> None:
+        for key, value in asdict(other).items():
+            setattr(self, key, getattr(self, key) + value)
+
+
+def _affected_days(statement: Statement) -> set[date]:
+    days = {_local_day(statement.timestamp)}
+    if statement.duration_seconds and statement.duration_seconds > 0:
+        days.add(_local_day(statement.timestamp - timedelta(seconds=statement.duration_seconds)))
+    return days
+
+
+def _classify(batch: list[Statement], summary: PassSummary) -> dict[int, set[date]]:
+    """The (person, days) a batch touches; counts what cannot be credited in `summary`."""
+    touched: dict[int, set[date]] = defaultdict(set)
+    enrolled = set(
+        Enrolment.objects.filter(
+            person_id__in={s.person_id for s in batch if s.person_id},
+            status=Enrolment.Status.ACTIVE,
+        ).values_list("person_id", "course_id")
+    )
+    voided_targets = [s.object_statement_id for s in batch if s.is_voiding]
+    for statement in batch:
+        if statement.is_voiding:
+            continue
+        if statement.person_id is None:
+            summary.unknown_learner += 1
+        elif statement.course_id is None:
+            summary.unknown_course += 1
+        elif (statement.person_id, statement.course_id) not in enrolled:
+            summary.not_enrolled += 1
+        else:
+            touched[statement.person_id] |= _affected_days(statement)
+    if voided_targets:
+        for target in Statement.objects.filter(
+            statement_id__in=voided_targets, person__isnull=False
+        ):
+            if target.person_id is not None:
+                touched[target.person_id] |= _affected_days(target)
+    return touched
+
+
+def _credit_batch(batch_size: int) -> PassSummary | None:
+    """One batch in one transaction: lock the state row (another pass holding it means this
+    one has nothing to do), read statements after the watermark, recompute the (person, day)
+    pairs they touch, move the watermark. None when there was nothing new."""
+    with transaction.atomic():
+        CreditingState.objects.get_or_create(
+            name=STATE_NAME, defaults={"updated_at": timezone.now()}
+        )
+        state = (
+            CreditingState.objects.select_for_update(skip_locked=True)
+            .filter(name=STATE_NAME)
+            .first()
+        )
+        if state is None:
+            return None
+        watermark = Watermark.decode(state.watermark)
+        batch, new_watermark = statements_after(watermark, limit=batch_size)
+        if not batch:
+            return None
+        summary = PassSummary(statements=len(batch), batches=1)
+        touched = _classify(batch, summary)
+        people = Person.objects.select_related("region").in_bulk(list(touched))
+        for person_id in sorted(touched):
+            for day in sorted(touched[person_id]):
+                recompute_day(people[person_id], day)
+                summary.days_recomputed += 1
+        state.watermark = new_watermark.encode()
+        state.last_summary = asdict(summary)
+        state.updated_at = timezone.now()
+        state.save(update_fields=["watermark", "last_summary", "updated_at"])
+    return summary
+
+
+def credit_new_statements(*, batch_size: int = 1000, max_batches: int = 100) -> PassSummary:
+    """The incremental crediting pass: read committed statements after the stored watermark
+    in batches and recompute every (person, day) they touch. Safe to run concurrently (a
+    second pass finds the state row locked and stops) and to repeat."""
+    total = PassSummary()
+    for _i in range(max_batches):
+        summary = _credit_batch(batch_size)
+        if summary is None:
+            break
+        total.add(summary)
+    if total.statements:
+        logger.info("crediting pass: %s", asdict(total))
+    return total
+
+
+@transaction.atomic
+def recredit(
+    period_start: date, period_end: date, *, region: Region | None = None, by: User | None = None
+) -> int:
+    """Re-apply the policy in force to every (person, day) with statements from period_start
+    to period_end (inclusive), for learners of `region`'s subtree or everyone. Returns the
+    number of days recomputed. Used after a CreditingPolicy change."""
+    if period_end < period_start:
+        raise InvalidInput(_("The period ends before it starts."), field="period_end")
+    start, _unused = _day_bounds(period_start)
+    _unused, end = _day_bounds(period_end)
+    statements = Statement.objects.filter(
+        person__isnull=False, course__isnull=False, timestamp__gte=start, timestamp__lt=end
+    )
+    if region is not None:
+        statements = statements.filter(person__region__code__startswith=region.scope_prefix)
+    pairs: set[tuple[int, date]] = set()
+    for person_id, at in statements.values_list("person_id", "timestamp").iterator():
+        pairs.add((person_id, _local_day(at)))
+    people = Person.objects.select_related("region").in_bulk({p for p, _d in pairs})
+    for person_id, day in sorted(pairs):
+        recompute_day(people[person_id], day)
+    data: dict[str, Any] = {
+        "period_start": period_start.isoformat(),
+        "period_end": period_end.isoformat(),
+        "days": len(pairs),
+    }
+    record(
+        "learning.crediting.recredited",
+        actor=by,
+        object_type="learning.creditingpolicy",
+        region_code=region.code if region is not None else "",
+        data=data,
+    )
+    return len(pairs)
