@@ -177,3 +177,73 @@ class CreditingState(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} @ {self.watermark}"
+
+
+class CompletionCertificate(models.Model):
+    """A completion certificate (培训合格证明) for one enrolment: issued by
+    `learning.certificates.services.issue_certificate` once the credited class hours reach the
+    course's hours and, when the course requires it, its test was passed.
+
+    `number` is public and readable (`RRRRRR-YYYY-NNNNNN-C`, see certificates.numbers);
+    `token` is random (192 bits), appears only in the QR code / verification URL and cannot be
+    derived from the number. At most one valid certificate per enrolment; a revoked one stays
+    on record with who revoked it, when and why."""
+
+    class Status(models.TextChoices):
+        VALID = "valid", _("Valid")
+        REVOKED = "revoked", _("Revoked")
+
+    number = models.CharField(max_length=24, unique=True)
+    token = models.CharField(max_length=64, unique=True)
+    enrolment = models.ForeignKey(Enrolment, on_delete=models.PROTECT, related_name="certificates")
+    person = models.ForeignKey(
+        "people.Person", on_delete=models.PROTECT, related_name="completion_certificates"
+    )
+    course = models.ForeignKey(
+        "catalog.Course", on_delete=models.PROTECT, related_name="completion_certificates"
+    )
+    occupation = models.ForeignKey(
+        "occupations.Occupation",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    platform = models.ForeignKey(
+        "orgs.Platform", on_delete=models.PROTECT, related_name="completion_certificates"
+    )
+    class_hours = models.DecimalField(max_digits=6, decimal_places=1)
+    started_on = models.DateField()
+    completed_on = models.DateField()
+    issued_at = models.DateTimeField()
+    issued_by = models.ForeignKey(
+        "accounts.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    status = models.CharField(max_length=16, choices=Status, default=Status.VALID)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        "accounts.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    revocation_reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-issued_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["enrolment"],
+                condition=models.Q(status="valid"),
+                name="one_valid_certificate_per_enrolment",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status="valid", revoked_at__isnull=True)
+                | models.Q(status="revoked", revoked_at__isnull=False),
+                name="certificate_revoked_at_with_status",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(completed_on__gte=models.F("started_on")),
+                name="certificate_period_ordered",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
