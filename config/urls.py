@@ -20,5 +20,6 @@ urlpatterns = [
     path("catalogue/", include("zhipei.catalog.public.urls")),
     path("enterprises/", include("zhipei.enterprises.urls")),
     path("subsidies/", include("zhipei.subsidies.urls")),
+    path("learning/", include("zhipei.learning.urls")),
     path("", include("zhipei.portal.urls")),
 ]

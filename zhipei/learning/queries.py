@@ -4,6 +4,7 @@ enrolment, the reasons for uncredited time, and a learner's enrolments."""
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_DOWN, Decimal
@@ -94,14 +95,10 @@ class Reason:
     message: str
 
 
-def uncredited_reasons(enrolment: Enrolment) -> list[Reason]:
-    """Uncredited time by rule, most minutes first, with the sentence rendered now (in the
-    active language) from the code and the parameters of its longest stretch."""
+def _reasons(rows: Iterable[tuple[str, int, object]]) -> list[Reason]:
     seconds: dict[str, int] = defaultdict(int)
     longest: dict[str, tuple[int, dict[str, object]]] = {}
-    for rule, segment_seconds, parameters in UncreditedSegment.objects.filter(
-        enrolment=enrolment
-    ).values_list("rule", "seconds", "parameters"):
+    for rule, segment_seconds, parameters in rows:
         seconds[rule] += segment_seconds
         if rule not in longest or segment_seconds > longest[rule][0]:
             longest[rule] = (segment_seconds, parameters if isinstance(parameters, dict) else {})
@@ -111,6 +108,16 @@ def uncredited_reasons(enrolment: Enrolment) -> list[Reason]:
     ]
     reasons.sort(key=lambda r: (-r.minutes, r.code))
     return reasons
+
+
+def uncredited_reasons(enrolment: Enrolment) -> list[Reason]:
+    """Uncredited time by rule, most minutes first, with the sentence rendered now (in the
+    active language) from the code and the parameters of its longest stretch."""
+    return _reasons(
+        UncreditedSegment.objects.filter(enrolment=enrolment).values_list(
+            "rule", "seconds", "parameters"
+        )
+    )
 
 
 @dataclass(frozen=True)
@@ -142,6 +149,11 @@ def learning_of(person: Person) -> list[EnrolmentProgress]:
         .annotate(s=Sum("credited_seconds"))
         .values_list("enrolment", "s")
     )
+    segments: dict[int, list[tuple[str, int, object]]] = defaultdict(list)
+    for enrolment_id, rule, seconds, parameters in UncreditedSegment.objects.filter(
+        enrolment__person=person
+    ).values_list("enrolment_id", "rule", "seconds", "parameters"):
+        segments[enrolment_id].append((rule, seconds, parameters))
     out: list[EnrolmentProgress] = []
     for enrolment in enrolments:
         minutes = int(totals.get(enrolment.pk) or 0) // 60
@@ -154,7 +166,7 @@ def learning_of(person: Person) -> list[EnrolmentProgress]:
                 class_hours_credited=hours,
                 class_hours_required=enrolment.course.class_hours,
                 credited_minutes=minutes,
-                reasons=uncredited_reasons(enrolment),
+                reasons=_reasons(segments.get(enrolment.pk, [])),
             )
         )
     return out

@@ -40,6 +40,7 @@ _CANDIDATES: tuple[_Candidate, ...] = (
     _Candidate(_("Home"), "portal:home", _PUBLIC),
     _Candidate(_("Training catalogue"), "catalogue:home", _PUBLIC),
     _Candidate(_("Selected platforms"), "selection:public_platforms", _PUBLIC),
+    _Candidate(_("My learning"), "learning:mine", frozenset({Role.LEARNER})),
     _Candidate(_("My profile"), "accounts:profile", frozenset({Role.LEARNER})),
     _Candidate(_("People"), "people:list", frozenset({Role.LABOUR_OFFICER})),
     _Candidate(_("Organisations"), "orgs:list", _OFFICERS | {Role.SYSTEM_ADMIN}),

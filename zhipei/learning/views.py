@@ -1,0 +1,26 @@
+"""Learner pages: "My learning" — each enrolment's credited class hours against the course's
+hours, and the reasons for minutes that were not credited, in plain words."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from zhipei.accounts.models import User
+from zhipei.learning import queries
+
+
+@login_required
+@require_GET
+def my_learning(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    assert isinstance(user, User)  # login_required let only a logged-in user through
+    person = user.person
+    progress = queries.learning_of(person) if person is not None else []
+    return render(
+        request,
+        "learning/my_learning.html",
+        {"person": person, "progress": progress},
+    )
