@@ -65,10 +65,19 @@ def _fit(canvas: Canvas, text: str, size: float, width: float) -> float:
     return size
 
 
+QR_BORDER = 2  # quiet zone, in modules
+
+
+def QR_BOX(page_width: float) -> tuple[float, float, float]:  # noqa: N802 - a layout constant
+    """Where the QR code sits: left, bottom and side, in points."""
+    side = 150.0
+    return page_width - 80 - side, 110.0, side
+
+
 def _draw_qr(canvas: Canvas, data: str, x: float, y: float, side: float) -> None:
     qr = segno.make(data, error="m", micro=False)
     matrix = [list(row) for row in qr.matrix]
-    border = 2
+    border = QR_BORDER
     cells = len(matrix) + 2 * border
     cell = side / cells
     canvas.setFillColor(white)
@@ -150,8 +159,7 @@ def render_certificate_pdf(content: CertificateContent) -> bytes:
     canvas.drawString(label_x, 70, statement)
 
     # QR code with the verification URL
-    side = 150
-    qr_x, qr_y = width - 80 - side, 110
+    qr_x, qr_y, side = QR_BOX(width)
     _draw_qr(canvas, content.verify_url, qr_x, qr_y, side)
     canvas.setFont(FONT, 10)
     canvas.drawCentredString(qr_x + side / 2, qr_y - 16, _("Scan to verify this certificate"))

@@ -8,7 +8,7 @@ from datetime import date
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Exists, Min, Max, OuterRef, QuerySet
+from django.db.models import Exists, Max, Min, OuterRef, QuerySet
 from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
@@ -94,7 +94,9 @@ def enrolments_due() -> QuerySet[Enrolment]:
     candidates the periodic issuing task checks."""
     return (
         Enrolment.objects.filter(status=Enrolment.Status.ACTIVE)
-        .filter(Exists(CreditedTime.objects.filter(enrolment=OuterRef("pk"), credited_seconds__gt=0)))
+        .filter(
+            Exists(CreditedTime.objects.filter(enrolment=OuterRef("pk"), credited_seconds__gt=0))
+        )
         .exclude(Exists(CompletionCertificate.objects.filter(enrolment=OuterRef("pk"))))
         .select_related("course", "person__region", "platform__organisation__region")
         .order_by("pk")
@@ -138,7 +140,7 @@ def certificates_of(user: User) -> QuerySet[CompletionCertificate]:
     return (own | scoped).distinct()
 
 
-def get_certificate_for(user: User, pk: object) -> CompletionCertificate:
+def get_certificate_for(user: User, pk: int | str) -> CompletionCertificate:
     try:
         return certificates_of(user).get(pk=pk)
     except (CompletionCertificate.DoesNotExist, ValueError, TypeError) as exc:

@@ -42,7 +42,10 @@ def render_refusal(code: str, parameters: dict[str, Any]) -> str:  # noqa: PLR09
     if code == HOURS_SHORT:
         return gettext(
             "%(credited)s of the course's %(required)s class hours have been credited so far."
-        ) % {"credited": parameters.get("credited", "?"), "required": parameters.get("required", "?")}
+        ) % {
+            "credited": parameters.get("credited", "?"),
+            "required": parameters.get("required", "?"),
+        }
     if code == TEST_NOT_PASSED:
         return gettext("The course requires a test, and no passed test has been reported yet.")
     if code == PERSON_ON_HOLD:
