@@ -6,6 +6,7 @@ import time
 from datetime import date, timedelta
 from decimal import Decimal
 
+from zhipei.core.errors import InvalidInput
 from zhipei.core.scheduler import registered_jobs
 from zhipei.learning import queries, services
 from zhipei.learning.models import CreditedTime, CreditingPolicy, CreditingState, UncreditedSegment
@@ -54,6 +55,21 @@ class CreditingPassTests(LivePassWorld):
         self.assertEqual(summary.days_recomputed, 2)
         self.assertEqual(queries.credited_minutes(self.enrolment), 75)
         self.assertEqual(queries.class_hours_credited(self.enrolment), Decimal("1.6"))
+
+    def test_a_session_across_midnight_is_split_between_the_two_days(self) -> None:
+        self.store(self.study(T0.replace(hour=23, minute=50), 20))
+        summary = self.run_pass()
+        self.assertEqual(summary.days_recomputed, 2)
+        days = dict(
+            CreditedTime.objects.filter(enrolment=self.enrolment).values_list(
+                "day", "credited_seconds"
+            )
+        )
+        self.assertEqual(days, {DAY: 600, date(2026, 5, 2): 600})
+
+    def test_a_period_ending_before_it_starts_is_refused(self) -> None:
+        with self.assertRaises(InvalidInput):
+            services.recredit(DAY, date(2026, 4, 30))
 
     def test_repeating_the_pass_and_recrediting_change_nothing(self) -> None:
         self.store(self.study(T0, 30, face=None))
