@@ -20,6 +20,8 @@ urlpatterns = [
     path("catalogue/", include("zhipei.catalog.public.urls")),
     path("enterprises/", include("zhipei.enterprises.urls")),
     path("subsidies/", include("zhipei.subsidies.urls")),
+    path("learning/certificates/", include("zhipei.learning.certificates.download_urls")),
     path("learning/", include("zhipei.learning.urls")),
+    path("verify/", include("zhipei.learning.certificates.urls")),
     path("", include("zhipei.portal.urls")),
 ]
