@@ -10,7 +10,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -80,13 +80,18 @@ def enrol(
         if live.occupation_id == occupation_id:
             return live
         raise Conflict(_("You are already enrolled on this course for another occupation."))
-    enrolment = Enrolment.objects.create(
-        person=person,
-        course=course,
-        platform_id=course.platform_id,
-        occupation_id=occupation_id,
-        enrolled_at=timezone.now(),
-    )
+    try:
+        with transaction.atomic():
+            enrolment = Enrolment.objects.create(
+                person=person,
+                course=course,
+                platform_id=course.platform_id,
+                occupation_id=occupation_id,
+                enrolled_at=timezone.now(),
+            )
+    except IntegrityError:
+        # A concurrent request enrolled the same person on the same course first.
+        raise Conflict(_("You are already enrolled on this course.")) from None
     record(
         "learning.enrolment.created",
         actor=by,
@@ -117,7 +122,22 @@ class DayOutcome:
     uncredited_seconds: int = 0
 
 
-def recompute_day(person: Person, day: date, *, now: datetime | None = None) -> DayOutcome:
+PolicyCache = dict[tuple[int | None, date], rules.Params]
+
+
+def _params_for(person: Person, day: date, cache: PolicyCache | None) -> rules.Params:
+    key = (person.region_id, day)
+    if cache is not None and key in cache:
+        return cache[key]
+    params, _policy = policy_in_force(person.region, day)
+    if cache is not None:
+        cache[key] = params
+    return params
+
+
+def recompute_day(
+    person: Person, day: date, *, now: datetime | None = None, cache: PolicyCache | None = None
+) -> DayOutcome:
     """Credit one person's day from the statements, replacing whatever was stored for it
     (idempotent: the same statements always give the same rows). Only the person's live
     enrolments are credited; a statement needs a live enrolment on its course and platform."""
@@ -130,7 +150,7 @@ def recompute_day(person: Person, day: date, *, now: datetime | None = None) -> 
         ).values_list("pk", "course_id", "platform_id")
     }
     enrolment_ids = [value[0] for value in enrolments.values()]
-    params, _policy = policy_in_force(person.region, day)
+    params = _params_for(person, day, cache)
     iris = ev.ProfileIris.for_site(settings.SITE_URL)
     events: list[rules.Event] = []
     if enrolments:
@@ -296,9 +316,10 @@ def _credit_batch(batch_size: int) -> PassSummary | None:
         summary = PassSummary(statements=len(batch), batches=1)
         touched = _classify(batch, summary)
         people = Person.objects.select_related("region").in_bulk(list(touched))
+        cache: PolicyCache = {}
         for person_id in sorted(touched):
             for day in sorted(touched[person_id]):
-                recompute_day(people[person_id], day)
+                recompute_day(people[person_id], day, cache=cache)
                 summary.days_recomputed += 1
         state.watermark = new_watermark.encode()
         state.last_summary = asdict(summary)
@@ -342,8 +363,9 @@ def recredit(
     for person_id, at in statements.values_list("person_id", "timestamp").iterator():
         pairs.add((person_id, _local_day(at)))
     people = Person.objects.select_related("region").in_bulk({p for p, _d in pairs})
+    cache: PolicyCache = {}
     for person_id, day in sorted(pairs):
-        recompute_day(people[person_id], day)
+        recompute_day(people[person_id], day, cache=cache)
     data: dict[str, Any] = {
         "period_start": period_start.isoformat(),
         "period_end": period_end.isoformat(),
