@@ -19,9 +19,11 @@ from zhipei.learning.models import CompletionCertificate
 
 
 def _private(response: HttpResponse) -> HttpResponse:
-    # The token in the URL is the certificate's key: keep it out of caches, referrers, indexes.
+    # The token in the URL is the certificate's key: keep it out of caches, other sites'
+    # referrers and indexes ("same-origin", not "no-referrer": that makes the lookup form
+    # POST with Origin: null, which CSRF protection refuses).
     response["Cache-Control"] = "no-store"
-    response["Referrer-Policy"] = "no-referrer"
+    response["Referrer-Policy"] = "same-origin"
     response["X-Robots-Tag"] = "noindex"
     return response
 

@@ -57,7 +57,7 @@ class VerifyByTokenTests(VerifyWorld):
         self.assertIn(self.platform.organisation.name, html)
         self.assert_no_personal_data(html)
         self.assertEqual(response["Cache-Control"], "no-store")
-        self.assertEqual(response["Referrer-Policy"], "no-referrer")
+        self.assertEqual(response["Referrer-Policy"], "same-origin")
 
     def test_revoked_certificate_says_so_with_the_date(self) -> None:
         revoked = revoke_certificate(self.certificate, reason="fraud case 3", by=self.officer)
