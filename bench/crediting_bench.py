@@ -133,13 +133,151 @@ def to_event(row: Row) -> rules.Event:
     )
 
 
+def _scratch_world(run: str) -> tuple[Any, Any, Any, list[Any], Any]:
+    """Region, platform credential, course with four hour-long video lessons, operator."""
+    from django.utils import timezone
+
+    from zhipei.accounts.models import Role, RoleAssignment, User
+    from zhipei.catalog.models import Course, Lesson
+    from zhipei.lrs.tests.helpers import make_platform
+    from zhipei.occupations.models import Occupation
+    from zhipei.regions.models import Region
+    from zhipei.regions.testing import make_region_tree
+
+    if not Region.objects.filter(code="420102").exists():
+        make_region_tree()
+    region = Region.objects.get(code="420102", valid_to_year=None)
+    platform, credential, _secret = make_platform(region, serial=int(run[:4], 16) % 9000 + 100)
+    occupation, _c = Occupation.objects.get_or_create(code="6", defaults={"level": 1, "name": "x"})
+    now = timezone.now()
+    course = Course.objects.create(
+        platform=platform,
+        external_id=run,
+        title="bench",
+        class_hours=10,
+        activity_iri=f"https://bench.example/{run}",
+        url="https://bench.example/",
+        region=region,
+        status=Course.Status.APPROVED,
+        status_changed_at=now,
+        created_at=now,
+        updated_at=now,
+    )
+    course.occupations.set([occupation])
+    lessons = [
+        Lesson.objects.create(
+            course=course,
+            position=i,
+            external_id=str(i),
+            title=str(i),
+            kind="video",
+            activity_iri=f"https://bench.example/{run}/l{i}",
+            media_duration_seconds=3600,
+        )
+        for i in range(4)
+    ]
+    operator = User.objects.create_user(username=f"bench-{run}", password=None)
+    RoleAssignment.objects.create(
+        user=operator,
+        role=Role.PLATFORM_OPERATOR,
+        organisation=platform.organisation,
+        granted_at=now,
+    )
+    return region, platform, credential, lessons, (course, operator)
+
+
+def _as_statement(row: Row, lessons: list[Any], home: str, name: str, site: str) -> dict[str, Any]:
+    """A synthetic row as the xAPI statement a platform would POST, for `site`'s IRIs."""
+    import uuid
+
+    iris = ev.ProfileIris.for_site(site)
+    _id, verb, _at, _e, lesson_iri, duration, payload = row
+    data: dict[str, Any] = {
+        "id": str(uuid.uuid4()),
+        "actor": {"objectType": "Agent", "account": {"homePage": home, "name": name}},
+        "verb": {"id": verb},
+        "object": {"objectType": "Activity", "id": lessons[LESSONS.index(lesson_iri)].activity_iri},
+        "context": payload["context"],
+        "timestamp": payload["timestamp"],
+    }
+    renamed = {IRIS.face_check: iris.face_check, IRIS.media_segment: iris.media_segment}
+    renamed[IRIS.idle] = iris.idle
+    extensions = payload.get("result", {}).get("extensions", {})
+    result: dict[str, Any] = {}
+    if extensions:
+        result["extensions"] = {renamed.get(k, k): v for k, v in extensions.items()}
+    if duration:
+        result["duration"] = f"PT{int(duration)}S"
+    if result:
+        data["result"] = result
+    return data
+
+
+def database_pass(learners: int, sessions: int, minutes: int, seed: int) -> None:
+    """The whole incremental pass against the configured database: a scratch world of
+    `learners` enrolled learners, their statements stored through the LRS service, then
+    `credit_new_statements` timed. Use a scratch database: it writes."""
+    import os
+    import uuid
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    import django
+
+    django.setup()
+    from django.conf import settings as dj
+
+    from zhipei.learning import services
+    from zhipei.lrs.services import store_statements
+    from zhipei.people.services import pseudonym_for
+    from zhipei.people.testing import make_id_number, make_person
+
+    run = uuid.uuid4().hex
+    region, platform, credential, lessons, (course, operator) = _scratch_world(run)
+    births = random.Random(run)
+    home = profile.learners_home_page(dj.SITE_URL)
+    rnd = random.Random(seed)
+    total = 0
+    started = time.perf_counter()
+    for n in range(learners):
+        birth = (
+            f"{births.randint(1960, 2004)}{births.randint(1, 12):02d}{births.randint(1, 28):02d}"
+        )
+        number = make_id_number(region.code, birth=birth, seq=births.randint(1, 999))
+        person = make_person(region, id_number=number)
+        services.enrol(person, course, by=operator)
+        name, _created = pseudonym_for(person, platform=platform)
+        batch = [
+            _as_statement(row, lessons, home, name, dj.SITE_URL)
+            for row in synthetic_day(rnd, n, sessions, minutes)
+        ]
+        for i in range(0, len(batch), 100):
+            store_statements(credential=credential, statements=batch[i : i + 100], version="1.0.3")
+        total += len(batch)
+    print(f"stored {total} statements in {time.perf_counter() - started:.1f} s (setup)")
+    started = time.perf_counter()
+    read = 0
+    while True:
+        summary = services.credit_new_statements()
+        read += summary.statements
+        if summary.statements == 0:
+            break
+    elapsed = time.perf_counter() - started
+    print(f"pass: {read} statements, {read / elapsed:,.0f} statements/s ({elapsed:.2f} s)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--learners", type=int, default=2000)
     parser.add_argument("--sessions", type=int, default=3)
     parser.add_argument("--minutes", type=int, default=30)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--db", action="store_true", help="time the whole pass against DATABASE_URL (writes!)"
+    )
     args = parser.parse_args()
+    if args.db:
+        database_pass(args.learners, args.sessions, args.minutes, args.seed)
+        return
     rnd = random.Random(args.seed)
     days = [synthetic_day(rnd, i, args.sessions, args.minutes) for i in range(args.learners)]
     statements = sum(len(d) for d in days)

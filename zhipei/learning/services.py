@@ -154,13 +154,13 @@ def recompute_day(
     iris = ev.ProfileIris.for_site(settings.SITE_URL)
     events: list[rules.Event] = []
     if enrolments:
+        # By person and time only, so the (person, timestamp) index is the one used: a
+        # course's statements are many, one person's day is a few hundred. Courses and
+        # voided statements are filtered here.
         rows = Statement.objects.filter(
             person=person,
-            course_id__in=list(enrolments),
             timestamp__gte=day_start - WINDOW_SLACK,
             timestamp__lt=day_end + WINDOW_SLACK,
-            voided=False,
-            is_voiding=False,
         ).values_list(
             "statement_id",
             "verb_id",
@@ -170,11 +170,17 @@ def recompute_day(
             "activity_id",
             "duration_seconds",
             "payload",
+            "voided",
+            "is_voiding",
         )
-        for statement_id, verb_id, at, course_id, platform_id, activity, duration, payload in rows:
+        for row in rows:
+            statement_id, verb_id, at, course_id, platform_id, activity, duration, payload = row[:8]
             verb = ev.crediting_verb(verb_id)
-            enrolment_id, enrolment_platform = enrolments[course_id]
-            if verb is None or platform_id != enrolment_platform:
+            enrolment = enrolments.get(course_id) if course_id is not None else None
+            if verb is None or enrolment is None or row[8] or row[9]:
+                continue
+            enrolment_id, enrolment_platform = enrolment
+            if platform_id != enrolment_platform:
                 continue
             events.append(
                 ev.event_from_payload(
