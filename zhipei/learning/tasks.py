@@ -1,4 +1,5 @@
-"""The learning app's recurring job: the incremental crediting pass, every 60 s."""
+"""The learning app's recurring jobs: the incremental crediting pass, every 60 s, and (in
+certificates.tasks) issuing due completion certificates, every 5 minutes."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from django_tasks import task
 
 from zhipei.core.scheduler import register_job
 from zhipei.learning import services
+from zhipei.learning.certificates import tasks as certificate_tasks  # registers its job
 
 
 @task()
@@ -17,3 +19,5 @@ def credit_new_statements() -> dict[str, Any]:
 
 
 register_job("learning.credit_new_statements", every_seconds=60, task=credit_new_statements)
+
+__all__ = ["certificate_tasks", "credit_new_statements"]

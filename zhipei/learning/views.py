@@ -10,6 +10,7 @@ from django.views.decorators.http import require_GET
 
 from zhipei.accounts.models import User
 from zhipei.learning import queries
+from zhipei.learning.certificates import queries as certificate_queries
 
 
 @login_required
@@ -19,8 +20,9 @@ def my_learning(request: HttpRequest) -> HttpResponse:
     assert isinstance(user, User)  # login_required let only a logged-in user through
     person = user.person
     progress = queries.learning_of(person) if person is not None else []
+    certificates = certificate_queries.valid_certificates_of(person) if person is not None else []
     return render(
         request,
         "learning/my_learning.html",
-        {"person": person, "progress": progress},
+        {"person": person, "progress": progress, "certificates": certificates},
     )

@@ -20,6 +20,7 @@ from zhipei.learning.certificates.pdf import CertificateContent
 from zhipei.learning.models import CompletionCertificate, CreditedTime, Enrolment
 from zhipei.lrs.models import Statement
 from zhipei.lrs_documents import profile
+from zhipei.people.models import Person
 
 
 def _load(payload: str) -> Any:
@@ -129,6 +130,15 @@ def certificate_by_number_and_name(number: str, name: str) -> CompletionCertific
     if certificate is None or not names_match(name, certificate.person.name):
         return None
     return certificate
+
+
+def valid_certificates_of(person: Person) -> list[CompletionCertificate]:
+    """A learner's valid certificates, newest first (for "My learning")."""
+    return list(
+        CompletionCertificate.objects.filter(
+            person=person, status=CompletionCertificate.Status.VALID
+        ).select_related("course")
+    )
 
 
 def certificates_of(user: User) -> QuerySet[CompletionCertificate]:

@@ -187,6 +187,15 @@ class PdfDownloadTests(VerifyWorld):
             self.client.get(reverse("certificates:pdf", args=[99999])).status_code, 404
         )
 
+    def test_my_learning_links_the_valid_certificate(self) -> None:
+        self.client.force_login(self.learner)
+        html = self.client.get(reverse("learning:mine")).content.decode()
+        self.assertIn(self.certificate.number, html)
+        self.assertIn(self.pdf_url(), html)
+        revoke_certificate(self.certificate, reason="fraud", by=self.officer)
+        html = self.client.get(reverse("learning:mine")).content.decode()
+        self.assertNotIn(self.pdf_url(), html)
+
     def test_revoked_certificate_is_not_downloadable(self) -> None:
         revoke_certificate(self.certificate, reason="fraud", by=self.officer)
         self.client.force_login(self.learner)
