@@ -11,6 +11,7 @@ from datetime import date
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
+from django.db.models import F, Min, Sum, Value
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -22,7 +23,8 @@ from zhipei.learning.certificates import rules
 from zhipei.learning.certificates.numbers import MAX_SEQUENCE, format_number, number_prefix
 from zhipei.learning.certificates.queries import credited_period, enrolments_due, passed_test
 from zhipei.learning.certificates.rules import CertificateRefused, Refusal
-from zhipei.learning.models import CompletionCertificate, Enrolment
+from zhipei.learning.crediting.rules import DEFAULT_PARAMS
+from zhipei.learning.models import CompletionCertificate, CreditingPolicy, Enrolment
 from zhipei.learning.queries import class_hours_credited
 from zhipei.lrs.models import Statement
 from zhipei.orgs import queries as org_queries
@@ -215,12 +217,25 @@ class IssueSummary:
     refused: Counter[str] = field(default_factory=Counter)
 
 
-def issue_due_certificates(*, limit: int = 1000) -> IssueSummary:
+def issue_due_certificates(*, limit: int | None = None) -> IssueSummary:
     """Issue certificates for live enrolments with credited time and no certificate yet whose
     credited hours reach the course's hours (the rest of the rules are checked by
-    issue_certificate). Each issue is its own transaction."""
+    issue_certificate). Enrolments that could not reach the hours under any crediting policy
+    (fewest minutes per class hour of all) are left out in SQL; each issue is its own
+    transaction."""
+    fewest = CreditingPolicy.objects.aggregate(m=Min("minutes_per_class_hour"))["m"]
+    minutes = min(
+        fewest or DEFAULT_PARAMS.minutes_per_class_hour, DEFAULT_PARAMS.minutes_per_class_hour
+    )
+    candidates = (
+        enrolments_due()
+        .annotate(credited_total=Sum("credited__credited_seconds"))
+        .filter(credited_total__gte=F("course__class_hours") * Value(minutes * 60))
+        .values_list("pk", flat=True)
+    )
+    pks = list(candidates[:limit] if limit is not None else candidates)
     summary = IssueSummary()
-    for enrolment in enrolments_due()[:limit]:
+    for enrolment in Enrolment.objects.filter(pk__in=pks).select_related("course").order_by("pk"):
         summary.checked += 1
         if class_hours_credited(enrolment) < enrolment.course.class_hours:
             summary.refused[rules.HOURS_SHORT] += 1

@@ -14,7 +14,7 @@ from zhipei.learning.certificates.numbers import parse_number
 from zhipei.learning.certificates.rules import CertificateRefused
 from zhipei.learning.certificates.services import issue_certificate, issue_due_certificates
 from zhipei.learning.certificates.tasks import issue_due_certificates as issue_due_task
-from zhipei.learning.models import CompletionCertificate, Enrolment
+from zhipei.learning.models import CompletionCertificate, CreditingPolicy, Enrolment
 from zhipei.learning.services import enrol
 from zhipei.learning.tests.certificate_helpers import CertificateWorld
 from zhipei.learning.tests.helpers import SHANGHAI, T0, make_user
@@ -214,15 +214,32 @@ class DueTaskTests(CertificateWorld):
 
         summary = issue_due_certificates()
 
-        self.assertEqual(summary.checked, 2)
+        # The short enrolment cannot reach 2 class hours under any policy: not even checked.
+        self.assertEqual(summary.checked, 1)
         self.assertEqual(summary.issued, 1)
-        self.assertEqual(summary.refused, {rules.HOURS_SHORT: 1})
+        self.assertEqual(summary.refused, {})
         self.assertTrue(CompletionCertificate.objects.filter(enrolment=self.enrolment).exists())
         # Once issued, the enrolment is no longer due; running again issues nothing new.
         again = issue_due_task.call()
         self.assertEqual(again["issued"], 0)
-        self.assertEqual(again["checked"], 1)
+        self.assertEqual(again["checked"], 0)
         self.assertEqual(CompletionCertificate.objects.count(), 1)
+
+    def test_hours_are_checked_under_the_learners_own_policy(self) -> None:
+        # Another city counts 30 minutes a class hour; the learner's region keeps the default
+        # 45. 70 minutes would be enough there (60) but is not here (90).
+        CreditingPolicy.objects.create(
+            region=self.regions["420500"],
+            effective_from=T0.date() - timedelta(days=365),
+            minutes_per_class_hour=30,
+            created_at=T0,
+        )
+        self.credit(70)
+        self.report_test()
+        summary = issue_due_certificates()
+        self.assertEqual(summary.checked, 1)
+        self.assertEqual(summary.refused, {rules.HOURS_SHORT: 1})
+        self.assertFalse(CompletionCertificate.objects.exists())
 
     def test_task_counts_refusals_by_rule(self) -> None:
         self.credit(ENOUGH)
