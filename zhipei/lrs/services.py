@@ -40,6 +40,7 @@ from zhipei.lrs.validation import (
 from zhipei.orgs.models import PlatformCredential
 from zhipei.people.idnumber import check_character
 from zhipei.people.models import PlatformPseudonym
+from zhipei.people.queries import learners_home_page
 
 COPY_COLUMNS = (
     "statement_id",
@@ -89,10 +90,6 @@ def authority_for(credential: PlatformCredential) -> dict[str, Any]:
         "name": credential.platform.organisation.name,
         "account": {"homePage": f"{settings.SITE_URL}/xapi", "name": credential.key_id},
     }
-
-
-def learners_home_page() -> str:
-    return f"{settings.SITE_URL}/learners"
 
 
 def attachment_sha2(content: bytes, declared: str) -> str:

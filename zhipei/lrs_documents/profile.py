@@ -14,6 +14,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from zhipei.people.queries import learners_home_page
+
 EXAMPLE_SITE_URL = "https://zhipei.example.gov.cn"
 PROFILE_VERSION = "1.0.0"
 PROFILE_DATE = "2026-11-26T00:00:00Z"
@@ -65,10 +67,6 @@ def media_segment_iri(site_url: str) -> str:
 
 def idle_iri(site_url: str) -> str:
     return extension_iri(site_url, "idle")
-
-
-def learners_home_page(site_url: str) -> str:
-    return f"{site_url.rstrip('/')}/learners"
 
 
 _FACE_CHECK_SCHEMA = {

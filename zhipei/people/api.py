@@ -19,7 +19,6 @@ import json
 import re
 from typing import Any
 
-from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from ninja import Router, Schema
 from pydantic import Field
@@ -37,16 +36,11 @@ _IDEMPOTENCY_KEY_RE = re.compile(r"^[\x21-\x7e]{1,100}$")
 _FINGERPRINT_PURPOSE = "people.learner.idempotency"
 
 
-def learners_home_page() -> str:
-    """The `account.homePage` of every learner actor: `<SITE_URL>/learners`."""
-    return f"{settings.SITE_URL}/learners"
-
-
 def learner_actor(pseudonym: str) -> dict[str, Any]:
     """The xAPI Agent a platform puts in its statements for the learner with `pseudonym`."""
     return {
         "objectType": "Agent",
-        "account": {"homePage": learners_home_page(), "name": pseudonym},
+        "account": {"homePage": queries.learners_home_page(), "name": pseudonym},
     }
 
 

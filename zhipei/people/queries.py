@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from datetime import date
 
+from django.conf import settings
 from django.db.models import Q, QuerySet
 
 from zhipei.core.crypto import blind_index
@@ -81,3 +82,9 @@ def learner_registration(platform_id: int, key: str) -> LearnerRegistrationKey |
         .filter(platform_id=platform_id, key=key)
         .first()
     )
+
+
+def learners_home_page(site_url: str | None = None) -> str:
+    """The `account.homePage` of every learner actor in statements: `<SITE_URL>/learners`
+    (the account name is the platform's pseudonym for the person)."""
+    return f"{(site_url or settings.SITE_URL).rstrip('/')}/learners"

@@ -23,6 +23,7 @@ from zhipei.lrs_documents import profile
 from zhipei.occupations.models import Occupation
 from zhipei.orgs.models import Platform, PlatformCredential
 from zhipei.people.models import Person
+from zhipei.people.queries import learners_home_page
 from zhipei.people.services import pseudonym_for
 from zhipei.people.testing import make_person
 from zhipei.regions.models import Region
@@ -115,7 +116,7 @@ class World:
         return {
             "objectType": "Agent",
             "account": {
-                "homePage": profile.learners_home_page(settings.SITE_URL),
+                "homePage": learners_home_page(settings.SITE_URL),
                 "name": name or self.pseudonym,
             },
         }
