@@ -115,7 +115,7 @@ class RotateKeysTests(PeopleTestCase):
     @override_settings(PII_KEYS=f"{KEY_A},{KEY_B}")
     def test_value_rewritten_during_a_batch_is_not_overwritten(self):
         from zhipei.core.crypto import encrypt, registered_fields
-        from zhipei.core.management.commands.rotate_keys import _rotate_batch, _Tally
+        from zhipei.people.management.commands.rotate_keys import _rotate_batch, _Tally
 
         spec = next(f for f in registered_fields() if f.model_label == "people.Person")
         rows = list(Person.objects.order_by("pk"))  # read by the command ...

@@ -8,6 +8,9 @@ key order. Each batch commits on its own with one audit event, so an interrupted
 most one batch of work and a second run carries on where the first stopped (it selects rows
 whose key id is not the active one). A row is rewritten by compare-and-swap on its old key id
 and ciphertext, so a value written concurrently by the application is never overwritten.
+
+It lives in `people` rather than `core` because it records audit events (core imports no app);
+it still covers every app's registered fields, people's ID numbers being the main ones.
 """
 
 from __future__ import annotations
