@@ -228,13 +228,14 @@ def database_pass(learners: int, sessions: int, minutes: int, seed: int) -> None
 
     from zhipei.learning import services
     from zhipei.lrs.services import store_statements
+    from zhipei.people.queries import learners_home_page
     from zhipei.people.services import pseudonym_for
     from zhipei.people.testing import make_id_number, make_person
 
     run = uuid.uuid4().hex
     region, platform, credential, lessons, (course, operator) = _scratch_world(run)
     births = random.Random(run)
-    home = profile.learners_home_page(dj.SITE_URL)
+    home = learners_home_page(dj.SITE_URL)
     rnd = random.Random(seed)
     total = 0
     started = time.perf_counter()

@@ -14,8 +14,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from zhipei.people.queries import learners_home_page
-
 EXAMPLE_SITE_URL = "https://zhipei.example.gov.cn"
 PROFILE_VERSION = "1.0.0"
 PROFILE_DATE = "2026-11-26T00:00:00Z"
@@ -129,6 +127,10 @@ def _template(
 
 
 def _learner_rules(site_url: str) -> list[dict[str, Any]]:
+    # Imported here: this module is otherwise free of Django models, so scripts can read the
+    # profile's constants before django.setup().
+    from zhipei.people.queries import learners_home_page
+
     return [
         {
             "location": "$.actor.account.homePage",
