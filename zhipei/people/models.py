@@ -75,6 +75,10 @@ class PersonCategory(models.Model):
             "urban_dibao_two_after_student",
             _("'Two-after' student from an urban minimum-living-allowance family"),
         )
+        # Statuses that exclude a person from training subsidies (policy-rules §6).
+        PUBLIC_SERVICE_STAFF = "public_service_staff", _("Established staff of public bodies")
+        FULL_TIME_STUDENT = "full_time_student", _("Full-time student")
+        PENSIONER = "pensioner", _("Receiving a pension")
 
     LIVING_ALLOWANCE_GROUPS = frozenset(
         {

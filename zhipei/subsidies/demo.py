@@ -49,6 +49,7 @@ DEMO_POLICIES: list[tuple[str, dict[str, Any], str]] = [
                 ExcludedStatus.FULL_TIME_STUDENT,
                 ExcludedStatus.PENSIONER,
             ],
+            "publicity_working_days": 5,  # 5–7 typical [L✓/P]
         },
         "Examples: Guangdong (rate, yearly cap, claim window, ages, exclusions), Zhejiang "
         "(project cap), Wenzhou/Qingdao (3 a year) — policy-rules §3, §6, §15",
@@ -66,6 +67,7 @@ DEMO_POLICIES: list[tuple[str, dict[str, Any], str]] = [
             "min_monthly_wage_fen": 1750_00,  # placeholder for the local minimum wage [U]
             "same_occupation_level_once": True,
             "auto_grant_no_application": True,  # Qingdao 政策找人 [L✓]
+            "publicity_working_days": 5,
         },
         "Examples: Qingdao/Shandong (online rate, 3 a year, 60% cap, 政策找人), Heilongjiang "
         "city (offline day rate); minimum wage is a placeholder [U] — policy-rules §4, §15",
@@ -84,6 +86,7 @@ DEMO_POLICIES: list[tuple[str, dict[str, Any], str]] = [
             "payee": Payee.ENTERPRISE,  # Wenzhou [L✓]
             "include_dispatched_workers": True,  # [L✓]
             "include_platform_workers": True,  # 参照执行 [L✓]
+            "publicity_working_days": 5,
         },
         "Examples: Guangdong (rate, yearly cap), Zhejiang (95% of cost, project cap), Wenzhou "
         "(self-run cost, payee) — policy-rules §3, §15",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
 
-from zhipei.core.errors import Conflict, InvalidInput
+from zhipei.core.errors import Conflict, InvalidInput, NotAllowed
 from zhipei.core.money import yuan
 
 
@@ -45,3 +45,45 @@ class ReferenceReused(Conflict):
 class InvalidAmount(InvalidInput):
     code = "invalid_amount"
     default_message = _("The amount must be a positive number of fen.")
+
+
+class NotEligible(Conflict):
+    """The eligibility rules refuse the application; `reasons` are the failing results,
+    rendered (subsidies.reasons)."""
+
+    code = "not_eligible"
+
+    def __init__(self, reasons: list[str]) -> None:
+        self.reasons = reasons
+        super().__init__(
+            _("The application does not meet the rules: %(reasons)s")
+            % {"reasons": " ".join(reasons)}
+        )
+
+
+class SelfReview(NotAllowed):
+    code = "self_review"
+    default_message = _("You cannot review a claim you are a party to.")
+
+
+class ConflictDeclared(NotAllowed):
+    code = "conflict_of_interest"
+    default_message = _(
+        "You declared a conflict of interest with this applicant; another officer must review it."
+    )
+
+
+class NoFund(Conflict):
+    code = "no_fund"
+    default_message = _(
+        "No fund of this source is open for the applicant's region or any region above it."
+    )
+
+
+class PublicityRunning(Conflict):
+    code = "publicity_running"
+
+
+class BankDetailsMissing(InvalidInput):
+    code = "bank_details_missing"
+    default_message = _("Enter the payee's bank account before submitting.")

@@ -247,3 +247,266 @@ class LedgerEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.account} {self.amount_fen:+d} fen"
+
+
+# --- Applications --------------------------------------------------------------------------
+
+
+class ApplicationStatus(models.TextChoices):
+    """The review workflow of every application kind (transitions: subsidies.workflow)."""
+
+    DRAFT = "draft", _("Draft")
+    SUBMITTED = "submitted", _("Submitted")
+    RETURNED = "returned", _("Returned for correction")
+    COUNTY_APPROVED = "county_approved", _("Approved by county")
+    CITY_APPROVED = "city_approved", _("Approved by city")
+    IN_PUBLICITY = "in_publicity", _("In public notice")
+    FINANCE_APPROVED = "finance_approved", _("Approved for payment")
+    IN_BATCH = "in_batch", _("In a payment batch")
+    PAID = "paid", pgettext_lazy("application status", "Paid")
+    PAYMENT_FAILED = "payment_failed", _("Payment failed")
+    REJECTED = "rejected", _("Rejected")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
+# Statuses in which an application no longer claims anything: its lines stop counting for
+# the one-live-claim and duplicate rules.
+DEAD_STATUSES = frozenset({ApplicationStatus.REJECTED, ApplicationStatus.WITHDRAWN})
+
+
+class Application(models.Model):
+    """One claim for one subsidy kind (a `Programme`), by one applicant who is also the payee:
+    a person or an enterprise, never both.
+
+    What is claimed is in `lines` (one per person trained: a learner's own claim has one, an
+    enterprise's claim one per employee). `amount_fen` is their sum, computed from policy by
+    the kind's rules (subsidies.kinds), never typed in. `parameters` is the policy the last
+    evaluation used (resolved, with the versions it came from). Status only changes through
+    subsidies.workflow; `review_region` is whose officers act on the current step and `due_at`
+    its deadline.
+    """
+
+    kind = models.CharField(max_length=32, choices=Programme)
+    person = models.ForeignKey(
+        "people.Person",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="subsidy_applications",
+    )
+    enterprise = models.ForeignKey(
+        "orgs.Enterprise",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="subsidy_applications",
+    )
+    region = models.ForeignKey("regions.Region", on_delete=models.PROTECT, related_name="+")
+    fund_source = models.CharField(max_length=24, choices=FundSource, blank=True)
+    fund_region = models.ForeignKey(
+        "regions.Region", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    status = models.CharField(
+        max_length=20, choices=ApplicationStatus, default=ApplicationStatus.DRAFT
+    )
+    status_changed_at = models.DateTimeField()
+    review_region = models.ForeignKey(
+        "regions.Region", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    due_at = models.DateTimeField(null=True, blank=True)
+    amount_fen = models.BigIntegerField(default=0)
+    policy_date = models.DateField(null=True, blank=True)
+    parameters = models.JSONField(default=dict, blank=True)
+    # Kind-specific references (certificate, shutdown declaration, …) as plain values; the
+    # lines carry the foreign keys that constraints need.
+    inputs = models.JSONField(default=dict, blank=True)
+    # The shutdown declaration an enterprise claim stands on.
+    shutdown = models.ForeignKey(
+        "enterprises.ShutdownDeclaration",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    # Payee's bank details: the account number is personal data (encrypted, shown masked).
+    payee_name = models.CharField(max_length=200, blank=True)
+    bank_name = models.CharField(max_length=100, blank=True)
+    account_ciphertext = models.BinaryField(default=b"", blank=True)
+    account_key_id = models.CharField(max_length=32, blank=True)
+    account_masked = models.CharField(max_length=40, blank=True)
+    proposed = models.BooleanField(
+        default=False, help_text=_("Proposed by Zhipei to the person (policy finds the person).")
+    )
+    idempotency_key = models.CharField(max_length=100, blank=True)
+    created_at = models.DateTimeField()
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    first_submitted_at = models.DateTimeField(null=True, blank=True)
+    paid_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            models.Index(fields=["status", "region"], name="application_status_region_idx"),
+            models.Index(fields=["person", "kind"], name="application_person_kind_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=(models.Q(person__isnull=False) & models.Q(enterprise__isnull=True))
+                | (models.Q(person__isnull=True) & models.Q(enterprise__isnull=False)),
+                name="application_one_applicant",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(amount_fen__gte=0), name="application_amount_not_negative"
+            ),
+            models.UniqueConstraint(
+                fields=["created_by", "idempotency_key"],
+                condition=~models.Q(idempotency_key=""),
+                name="application_idempotency_key_once",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.get_kind_display()}"
+
+    @property
+    def number(self) -> str:
+        """The number applicants and officers quote (stable, from the primary key)."""
+        return f"SQ{self.pk:08d}" if self.pk else "SQ—"
+
+    @property
+    def is_live(self) -> bool:
+        return self.status not in DEAD_STATUSES
+
+
+class ApplicationLine(models.Model):
+    """One person's training claimed under an application, with its computed amount.
+
+    `live` mirrors "the application is not rejected or withdrawn" (kept by the workflow in the
+    same transaction), so that the database itself refuses two live claims on one certificate
+    for one kind, and the duplicate check (same occupation + level) is one indexed query.
+    """
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="lines")
+    kind = models.CharField(max_length=32, choices=Programme)
+    person = models.ForeignKey("people.Person", on_delete=models.PROTECT, related_name="+")
+    certificate = models.ForeignKey(
+        "learning.CompletionCertificate",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    occupation = models.ForeignKey(
+        "occupations.Occupation", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    skill_level = models.PositiveSmallIntegerField(null=True, blank=True)
+    training_date = models.DateField(null=True, blank=True)
+    class_hours = models.DecimalField(max_digits=7, decimal_places=1, default=0)
+    amount_fen = models.BigIntegerField(default=0)
+    included = models.BooleanField(
+        default=True, help_text=_("False when the rules excluded this line from the amount.")
+    )
+    live = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["application", "pk"]
+        indexes = [
+            models.Index(
+                fields=["person", "kind", "occupation", "skill_level"],
+                condition=models.Q(live=True),
+                name="application_line_duplicate_idx",
+            ),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["certificate", "kind"],
+                condition=models.Q(live=True, certificate__isnull=False),
+                name="one_live_claim_per_certificate",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(amount_fen__gte=0), name="application_line_amount_not_negative"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.application} · {self.person_id}"
+
+
+class Evaluation(models.Model):
+    """One run of the eligibility rules over an application (ARCHITECTURE invariant 8).
+
+    `results` is a list of {"code", "outcome" ("pass" | "fail" | "info"), "inputs",
+    "parameters", "line"}: the rule's code with what it looked at, never a sentence; the
+    reason shown is rendered from it (subsidies.reasons) in the reader's language.
+    """
+
+    application = models.ForeignKey(
+        Application, on_delete=models.CASCADE, related_name="evaluations"
+    )
+    at = models.DateTimeField()
+    stage = models.CharField(max_length=20)
+    eligible = models.BooleanField()
+    amount_fen = models.BigIntegerField(default=0)
+    results = models.JSONField(default=list)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.application} @ {self.stage}: {'eligible' if self.eligible else 'not'}"
+
+
+class ApplicationStep(models.Model):
+    """One move of the workflow, for the history applicants and officers see (the audit log
+    holds the same event, chained)."""
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="steps")
+    from_status = models.CharField(max_length=20, choices=ApplicationStatus)
+    to_status = models.CharField(max_length=20, choices=ApplicationStatus)
+    at = models.DateTimeField()
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    review_region = models.ForeignKey(
+        "regions.Region", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["application", "at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.application}: {self.from_status} → {self.to_status}"
+
+
+class ConflictOfInterest(models.Model):
+    """An officer's declaration that they must not review a person's or an enterprise's
+    claims (a relative, a former employer …). Withdrawn, never deleted."""
+
+    officer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="conflict_declarations"
+    )
+    person = models.ForeignKey(
+        "people.Person", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    enterprise = models.ForeignKey(
+        "orgs.Enterprise", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    reason = models.TextField()
+    declared_at = models.DateTimeField()
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=(models.Q(person__isnull=False) & models.Q(enterprise__isnull=True))
+                | (models.Q(person__isnull=True) & models.Q(enterprise__isnull=False)),
+                name="conflict_names_one_party",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.officer_id} ≠ {self.person_id or self.enterprise_id}"

@@ -120,6 +120,16 @@ def _fund() -> ParameterSpec:
     return ParameterSpec("fund", _("Fund paying it"), Unit.CHOICE, choices=FundSource)
 
 
+def _publicity() -> ParameterSpec:
+    return _int(
+        "publicity_working_days",
+        _("Public notice before payment (working days, 0 = none)"),
+        Unit.DAYS,
+        0,
+        30,
+    )
+
+
 SPECS: dict[str, tuple[ParameterSpec, ...]] = {
     Programme.LEARNER_TRAINING: (
         _fund(),
@@ -147,6 +157,7 @@ SPECS: dict[str, tuple[ParameterSpec, ...]] = {
         ParameterSpec(
             "excluded_statuses", _("Excluded people"), Unit.CHOICES, choices=ExcludedStatus
         ),
+        _publicity(),
     ),
     Programme.LIVING_ALLOWANCE: (
         _fund(),
@@ -164,6 +175,7 @@ SPECS: dict[str, tuple[ParameterSpec, ...]] = {
         _fen("min_monthly_wage_fen", _("Local monthly minimum wage")),
         _flag("same_occupation_level_once", _("Same occupation and level only once")),
         _flag("auto_grant_no_application", _("Proposed to the person without an application")),
+        _publicity(),
     ),
     Programme.ENTERPRISE_ONLINE_TRAINING: (
         _fund(),
@@ -185,6 +197,7 @@ SPECS: dict[str, tuple[ParameterSpec, ...]] = {
         ParameterSpec("payee", _("Paid to"), Unit.CHOICE, choices=Payee),
         _flag("include_dispatched_workers", _("Dispatched workers included")),
         _flag("include_platform_workers", _("Platform workers without a labour contract included")),
+        _publicity(),
     ),
     Programme.PROJECT_BASED_TRAINING: (
         _fund(),

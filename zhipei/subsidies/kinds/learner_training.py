@@ -1,0 +1,129 @@
+"""Learner training subsidy: a person claims for a course they completed, on the strength of
+the completion certificate (培训合格证明); paid to the person from the skills special account
+(notice 10号; policy-rules §3, §6, §15 `learner_training_subsidy`)."""
+
+from __future__ import annotations
+
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from zhipei.subsidies import rules
+from zhipei.subsidies.facts import Facts
+from zhipei.subsidies.kinds import register
+from zhipei.subsidies.kinds.base import FAIL, ApplicationKind, Assessment, LineDraft, RuleResult
+from zhipei.subsidies.models import Application, Programme
+
+
+class LearnerTraining(ApplicationKind):
+    programme = Programme.LEARNER_TRAINING
+    payee = "person"
+    label = _("Training subsidy for learners")
+
+    def assess(self, application: Application, facts: Facts) -> Assessment:
+        person = facts.persons[application.person_id]  # type: ignore[index]
+        certificate = facts.certificates.get(application.inputs.get("certificate", -1))
+        results: list[RuleResult] = []
+        assessment = Assessment(
+            kind=self.programme,
+            policy=None,
+            policy_date=None,
+            fund_source="",
+            lines=[],
+            results=results,
+        )
+        found = rules.certificate_valid(certificate, person.pk)
+        results.append(found)
+        if certificate is None or found.code == "certificate_present":
+            return assessment
+        day = certificate.completed_on
+        policy = facts.policy(self.programme, application.region, day)
+        assessment.policy, assessment.policy_date = policy, day
+        results.append(rules.policy_in_force(policy))
+        if not policy.is_complete:
+            return assessment
+        p = policy.values
+        assessment.fund_source = p["fund"]
+        line = LineDraft(
+            person=person,
+            certificate=certificate,
+            occupation_id=certificate.occupation_id,
+            skill_level=certificate.course.skill_level,
+            training_date=day,
+            class_hours=certificate.class_hours,
+        )
+        assessment.lines.append(line)
+        claims = facts.other_claims(person.pk, self.programme, application)
+
+        results.append(rules.course_in_catalogue(facts, certificate, application.region))
+        results.append(
+            RuleResult(
+                "class_hours",
+                "pass" if certificate.class_hours > 0 else FAIL,
+                inputs={"class_hours": certificate.class_hours},
+            )
+        )
+        results.append(rules.same_certificate_claimed(claims, certificate))
+        occupation_label = str(certificate.occupation) if certificate.occupation_id else ""
+        once = rules.same_occupation_level(
+            claims,
+            certificate.occupation_id,
+            certificate.course.skill_level,
+            enabled=p["same_occupation_level_once"],
+            occupation_label=occupation_label,
+        )
+        if once is not None:
+            results.append(once)
+        results.append(rules.yearly_count(claims, day.year, p["max_times_per_person_per_year"]))
+        if p["next_only_after_previous_finished"]:
+            results.append(rules.previous_finished(claims, certificate.started_on, day))
+        results.append(rules.claim_window(day, p["claim_window_months"], timezone.localdate()))
+        results.append(
+            rules.age_limits(
+                person,
+                day,
+                min_age=p["min_age"],
+                max_age_male=p["max_age_male"],
+                max_age_female=p["max_age_female"],
+            )
+        )
+        results.append(rules.not_excluded(facts, person, day, p["excluded_statuses"]))
+        results.append(rules.person_not_held(facts, person, role="applicant"))
+        results.append(
+            rules.organisation_not_held(
+                facts,
+                certificate.platform.organisation_id,
+                str(certificate.platform),
+                role="platform",
+            )
+        )
+
+        amount = rules.hours_amount(certificate.class_hours, p["per_class_hour_fen"])
+        results.append(
+            RuleResult(
+                "amount",
+                "info",
+                inputs={"class_hours": certificate.class_hours, "amount_fen": amount},
+                parameters={"per_class_hour_fen": p["per_class_hour_fen"]},
+            )
+        )
+        amount, capped = rules.cap(
+            amount,
+            p["per_person_per_project_cap_fen"],
+            "project_cap",
+            parameter="per_person_per_project_cap_fen",
+        )
+        if capped is not None:
+            results.append(capped)
+        amount, yearly = rules.yearly_remaining(
+            claims,
+            day.year,
+            amount,
+            p["per_person_per_year_cap_fen"],
+            parameter="per_person_per_year_cap_fen",
+        )
+        results.append(yearly)
+        line.amount_fen = amount
+        return assessment
+
+
+register(LearnerTraining())
