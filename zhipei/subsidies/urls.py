@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from zhipei.subsidies import views
 
@@ -12,4 +12,6 @@ urlpatterns = [
     path("funds/", views.fund_list, name="fund_list"),
     path("funds/allocate/", views.fund_allocate, name="fund_allocate"),
     path("funds/<str:source>/<int:region_pk>/", views.fund_detail, name="fund_detail"),
+    path("", include("zhipei.subsidies.application_urls")),
+    path("", include("zhipei.subsidies.batch_urls")),
 ]
