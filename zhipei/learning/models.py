@@ -106,13 +106,19 @@ class CreditingPolicy(models.Model):
 class CreditedTime(models.Model):
     """What one enrolment earned on one day (Asia/Shanghai): recomputed idempotently from the
     statements each time a statement of that person and day arrives. `parameters` are the
-    policy parameters the day was credited under."""
+    policy parameters the day was credited under.
+
+    `media_seconds` maps each media lesson (activity IRI) with time on this day to the seconds
+    credited on it (0 included): a lesson is never credited longer than its media lasts over
+    all days, so a day's budget is the media's length less what earlier days hold here, and a
+    change on one day is carried to the later days of the same lessons."""
 
     enrolment = models.ForeignKey(Enrolment, on_delete=models.CASCADE, related_name="credited")
     day = models.DateField()
     credited_seconds = models.PositiveIntegerField(default=0)
     uncredited_seconds = models.PositiveIntegerField(default=0)
     parameters = models.JSONField(default=dict)
+    media_seconds = models.JSONField(default=dict)
     computed_at = models.DateTimeField()
 
     class Meta:
@@ -177,6 +183,47 @@ class CreditingState(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} @ {self.watermark}"
+
+
+class RecreditRun(models.Model):
+    """One request to re-apply the crediting policy in force to a period (after a policy
+    change): the learners of `region`'s subtree, every day from `period_start` to `period_end`
+    with statements. Created by `learning.policies.services.request_recredit`, carried out by
+    a background task (queued → running → done | failed, each move a compare-and-swap); the
+    result is kept for the officer to read. Re-running a period is harmless: crediting a day
+    is idempotent."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    region = models.ForeignKey("regions.Region", on_delete=models.PROTECT, related_name="+")
+    period_start = models.DateField()
+    period_end = models.DateField()
+    status = models.CharField(max_length=16, choices=Status, default=Status.QUEUED)
+    requested_by = models.ForeignKey(
+        "accounts.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    requested_at = models.DateTimeField()
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    people = models.PositiveIntegerField(default=0)
+    days_recomputed = models.PositiveIntegerField(default=0)
+    error = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-requested_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(period_end__gte=models.F("period_start")),
+                name="recredit_period_ordered",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.region_id} {self.period_start}–{self.period_end} {self.status}"
 
 
 class CompletionCertificate(models.Model):

@@ -55,12 +55,21 @@ def render_reason(rule: str, parameters: dict[str, Any]) -> str:  # noqa: PLR091
     if rule == rules.BEYOND_MEDIA_DURATION:
         seconds = parameters.get("media_duration_seconds")
         minutes = seconds // 60 if isinstance(seconds, int) else 0
-        return ngettext(
+        sentence = ngettext(
             "A lesson is counted for no longer than its video or audio lasts (%(minutes)d minute).",
             "A lesson is counted for no longer than its video or audio lasts "
             "(%(minutes)d minutes).",
             minutes,
         ) % {"minutes": minutes}
+        earlier = parameters.get("credited_earlier_seconds")
+        if isinstance(earlier, int) and earlier > 0:
+            earlier_minutes = earlier // 60
+            sentence += " " + ngettext(
+                "%(minutes)d minute of it was already counted on earlier days.",
+                "%(minutes)d minutes of it were already counted on earlier days.",
+                earlier_minutes,
+            ) % {"minutes": earlier_minutes}
+        return sentence
     if rule == rules.DAILY_CAP:
         cap = parameters.get("daily_cap_minutes")
         cap = cap if isinstance(cap, int) else 0

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -135,65 +135,92 @@ def _params_for(person: Person, day: date, cache: PolicyCache | None) -> rules.P
     return params
 
 
-def recompute_day(
-    person: Person, day: date, *, now: datetime | None = None, cache: PolicyCache | None = None
-) -> DayOutcome:
-    """Credit one person's day from the statements, replacing whatever was stored for it
-    (idempotent: the same statements always give the same rows). Only the person's live
-    enrolments are credited; a statement needs a live enrolment on its course and platform."""
-    now = now or timezone.now()
+def _events_of_day(
+    person: Person, day: date, enrolments: dict[int, tuple[int, int]]
+) -> list[rules.Event]:
+    """The crediting events of a person's statements around `day` on their live enrolments
+    (`enrolments`: course id → (enrolment id, platform id))."""
     day_start, day_end = _day_bounds(day)
-    enrolments = {
-        course_id: (enrolment_id, platform_id)
-        for enrolment_id, course_id, platform_id in Enrolment.objects.filter(
-            person=person, status=Enrolment.Status.ACTIVE
-        ).values_list("pk", "course_id", "platform_id")
-    }
-    enrolment_ids = [value[0] for value in enrolments.values()]
-    params = _params_for(person, day, cache)
     iris = ev.ProfileIris.for_site(settings.SITE_URL)
     events: list[rules.Event] = []
-    if enrolments:
-        # By person and time only, so the (person, timestamp) index is the one used: a
-        # course's statements are many, one person's day is a few hundred. Courses and
-        # voided statements are filtered here.
-        rows = Statement.objects.filter(
-            person=person,
-            timestamp__gte=day_start - WINDOW_SLACK,
-            timestamp__lt=day_end + WINDOW_SLACK,
-        ).values_list(
-            "statement_id",
-            "verb_id",
-            "timestamp",
-            "course_id",
-            "platform_id",
-            "activity_id",
-            "duration_seconds",
-            "payload",
-            "voided",
-            "is_voiding",
-        )
-        for row in rows:
-            statement_id, verb_id, at, course_id, platform_id, activity, duration, payload = row[:8]
-            verb = ev.crediting_verb(verb_id)
-            enrolment = enrolments.get(course_id) if course_id is not None else None
-            if verb is None or enrolment is None or row[8] or row[9]:
-                continue
-            enrolment_id, enrolment_platform = enrolment
-            if platform_id != enrolment_platform:
-                continue
-            events.append(
-                ev.event_from_payload(
-                    statement_id=str(statement_id),
-                    verb=verb,
-                    at=at,
-                    enrolment=enrolment_id,
-                    lesson=activity,
-                    duration_seconds=duration,
-                    payload=ev.parse_payload(payload),
-                    iris=iris,
-                )
+    if not enrolments:
+        return events
+    # By person and time only, so the (person, timestamp) index is the one used: a course's
+    # statements are many, one person's day is a few hundred. Courses and voided statements
+    # are filtered here.
+    rows = Statement.objects.filter(
+        person=person,
+        timestamp__gte=day_start - WINDOW_SLACK,
+        timestamp__lt=day_end + WINDOW_SLACK,
+    ).values_list(
+        "statement_id",
+        "verb_id",
+        "timestamp",
+        "course_id",
+        "platform_id",
+        "activity_id",
+        "duration_seconds",
+        "payload",
+        "voided",
+        "is_voiding",
+    )
+    for row in rows:
+        statement_id, verb_id, at, course_id, platform_id, activity, duration, payload = row[:8]
+        verb = ev.crediting_verb(verb_id)
+        enrolment = enrolments.get(course_id) if course_id is not None else None
+        if verb is None or enrolment is None or row[8] or row[9]:
+            continue
+        enrolment_id, enrolment_platform = enrolment
+        if platform_id != enrolment_platform:
+            continue
+        events.append(
+            ev.event_from_payload(
+                statement_id=str(statement_id),
+                verb=verb,
+                at=at,
+                enrolment=enrolment_id,
+                lesson=activity,
+                duration_seconds=duration,
+                payload=ev.parse_payload(payload),
+                iris=iris,
             )
+        )
+    return events
+
+
+MediaUse = dict[rules.MediaKey, int]
+
+
+def _stored_media_use(enrolment_ids: list[int]) -> dict[date, MediaUse]:
+    """Seconds credited per (enrolment, media lesson) on each stored day."""
+    out: dict[date, MediaUse] = defaultdict(dict)
+    rows = CreditedTime.objects.filter(enrolment_id__in=enrolment_ids).values_list(
+        "enrolment_id", "day", "media_seconds"
+    )
+    for enrolment_id, day, media_seconds in rows:
+        if not isinstance(media_seconds, dict):
+            continue
+        for lesson, seconds in media_seconds.items():
+            if isinstance(seconds, int):
+                out[day][(enrolment_id, lesson)] = seconds
+    return out
+
+
+def _credit_one_day(
+    person: Person,
+    day: date,
+    enrolments: dict[int, tuple[int, int]],
+    used_before: MediaUse,
+    *,
+    now: datetime,
+    cache: PolicyCache | None,
+) -> tuple[DayOutcome, MediaUse]:
+    """Credit one day and replace its stored rows; returns the outcome and the seconds
+    credited per (enrolment, media lesson)."""
+    day_start, day_end = _day_bounds(day)
+    enrolment_ids = [value[0] for value in enrolments.values()]
+    params = _params_for(person, day, cache)
+    events = _events_of_day(person, day, enrolments)
     lessons = {event.lesson for event in events if event.lesson}
     media = {
         iri: seconds
@@ -208,41 +235,105 @@ def recompute_day(
         day_end=int(day_end.timestamp()),
         params=params,
         media_durations=media,
+        media_used=used_before,
     )
     totals = result.totals()
+    per_enrolment: dict[int, dict[str, int]] = defaultdict(dict)
+    for (enrolment_id, lesson), seconds in result.media_credited.items():
+        per_enrolment[enrolment_id][lesson] = seconds
     zone = timezone.get_default_timezone()
-    with transaction.atomic():
-        CreditedTime.objects.filter(enrolment_id__in=enrolment_ids, day=day).delete()
-        UncreditedSegment.objects.filter(enrolment_id__in=enrolment_ids, day=day).delete()
-        CreditedTime.objects.bulk_create(
-            CreditedTime(
-                enrolment_id=enrolment_id,
-                day=day,
-                credited_seconds=credited,
-                uncredited_seconds=uncredited,
-                parameters=params.to_json(),
-                computed_at=now,
-            )
-            for enrolment_id, (credited, uncredited) in sorted(totals.items())
+    CreditedTime.objects.filter(enrolment_id__in=enrolment_ids, day=day).delete()
+    UncreditedSegment.objects.filter(enrolment_id__in=enrolment_ids, day=day).delete()
+    CreditedTime.objects.bulk_create(
+        CreditedTime(
+            enrolment_id=enrolment_id,
+            day=day,
+            credited_seconds=credited,
+            uncredited_seconds=uncredited,
+            parameters=params.to_json(),
+            media_seconds=dict(sorted(per_enrolment.get(enrolment_id, {}).items())),
+            computed_at=now,
         )
-        UncreditedSegment.objects.bulk_create(
-            UncreditedSegment(
-                enrolment_id=piece.enrolment,
-                day=day,
-                start=datetime.fromtimestamp(piece.start, tz=zone),
-                end=datetime.fromtimestamp(piece.end, tz=zone),
-                seconds=piece.seconds,
-                rule=piece.rule,
-                parameters=dict(piece.parameters),
-                statement_ids=list(piece.statement_ids),
-            )
-            for piece in result.uncredited
+        for enrolment_id, (credited, uncredited) in sorted(totals.items())
+    )
+    UncreditedSegment.objects.bulk_create(
+        UncreditedSegment(
+            enrolment_id=piece.enrolment,
+            day=day,
+            start=datetime.fromtimestamp(piece.start, tz=zone),
+            end=datetime.fromtimestamp(piece.end, tz=zone),
+            seconds=piece.seconds,
+            rule=piece.rule,
+            parameters=dict(piece.parameters),
+            statement_ids=list(piece.statement_ids),
         )
+        for piece in result.uncredited
+    )
     outcome = DayOutcome()
     for credited, uncredited in totals.values():
         outcome.credited_seconds += credited
         outcome.uncredited_seconds += uncredited
-    return outcome
+    return outcome, dict(result.media_credited)
+
+
+def recompute_days(
+    person: Person,
+    days: Iterable[date],
+    *,
+    now: datetime | None = None,
+    cache: PolicyCache | None = None,
+) -> dict[date, DayOutcome]:
+    """Credit `days` of one person from the statements, replacing whatever was stored for
+    them (idempotent: the same statements always give the same rows). Only the person's live
+    enrolments are credited; a statement needs a live enrolment on its course and platform.
+
+    A media lesson is never credited longer than its media lasts over all days, the earlier
+    days keeping the budget: a day's budget is what the stored earlier days left, and when a
+    day's credit on a lesson changes, the later stored days with time on that lesson are
+    recomputed too (in day order, so the result is the same whatever order days arrive in).
+    Returns the outcome of every day recomputed, those carried along included. The person's
+    live enrolment rows are locked for the duration, so two recomputations of one person
+    never interleave."""
+    now = now or timezone.now()
+    requested = set(days)
+    outcomes: dict[date, DayOutcome] = {}
+    if not requested:
+        return outcomes
+    with transaction.atomic():
+        rows = list(
+            Enrolment.objects.select_for_update()
+            .filter(person=person, status=Enrolment.Status.ACTIVE)
+            .order_by("pk")
+            .values_list("pk", "course_id", "platform_id")
+        )
+        enrolments = {course_id: (pk, platform_id) for pk, course_id, platform_id in rows}
+        stored = _stored_media_use([pk for pk, _c, _p in rows])
+        first = min(requested)
+        candidates = sorted(requested | {d for d in stored if d > first})
+        changed: set[rules.MediaKey] = set()
+        for day in candidates:
+            before = stored.get(day, {})
+            if day not in requested and not (changed & before.keys()):
+                continue
+            used: MediaUse = defaultdict(int)
+            for other, use in stored.items():
+                if other < day:
+                    for key, seconds in use.items():
+                        used[key] += seconds
+            outcome, after = _credit_one_day(person, day, enrolments, used, now=now, cache=cache)
+            outcomes[day] = outcome
+            changed |= {
+                key for key in before.keys() | after.keys() if before.get(key) != after.get(key)
+            }
+            stored[day] = after
+    return outcomes
+
+
+def recompute_day(
+    person: Person, day: date, *, now: datetime | None = None, cache: PolicyCache | None = None
+) -> DayOutcome:
+    """Credit one person's day (and carry a change to later days, see recompute_days)."""
+    return recompute_days(person, [day], now=now, cache=cache)[day]
 
 
 @dataclass
@@ -324,9 +415,8 @@ def _credit_batch(batch_size: int) -> PassSummary | None:
         people = Person.objects.select_related("region").in_bulk(list(touched))
         cache: PolicyCache = {}
         for person_id in sorted(touched):
-            for day in sorted(touched[person_id]):
-                recompute_day(people[person_id], day, cache=cache)
-                summary.days_recomputed += 1
+            outcomes = recompute_days(people[person_id], touched[person_id], cache=cache)
+            summary.days_recomputed += len(outcomes)
         state.watermark = new_watermark.encode()
         state.last_summary = asdict(summary)
         state.updated_at = timezone.now()
@@ -349,39 +439,73 @@ def credit_new_statements(*, batch_size: int = 1000, max_batches: int = 100) -> 
     return total
 
 
-@transaction.atomic
-def recredit(
+@dataclass
+class RecreditSummary:
+    people: int = 0
+    days: int = 0
+
+
+def _days_touched(at: datetime, duration: float | None) -> set[date]:
+    days = {_local_day(at)}
+    if duration and duration > 0:
+        days.add(_local_day(at - timedelta(seconds=duration)))
+    return days
+
+
+def recredit_period(
     period_start: date, period_end: date, *, region: Region | None = None, by: User | None = None
-) -> int:
+) -> RecreditSummary:
     """Re-apply the policy in force to every (person, day) with statements from period_start
-    to period_end (inclusive), for learners of `region`'s subtree or everyone. Returns the
-    number of days recomputed. Used after a CreditingPolicy change."""
+    to period_end (inclusive), for learners of `region`'s subtree or everyone; later days a
+    change carries to (media lessons) are recomputed as well. Each person is one transaction,
+    so a long period never holds one huge transaction; repeating it changes nothing (crediting
+    a day is idempotent). Used after a CreditingPolicy change. Raises InvalidInput when the
+    period ends before it starts."""
     if period_end < period_start:
         raise InvalidInput(_("The period ends before it starts."), field="period_end")
     start, _unused = _day_bounds(period_start)
     _unused, end = _day_bounds(period_end)
     statements = Statement.objects.filter(
-        person__isnull=False, course__isnull=False, timestamp__gte=start, timestamp__lt=end
+        person__isnull=False,
+        course__isnull=False,
+        timestamp__gte=start,
+        # A heartbeat just after the period can hold time inside it.
+        timestamp__lt=end + WINDOW_SLACK,
     )
     if region is not None:
         statements = statements.filter(person__region__code__startswith=region.scope_prefix)
-    pairs: set[tuple[int, date]] = set()
-    for person_id, at in statements.values_list("person_id", "timestamp").iterator():
-        pairs.add((person_id, _local_day(at)))
-    people = Person.objects.select_related("region").in_bulk({p for p, _d in pairs})
+    touched: dict[int, set[date]] = defaultdict(set)
+    rows = statements.values_list("person_id", "timestamp", "duration_seconds").iterator()
+    for person_id, at, duration in rows:
+        if person_id is None:
+            continue
+        for day in _days_touched(at, duration):
+            if period_start <= day <= period_end:
+                touched[person_id].add(day)
+    people = Person.objects.select_related("region").in_bulk(list(touched))
     cache: PolicyCache = {}
-    for person_id, day in sorted(pairs):
-        recompute_day(people[person_id], day, cache=cache)
-    data: dict[str, Any] = {
-        "period_start": period_start.isoformat(),
-        "period_end": period_end.isoformat(),
-        "days": len(pairs),
-    }
+    summary = RecreditSummary()
+    for person_id in sorted(touched):
+        outcomes = recompute_days(people[person_id], touched[person_id], cache=cache)
+        summary.people += 1
+        summary.days += len(outcomes)
     record(
         "learning.crediting.recredited",
         actor=by,
         object_type="learning.creditingpolicy",
         region_code=region.code if region is not None else "",
-        data=data,
+        data={
+            "period_start": period_start.isoformat(),
+            "period_end": period_end.isoformat(),
+            "people": summary.people,
+            "days": summary.days,
+        },
     )
-    return len(pairs)
+    return summary
+
+
+def recredit(
+    period_start: date, period_end: date, *, region: Region | None = None, by: User | None = None
+) -> int:
+    """recredit_period, returning the number of days recomputed."""
+    return recredit_period(period_start, period_end, region=region, by=by).days

@@ -17,8 +17,9 @@ by the first rule that applies, in this order:
    forward jump (when the policy does not allow seeking forward);
 4. `overlap` — time another session of the same person (any course, any platform) already
    holds: the earlier-started session keeps it;
-5. `beyond_media_duration` — credited time on a media lesson beyond the media's length (counted
-   over the day);
+5. `beyond_media_duration` — credited time on a media lesson beyond the media's length, counted
+   over all days: what earlier days credited on the lesson (`media_used`) comes off its budget
+   first, and within the day the earlier time keeps it;
 6. `daily_cap` — the person's credited time of the day beyond the policy's cap.
 
 So credited + uncredited = observed, no wall-clock second is credited twice for a person, and
@@ -130,10 +131,18 @@ class Piece:
         return self.end - self.start
 
 
+MediaKey = tuple[int, str]  # (enrolment, lesson activity IRI)
+
+
 @dataclass
 class DayResult:
+    """The day's credited and uncredited pieces. `media_credited` holds, for every media
+    lesson with time left after rules 1–4, the seconds credited on it this day (0 included),
+    so that later days can take them off the lesson's budget."""
+
     credited: list[Piece] = field(default_factory=list)
     uncredited: list[Piece] = field(default_factory=list)
+    media_credited: dict[MediaKey, int] = field(default_factory=dict)
 
     def totals(self) -> dict[int, tuple[int, int]]:
         """enrolment → (credited seconds, uncredited seconds)."""
@@ -387,10 +396,12 @@ def credit_day(
     day_end: int,
     params: Params = DEFAULT_PARAMS,
     media_durations: Mapping[str, int] | None = None,
+    media_used: Mapping[MediaKey, int] | None = None,
 ) -> DayResult:
     """Credit one person's day [day_start, day_end). `events` may include statements from
     around the day (sessions crossing midnight); only time inside the day is counted.
-    `media_durations` maps a media lesson's activity IRI to its length in seconds."""
+    `media_durations` maps a media lesson's activity IRI to its length in seconds;
+    `media_used` the seconds already credited on (enrolment, lesson) on earlier days."""
     media = media_durations or {}
     sessions = build_sessions(events, params)
     timeline = _Timeline()
@@ -440,31 +451,55 @@ def credit_day(
                 if span:
                     candidates.append((span[0], span[1], session))
 
-    credited = _apply_budgets(candidates, params, media, uncredited)
-    return DayResult(credited=_coalesce(credited), uncredited=_coalesce(uncredited))
+    media_credited: dict[MediaKey, int] = {}
+    credited = _apply_budgets(
+        candidates,
+        params,
+        media=media,
+        media_used=media_used or {},
+        uncredited=uncredited,
+        media_credited=media_credited,
+    )
+    return DayResult(
+        credited=_coalesce(credited),
+        uncredited=_coalesce(uncredited),
+        media_credited=media_credited,
+    )
+
+
+def _media_parameters(duration: int, earlier: int) -> tuple[tuple[str, Any], ...]:
+    if earlier > 0:
+        return (("media_duration_seconds", duration), ("credited_earlier_seconds", earlier))
+    return (("media_duration_seconds", duration),)
 
 
 def _apply_budgets(
     candidates: list[tuple[int, int, _Session]],
     params: Params,
+    *,
     media: Mapping[str, int],
+    media_used: Mapping[MediaKey, int],
     uncredited: list[Piece],
+    media_credited: dict[MediaKey, int],
 ) -> list[Piece]:
-    """In time order, take what exceeds a media lesson's length (per enrolment and lesson)
-    and then what exceeds the daily cap; the rest is credited."""
+    """In time order, take what exceeds a media lesson's length (per enrolment and lesson,
+    less what earlier days credited on it) and then what exceeds the daily cap; the rest is
+    credited. `media_credited` receives the seconds credited on each media lesson."""
     candidates.sort(key=lambda c: (c[0], c[1]))
-    budgets: dict[tuple[int, str], int] = {}
+    budgets: dict[MediaKey, int] = {}
     cap = None if params.daily_cap_minutes is None else params.daily_cap_minutes * 60
     used = 0
     credited: list[Piece] = []
     for start, end, session in candidates:
         pieces = [(start, end)]
         duration = media.get(session.lesson)
+        key = (session.enrolment, session.lesson)
         if duration is not None:
-            key = (session.enrolment, session.lesson)
-            left = budgets.get(key, duration)
+            earlier = max(media_used.get(key, 0), 0)
+            left = budgets.get(key, max(duration - earlier, 0))
             allowed = min(left, end - start)
             budgets[key] = left - allowed
+            media_credited.setdefault(key, 0)
             if allowed < end - start:
                 uncredited.append(
                     Piece(
@@ -472,7 +507,7 @@ def _apply_budgets(
                         end,
                         session.enrolment,
                         BEYOND_MEDIA_DURATION,
-                        (("media_duration_seconds", duration),),
+                        _media_parameters(duration, earlier),
                         (session.first_statement,),
                     )
                 )
@@ -489,6 +524,8 @@ def _apply_budgets(
             if upto > low:
                 used += upto - low
                 credited.append(Piece(low, upto, session.enrolment))
+                if duration is not None:
+                    media_credited[key] += upto - low
     return credited
 
 

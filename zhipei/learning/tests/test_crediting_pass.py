@@ -50,11 +50,12 @@ class CreditingPassTests(LivePassWorld):
         self.store(self.study(T0, 20, session="a"))
         self.run_pass()
         self.store(self.study(T0 + timedelta(hours=2), 25, session="b"))
-        self.store(self.study(T0 + timedelta(days=1), 30, session="c"))
+        self.store(self.study(T0 + timedelta(days=1), 15, session="c"))
         summary = self.run_pass()
         self.assertEqual(summary.days_recomputed, 2)
-        self.assertEqual(queries.credited_minutes(self.enrolment), 75)
-        self.assertEqual(queries.class_hours_credited(self.enrolment), Decimal("1.6"))
+        self.assertEqual(queries.credited_minutes(self.enrolment), 60)
+        self.assertEqual(queries.class_hours_credited(self.enrolment), Decimal("1.3"))
+        self.assertEqual(queries.uncredited_reasons(self.enrolment), [])
 
     def test_a_session_across_midnight_is_split_between_the_two_days(self) -> None:
         self.store(self.study(T0.replace(hour=23, minute=50), 20))

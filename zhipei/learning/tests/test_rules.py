@@ -149,6 +149,44 @@ def test_no_more_credit_on_a_media_lesson_than_it_lasts() -> None:
     assert rules_of(result) == {rules.BEYOND_MEDIA_DURATION: 180}
 
 
+def test_earlier_days_take_their_share_of_the_media_budget() -> None:
+    lesson = "https://p.example/l1"
+    result = credit(session(beats=10), media_durations={lesson: 720}, media_used={(1, lesson): 300})
+    assert result.totals() == {1: (420, 180)}
+    (piece,) = result.uncredited
+    assert piece.rule == rules.BEYOND_MEDIA_DURATION
+    assert (piece.start, piece.end) == (T + 420, T + 600)
+    assert dict(piece.parameters) == {
+        "media_duration_seconds": 720,
+        "credited_earlier_seconds": 300,
+    }
+    assert result.media_credited == {(1, lesson): 420}
+
+
+def test_a_lesson_used_up_on_earlier_days_credits_nothing_and_says_so() -> None:
+    lesson = "https://p.example/l1"
+    result = credit(session(beats=10), media_durations={lesson: 420}, media_used={(1, lesson): 500})
+    assert result.totals() == {1: (0, 600)}
+    assert result.media_credited == {(1, lesson): 0}
+    # Another enrolment's use of the same lesson is its own.
+    other = credit(
+        session(enrolment=2, beats=10),
+        media_durations={lesson: 420},
+        media_used={(1, lesson): 500},
+    )
+    assert other.totals() == {2: (420, 180)}
+
+
+def test_media_credited_counts_what_the_daily_cap_left() -> None:
+    lesson = "https://p.example/l1"
+    result = credit(session(beats=10, face=None), NO_FACE, media_durations={lesson: 3600})
+    assert result.media_credited == {(1, lesson): 600}
+    capped = credit(session(beats=10), Params(daily_cap_minutes=4), media_durations={lesson: 3600})
+    assert capped.media_credited == {(1, lesson): 240}
+    # Lessons without a media length are not budgeted.
+    assert credit(session(beats=10)).media_credited == {}
+
+
 def test_the_daily_cap_is_applied_across_courses_in_time_order() -> None:
     events = session(enrolment=1, sid="a", beats=10) + session(
         enrolment=2, sid="b", start=T + 3600, beats=10

@@ -17,11 +17,11 @@ LESSONS = ["https://p.example/l1", "https://p.example/l2"]
 
 
 @st.composite
-def a_session(draw: st.DrawFn, index: int) -> list[Event]:
+def a_session(draw: st.DrawFn, index: int, day0: int = DAY0) -> list[Event]:
     enrolment = draw(st.integers(1, 3))
     sid = f"s{index}"
     lesson = draw(st.sampled_from(LESSONS))
-    start = DAY0 + draw(st.integers(-7200, 86400))
+    start = day0 + draw(st.integers(-7200, 86400))
     events: list[Event] = []
     if draw(st.booleans()):
         face = draw(st.sampled_from(["passed", "passed", "failed", "missed"]))
@@ -146,3 +146,98 @@ def test_with_no_rules_in_the_way_only_overlap_is_uncredited(
     events = [e for e in events if e.verb != rules.SUSPENDED]
     result = _credit(events, lenient, {})
     assert {p.rule for p in result.uncredited} <= {rules.OVERLAP}
+
+
+DAYS = 3
+
+
+@st.composite
+def some_days(draw: st.DrawFn) -> list[Event]:
+    """Sessions over three consecutive days (some crossing midnight)."""
+    events: list[Event] = []
+    for index in range(draw(st.integers(0, 9))):
+        day = draw(st.integers(0, DAYS - 1))
+        events.extend(draw(a_session(index, DAY0 + day * 86400)))
+    return events
+
+
+def _credit_days(
+    events: list[Event], params: Params, media: dict[str, int]
+) -> list[rules.DayResult]:
+    """Each day in order, earlier days' credit on a media lesson taken off its budget (what
+    learning.services.recompute_days does with the stored days)."""
+    used: dict[tuple[int, str], int] = {}
+    results = []
+    for day in range(DAYS):
+        start = DAY0 + day * 86400
+        result = rules.credit_day(
+            events,
+            day_start=start,
+            day_end=start + 86400,
+            params=params,
+            media_durations=media,
+            media_used=dict(used),
+        )
+        for key, seconds in result.media_credited.items():
+            used[key] = used.get(key, 0) + seconds
+        results.append(result)
+    return results
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    some_days(),
+    params_strategy,
+    st.fixed_dictionaries(dict.fromkeys(LESSONS, st.integers(1, 4000))),
+)
+def test_a_media_lesson_is_never_credited_longer_than_it_lasts_over_all_days(
+    events: list[Event], params: Params, media: dict[str, int]
+) -> None:
+    results = _credit_days(events, params, media)
+    per_lesson: dict[tuple[int, str], int] = {}
+    for day, result in enumerate(results):
+        start = DAY0 + day * 86400
+        # Every lesson has a media length here, so the day's credit is all on media lessons.
+        per_enrolment: dict[int, int] = {}
+        for (enrolment, lesson), seconds in result.media_credited.items():
+            assert seconds >= 0
+            per_lesson[(enrolment, lesson)] = per_lesson.get((enrolment, lesson), 0) + seconds
+            per_enrolment[enrolment] = per_enrolment.get(enrolment, 0) + seconds
+        assert {k: c for k, (c, _u) in result.totals().items() if c} == {
+            k: v for k, v in per_enrolment.items() if v
+        }
+        observed = rules.observed_seconds(
+            events, day_start=start, day_end=start + 86400, params=params
+        )
+        assert {k: c + u for k, (c, u) in result.totals().items() if c + u} == {
+            k: v for k, v in observed.items() if v
+        }
+        for piece in result.uncredited:
+            if piece.rule == rules.BEYOND_MEDIA_DURATION:
+                parameters = dict(piece.parameters)
+                assert parameters["media_duration_seconds"] in media.values()
+                assert parameters.get("credited_earlier_seconds", 1) > 0
+    for (_enrolment, lesson), seconds in per_lesson.items():
+        assert seconds <= media[lesson]
+
+
+@settings(max_examples=200, deadline=None)
+@given(some_days(), params_strategy, media_strategy)
+def test_earlier_days_only_take_media_time_away(
+    events: list[Event], params: Params, media: dict[str, int]
+) -> None:
+    """Against each day credited alone: the rules before the media rule decide the same, and
+    the day credits no more in total (the cap may then let other time through)."""
+    chained = _credit_days(events, params, media)
+    media_rules = {rules.BEYOND_MEDIA_DURATION, rules.DAILY_CAP}
+    for day, result in enumerate(chained):
+        start = DAY0 + day * 86400
+        alone = rules.credit_day(
+            events, day_start=start, day_end=start + 86400, params=params, media_durations=media
+        )
+        assert [p for p in result.uncredited if p.rule not in media_rules] == [
+            p for p in alone.uncredited if p.rule not in media_rules
+        ]
+        assert sum(p.seconds for p in result.credited) <= sum(p.seconds for p in alone.credited)
+        if day == 0:
+            assert result == alone
