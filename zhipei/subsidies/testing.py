@@ -90,6 +90,9 @@ class ClaimWorld:
     finance_officer: User
     extra: dict[str, Any] = field(default_factory=dict)
 
+    def another_course(self, course: Course | None = None) -> Course:
+        return _copy_course(course or self.course)
+
     @property
     def jiangan(self) -> Region:
         return self.regions["420102"]
@@ -105,6 +108,10 @@ class ClaimWorld:
         occupation: Occupation | None = None,
     ) -> CompletionCertificate:
         course = course or self.course
+        if Enrolment.objects.filter(person=person, course=course).exists():
+            # One enrolment per person and course: a second certificate is for another course
+            # of the same platform and occupation (it counts in the same catalogues).
+            course = self.another_course(course)
         enrolment = Enrolment.objects.create(
             person=person,
             course=course,
@@ -126,6 +133,27 @@ class ClaimWorld:
             completed_on=completed_on,
             issued_at=timezone.now(),
         )
+
+
+def _copy_course(course: Course) -> Course:
+    serial = next(_serial)
+    now = timezone.now()
+    copy = Course.objects.create(
+        platform=course.platform,
+        external_id=f"{course.external_id}-{serial}",
+        title=f"{course.title} ({serial})",
+        class_hours=course.class_hours,
+        activity_iri=f"{course.activity_iri}-{serial}",
+        url=f"{course.url}-{serial}",
+        region=course.region,
+        status=course.status,
+        status_changed_at=now,
+        created_at=now,
+        updated_at=now,
+        skill_level=course.skill_level,
+    )
+    copy.occupations.set(course.occupations.all())
+    return copy
 
 
 def build_claim_world(*, budget_fen: int = 1_000_000_00) -> ClaimWorld:
