@@ -12,6 +12,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from zhipei.catalog.catalogues.api import router as courses_router
 from zhipei.core.errors import DomainError
 from zhipei.core.problem import problem_response
+from zhipei.learning.api import router as enrolments_router
 from zhipei.lrs.api import router as profile_router
 from zhipei.orgs.api import router as orgs_router
 from zhipei.people.api import router as learners_router
@@ -71,6 +72,7 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 api.add_router("/platform", orgs_router)
 api.add_router("/courses", courses_router)
 api.add_router("/learners", learners_router)
+api.add_router("/enrolments", enrolments_router)
 api.add_router("/profile", profile_router)
 
 

@@ -12,9 +12,11 @@ from decimal import ROUND_DOWN, Decimal
 from django.db.models import Q, Sum
 from django.utils import timezone
 
+from zhipei.catalog.models import Course
 from zhipei.learning.crediting.rules import DEFAULT_PARAMS, Params
 from zhipei.learning.models import CreditedTime, CreditingPolicy, Enrolment, UncreditedSegment
 from zhipei.learning.reasons import render_reason
+from zhipei.occupations.models import Occupation
 from zhipei.people.models import Person
 from zhipei.regions.models import Region
 
@@ -170,3 +172,17 @@ def learning_of(person: Person) -> list[EnrolmentProgress]:
             )
         )
     return out
+
+
+def course_of_platform(platform_id: int, reference: str) -> Course | None:
+    """One of a platform's own courses, named by the platform's own id (`external_id`, as in
+    /api/v1/courses/{external_id}) or by its xAPI activity IRI; None when the platform has no
+    such course (another platform's course is not found either)."""
+    courses = Course.objects.filter(platform_id=platform_id).select_related("platform")
+    if reference.startswith(("https://", "http://")):
+        return courses.filter(activity_iri=reference).first()
+    return courses.filter(external_id=reference).first()
+
+
+def occupation_by_code(code: str) -> Occupation | None:
+    return Occupation.objects.filter(code=code.strip()).first()

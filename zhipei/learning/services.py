@@ -18,7 +18,7 @@ from zhipei.accounts.models import Role, User
 from zhipei.accounts.services import require_role
 from zhipei.audit.services import record
 from zhipei.catalog.models import Course, Lesson
-from zhipei.core.errors import Conflict, InvalidInput
+from zhipei.core.errors import Conflict, InvalidInput, NotInScope
 from zhipei.learning.crediting import events as ev
 from zhipei.learning.crediting import rules
 from zhipei.learning.models import (
@@ -31,6 +31,7 @@ from zhipei.learning.queries import policy_in_force
 from zhipei.lrs.models import Statement
 from zhipei.lrs.queries import Watermark, statements_after
 from zhipei.occupations.models import Occupation
+from zhipei.orgs.models import Platform
 from zhipei.people.models import Person
 from zhipei.regions.models import Region
 
@@ -45,6 +46,90 @@ WINDOW_SLACK = timedelta(hours=12)
 # --- Enrolment -------------------------------------------------------------------------------
 
 
+class CourseNotSelectable(InvalidInput):
+    code = "course_not_selectable"
+
+
+class OccupationRequired(InvalidInput):
+    code = "occupation_required"
+
+
+class OccupationNotServed(InvalidInput):
+    code = "occupation_not_served"
+
+
+class EnrolledForAnotherOccupation(Conflict):
+    code = "enrolled_for_another_occupation"
+
+    def __init__(self, enrolment: Enrolment) -> None:
+        self.enrolment = enrolment
+        super().__init__(
+            _("The learner is already enrolled on this course for another occupation."),
+            field="occupation",
+        )
+
+
+def _occupation_for(course: Course, occupation: Occupation | None) -> int | None:
+    occupation_ids = list(course.occupations.values_list("pk", flat=True))
+    if occupation is None:
+        if len(occupation_ids) > 1:
+            raise OccupationRequired(
+                _("This course trains for several occupations: choose one."), field="occupation"
+            )
+        return occupation_ids[0] if occupation_ids else None
+    if occupation.pk not in occupation_ids:
+        raise OccupationNotServed(
+            _("The occupation chosen is not one this course trains for."), field="occupation"
+        )
+    return occupation.pk
+
+
+def _enrol(
+    person: Person,
+    course: Course,
+    occupation: Occupation | None,
+    *,
+    by: User | None,
+    audit_data: dict[str, object],
+) -> tuple[Enrolment, bool]:
+    """The shared part of enrol and enrol_for_platform: (enrolment, created)."""
+    if course.status != Course.Status.APPROVED:
+        raise CourseNotSelectable(_("This course is not open for enrolment."), field="course")
+    occupation_id = _occupation_for(course, occupation)
+    live = Enrolment.objects.filter(
+        person=person, course=course, status=Enrolment.Status.ACTIVE
+    ).first()
+    if live is None:
+        try:
+            with transaction.atomic():
+                enrolment = Enrolment.objects.create(
+                    person=person,
+                    course=course,
+                    platform_id=course.platform_id,
+                    occupation_id=occupation_id,
+                    enrolled_at=timezone.now(),
+                )
+        except IntegrityError:
+            # A concurrent request enrolled the same person on the same course first.
+            live = Enrolment.objects.filter(
+                person=person, course=course, status=Enrolment.Status.ACTIVE
+            ).first()
+            if live is None:
+                raise Conflict(_("You are already enrolled on this course.")) from None
+        else:
+            record(
+                "learning.enrolment.created",
+                actor=by,
+                obj=enrolment,
+                region_code=person.region.code,
+                data={"course": course.pk, "occupation": occupation_id, **audit_data},
+            )
+            return enrolment, True
+    if live.occupation_id == occupation_id:
+        return live, False
+    raise EnrolledForAnotherOccupation(live)
+
+
 @transaction.atomic
 def enrol(
     person: Person, course: Course, *, occupation: Occupation | None = None, by: User
@@ -52,54 +137,36 @@ def enrol(
     """Enrol `person` on an approved `course` (on the course's platform). For a course that
     serves several occupations, `occupation` (one of them) is required and fixed now; for a
     course with one it defaults to that one. Enrolling again with the same occupation returns
-    the live enrolment unchanged; with another occupation it is a Conflict.
+    the live enrolment unchanged; with another occupation it is a Conflict
+    (EnrolledForAnotherOccupation).
 
     The learner enrols themself; a platform operator may enrol learners on their own
-    platform's courses (NotAllowed otherwise)."""
+    platform's courses (NotAllowed / NotInScope otherwise). Raises CourseNotSelectable,
+    OccupationRequired, OccupationNotServed (all InvalidInput)."""
     if getattr(by, "person_id", None) != person.pk:
         require_role(by, Role.PLATFORM_OPERATOR, organisation=course.platform.organisation)
-    if course.status != Course.Status.APPROVED:
-        raise InvalidInput(_("This course is not open for enrolment."), field="course")
-    occupation_ids = list(course.occupations.values_list("pk", flat=True))
-    if occupation is None:
-        if len(occupation_ids) > 1:
-            raise InvalidInput(
-                _("This course trains for several occupations: choose one."), field="occupation"
-            )
-        occupation_id = occupation_ids[0] if occupation_ids else None
-    else:
-        if occupation.pk not in occupation_ids:
-            raise InvalidInput(
-                _("The occupation chosen is not one this course trains for."), field="occupation"
-            )
-        occupation_id = occupation.pk
-    live = Enrolment.objects.filter(
-        person=person, course=course, status=Enrolment.Status.ACTIVE
-    ).first()
-    if live is not None:
-        if live.occupation_id == occupation_id:
-            return live
-        raise Conflict(_("You are already enrolled on this course for another occupation."))
-    try:
-        with transaction.atomic():
-            enrolment = Enrolment.objects.create(
-                person=person,
-                course=course,
-                platform_id=course.platform_id,
-                occupation_id=occupation_id,
-                enrolled_at=timezone.now(),
-            )
-    except IntegrityError:
-        # A concurrent request enrolled the same person on the same course first.
-        raise Conflict(_("You are already enrolled on this course.")) from None
-    record(
-        "learning.enrolment.created",
-        actor=by,
-        obj=enrolment,
-        region_code=person.region.code,
-        data={"course": course.pk, "occupation": occupation_id},
-    )
+    enrolment, _created = _enrol(person, course, occupation, by=by, audit_data={})
     return enrolment
+
+
+@transaction.atomic
+def enrol_for_platform(
+    platform: Platform, person: Person, course: Course, *, occupation: Occupation | None = None
+) -> tuple[Enrolment, bool]:
+    """A platform enrols a learner it registered on one of its own courses (the signed
+    platform API; the caller has checked the platform's signature and resolved the learner's
+    pseudonym on this platform). Returns (enrolment, created): the same request again returns
+    the live enrolment with created False. The rules are enrol's; a course of another platform
+    is NotInScope."""
+    if course.platform_id != platform.pk:
+        raise NotInScope()
+    return _enrol(
+        person,
+        course,
+        occupation,
+        by=None,
+        audit_data={"platform": platform.pk, "channel": "api"},
+    )
 
 
 # --- Crediting -------------------------------------------------------------------------------
