@@ -13,7 +13,7 @@ from zhipei.catalog.models import Course
 from zhipei.learning.models import Enrolment
 from zhipei.learning.tests.helpers import LearningWorld, make_course
 from zhipei.lrs.tests.helpers import make_platform
-from zhipei.orgs.models import Platform
+from zhipei.orgs.models import Platform, PlatformCredential
 from zhipei.orgs.services import issue_credential
 from zhipei.orgs.signing import signed_headers
 from zhipei.people.services import pseudonym_for
@@ -38,6 +38,9 @@ def post(
 
 
 class EnrolmentApiTests(LearningWorld):
+    api_credential: PlatformCredential
+    secret: str
+
     @classmethod
     def setUpTestData(cls) -> None:
         super().setUpTestData()
