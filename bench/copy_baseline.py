@@ -1,7 +1,9 @@
 """Raw COPY baseline (not a test): the same rows the LRS would store for the sample
-statements, prepared beforehand, COPYed into lrs_statement in batches of --batch rows, one
-transaction per batch (durable commits), by --concurrency processes. Prints rows/s: the
-yardstick for "batch-100 ingest ≥ half the COPY rate".
+statements, prepared beforehand, COPYed into the same tables the LRS writes (lrs_statement,
+partitioned by month, and the id table lrs_statement_id, through the LRS's own
+services.copy_rows) in batches of --batch rows, one transaction per batch (durable commits),
+by --concurrency processes. Prints rows/s: the yardstick for "batch-100 ingest ≥ half the
+COPY rate".
 
     DATABASE_URL=postgres://… .venv/bin/python bench/copy_baseline.py --rows 100000
 """

@@ -1,5 +1,7 @@
-"""Fill lrs_statement with N synthetic rows by raw COPY (not a test), to measure ingest with
-a large table ("no more than 20 % slower after 10 million statements are stored").
+"""Fill the statement store with N synthetic rows by raw COPY (not a test), to measure ingest
+with a large table ("no more than 20 % slower after 10 million statements are stored"). Rows
+go through services.copy_rows, so they land in lrs_statement (this month's partition) and
+lrs_statement_id like the LRS's own.
 
 Rows are the sample statements prepared once, each copy with a fresh statement id (in the
 column and in the payload), 10,000 per transaction.

@@ -8,13 +8,20 @@ from django.utils.translation import gettext_lazy as _
 
 class Statement(models.Model):
     """One xAPI statement as the LRS stored it. Append-only: rows are inserted by
-    `zhipei.lrs.store.insert_statements` and never updated, except `voided`, which the store
-    sets when a voiding statement for this one arrives (Data §2.3.2). Nothing is deleted.
+    `zhipei.lrs.services.store_statements` (COPY through `services.copy_rows` on PostgreSQL)
+    and never updated, except `voided`, which the service sets when a voiding statement for
+    this one arrives (Data §2.3.2). Nothing is deleted.
 
     `seq` increases with every insert but is NOT commit order on PostgreSQL: readers that
-    want "everything after N" go through `store.statements_after`, which reads only rows of
+    want "everything after N" go through `queries.statements_after`, which reads only rows of
     transactions that have finished (a hidden `xid` column, PostgreSQL only, holds the inserting
     transaction id; see the migration and docs/decisions/0002-statement-store.md).
+
+    On PostgreSQL the table is partitioned by month on `stored` (migration 0006,
+    `zhipei.lrs.partitions`): the real primary key is (seq, stored), and `statement_id` is kept
+    unique across partitions by the unpartitioned table `lrs_statement_id`, which
+    `copy_rows` writes in the same transaction. Insert only through the service. On SQLite
+    this is an ordinary table with the unique index the field declares.
 
     `payload` is the statement JSON as stored, with id, stored, authority, version and
     timestamp filled in; the other columns are extracted from it for filtering and crediting.

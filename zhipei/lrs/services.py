@@ -24,7 +24,6 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from psycopg import IntegrityError as PgIntegrityError
 
 from zhipei.catalog.models import Course, Lesson
 from zhipei.core.errors import Conflict
@@ -141,7 +140,7 @@ def store_statements(
     _check_attachments(prepared, attachments, path_prefix)
     try:
         _store(credential, prepared, attachments)
-    except (IntegrityError, PgIntegrityError):
+    except IntegrityError:
         # A concurrent request stored one of these ids between our check and our insert:
         # run again, and the check now sees it (no-op or 409).
         _store(credential, prepared, attachments)
@@ -285,23 +284,15 @@ def _skip_existing(platform_id: int, prepared: list[Prepared]) -> tuple[list[Pre
     existing: dict[str, tuple[int, str]] = {}
     voided: set[str] = set()
     wanted = {str(statement_id) for statement_id in given}
-    rows: Iterable[tuple[Any, int, str, bool, Any]]
+    rows: Iterable[tuple[Any, int, str | None, bool, Any]]
     if connection.vendor == "postgresql":
-        # The same query as below without the ORM's compile step (hot path).
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT statement_id, platform_id, payload, is_voiding, object_statement_id "
-                "FROM lrs_statement WHERE statement_id = ANY(%s) "
-                "OR (is_voiding AND object_statement_id = ANY(%s))",
-                [given, given],
-            )
-            rows = cursor.fetchall()
+        rows = _existing_on_postgresql(given)
     else:
         rows = Statement.objects.filter(
             Q(statement_id__in=given) | Q(is_voiding=True, object_statement_id__in=given)
         ).values_list("statement_id", "platform_id", "payload", "is_voiding", "object_statement_id")
     for statement_id, owner, payload, is_voiding, target in rows:
-        if str(statement_id) in wanted:
+        if payload is not None and str(statement_id) in wanted:
             existing[str(statement_id)] = (owner, payload)
         if is_voiding and owner == platform_id and target is not None:
             voided.add(str(target))
@@ -320,6 +311,37 @@ def _skip_existing(platform_id: int, prepared: list[Prepared]) -> tuple[list[Pre
         ) != comparable(item.data, ignore_timestamp=ignore):
             raise StatementConflict(field=item.statement_id)
     return new, voided
+
+
+def _existing_on_postgresql(given: list[uuid.UUID]) -> list[tuple[Any, int, str | None, bool, Any]]:
+    """(statement_id, platform_id, payload, is_voiding, object_statement_id) of the stored
+    statements with these ids (payload set), and of stored voiding statements that target
+    them (payload None). The unpartitioned id table answers whether an id is stored and in
+    which partition (its `stored`); only then is that partition read, in a second query
+    (repeated ids are rare). Voiding statements are found through their partial index."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT statement_id, stored, 0, false, NULL FROM lrs_statement_id "
+            "WHERE statement_id = ANY(%s) "
+            "UNION ALL SELECT statement_id, NULL, platform_id, is_voiding, object_statement_id "
+            "FROM lrs_statement WHERE is_voiding AND object_statement_id = ANY(%s)",
+            [given, given],
+        )
+        found = cursor.fetchall()
+        rows: list[tuple[Any, int, str | None, bool, Any]] = [
+            (statement_id, owner, None, is_voiding, target)
+            for statement_id, stored, owner, is_voiding, target in found
+            if stored is None
+        ]
+        stored_ids = [(statement_id, stored) for statement_id, stored, *_rest in found if stored]
+        if stored_ids:
+            cursor.execute(
+                "SELECT statement_id, platform_id, payload, is_voiding, object_statement_id "
+                "FROM lrs_statement WHERE statement_id = ANY(%s) AND stored = ANY(%s)",
+                [[row[0] for row in stored_ids], list({row[1] for row in stored_ids})],
+            )
+            rows.extend(cursor.fetchall())
+    return rows
 
 
 def _check_voiding(platform_id: int, new: list[Prepared]) -> set[str]:
@@ -510,13 +532,23 @@ def _insert(rows: list[tuple[Any, ...]]) -> None:
     )
 
 
+_STATEMENT_ID = COPY_COLUMNS.index("statement_id")
+_STORED = COPY_COLUMNS.index("stored")
+
+
 def copy_rows(rows: Sequence[tuple[Any, ...]]) -> None:
-    """COPY rows (in COPY_COLUMNS order) into lrs_statement on PostgreSQL; seq and xid come
-    from their defaults. Also used by bench/copy_baseline.py as the raw-COPY yardstick."""
-    sql = f"COPY lrs_statement ({', '.join(COPY_COLUMNS)}) FROM STDIN"
-    with connection.cursor() as cursor:
+    """COPY rows (in COPY_COLUMNS order) into lrs_statement on PostgreSQL, and their
+    (statement_id, stored) into lrs_statement_id, whose primary key keeps statement ids unique
+    across the monthly partitions (a repeated id raises IntegrityError). seq and xid come from
+    their defaults. Call inside a transaction. Also used by bench/copy_baseline.py as the
+    raw-COPY yardstick."""
+    # wrap_database_errors: a repeated id raises Django's IntegrityError, as an ORM insert would.
+    with connection.cursor() as cursor, connection.wrap_database_errors:
         raw = cursor.cursor
-        with raw.copy(sql) as copy:
+        with raw.copy("COPY lrs_statement_id (statement_id, stored) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row((row[_STATEMENT_ID], row[_STORED]))
+        with raw.copy(f"COPY lrs_statement ({', '.join(COPY_COLUMNS)}) FROM STDIN") as copy:
             for row in rows:
                 copy.write_row(row)
 
