@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 import uuid
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -1001,3 +1003,39 @@ def test_catalogue_for_reads_only_this_platforms_learners_courses_and_lessons():
 def test_catalogue_for_statements_naming_nothing_reads_nothing(django_assert_num_queries):
     with django_assert_num_queries(0):
         assert catalogue_for(1, ["not a statement", {"verb": {}}]) == Catalogue()
+
+
+def test_the_documentation_lists_every_rule_code_with_its_severity():
+    text = (Path(settings.BASE_DIR) / "docs" / "xapi-profile.md").read_text(encoding="utf-8")
+    section = text.split("### Rule codes", 1)[1]
+    rows = re.findall(r"^\| `([a-z_]+)` \| (error|warning) \|", section, flags=re.MULTILINE)
+    assert dict(rows) == {code: rule.severity for code, rule in RULE_CODES.items()}
+    assert len(rows) == len(RULE_CODES)
+
+
+def test_the_documented_example_gets_the_documented_answer():
+    text = (Path(settings.BASE_DIR) / "docs" / "xapi-profile.md").read_text(encoding="utf-8")
+    section = text.split("### The API: `POST /api/v1/profile/validate`", 1)[1]
+    request = section.split("```http", 1)[1].split("```", 1)[0]
+    body = request.split("\n\n", 1)[1].replace("<SITE_URL>", site())
+    answer = section.split("```jsonc", 1)[1].split("```", 1)[0]
+    report = check_statements(
+        parse_json(body),
+        catalogue=Catalogue(
+            pseudonyms=frozenset({"vX3q9Jd0bE2mKp7RtYw1Aa"}),
+            courses=frozenset({"https://platform.example.cn/xapi/courses/weld"}),
+        ),
+    )
+    assert [p.code for p in report.problems] == [
+        "actor_wrong_home_page",
+        "progressed_without_duration",
+        "unknown_lesson",
+        "session_without_initialized",
+        "session_without_terminated",
+    ]
+    assert (report.errors, report.warnings) == (2, 3)
+    for problem in report.problems:
+        assert problem.code in answer
+    for problem in report.problems[:3]:
+        assert f'"path": "{problem.path}"' in answer
+        assert problem.message.replace(site(), "<SITE_URL>") in answer
