@@ -41,6 +41,7 @@ _CANDIDATES: tuple[_Candidate, ...] = (
     _Candidate(_("Training catalogue"), "catalogue:home", _PUBLIC),
     _Candidate(_("Selected platforms"), "selection:public_platforms", _PUBLIC),
     _Candidate(_("My learning"), "learning:mine", frozenset({Role.LEARNER})),
+    _Candidate(_("My subsidies"), "subsidies:my_applications", frozenset({Role.LEARNER})),
     _Candidate(_("My profile"), "accounts:profile", frozenset({Role.LEARNER})),
     _Candidate(_("People"), "people:list", frozenset({Role.LABOUR_OFFICER})),
     _Candidate(_("Organisations"), "orgs:list", _OFFICERS | {Role.SYSTEM_ADMIN}),
@@ -64,6 +65,13 @@ _CANDIDATES: tuple[_Candidate, ...] = (
     _Candidate(
         _("Shutdowns to review"), "enterprises:review_queue", frozenset({Role.LABOUR_OFFICER})
     ),
+    _Candidate(
+        _("Subsidy claims"),
+        "subsidies:enterprise_applications",
+        frozenset({Role.ENTERPRISE_ADMIN}),
+    ),
+    _Candidate(_("Review claims"), "subsidies:review_home", _OFFICERS),
+    _Candidate(_("Conflicts of interest"), "subsidies:conflicts", _OFFICERS),
     _Candidate(_("Subsidy policies"), "subsidies:policy_list", _OFFICERS),
     _Candidate(_("Funds"), "subsidies:fund_list", frozenset({Role.FINANCE_OFFICER})),
     _Candidate(_("Platform selection"), "selection:calls", frozenset({Role.LABOUR_OFFICER})),
