@@ -137,6 +137,9 @@ def _statements(body: bytes) -> list[Any]:
     except UnicodeDecodeError as exc:
         detail = _("The body is not UTF-8 (byte %(position)s).") % {"position": exc.start}
         raise _Refused(400, invalid_json, "invalid_json", detail=detail) from None
+    except profile_check.JsonTooDeep:
+        detail = _("The JSON is nested too deeply.")
+        raise _Refused(400, invalid_json, "invalid_json", detail=detail) from None
     except json.JSONDecodeError as exc:
         detail = _("Line %(line)s, column %(column)s: %(error)s") % {
             "line": exc.lineno,

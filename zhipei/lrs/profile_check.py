@@ -21,7 +21,6 @@ the problem's parameters when it is shown (`RULE_CODES` lists them all).
 
 from __future__ import annotations
 
-import copy
 import json
 import math
 import re
@@ -85,6 +84,13 @@ RULE_CODES: dict[str, RuleCode] = {
     # --- what the LRS refuses -------------------------------------------------------------
     "xapi_invalid": RuleCode(
         ERROR, _("Not valid xAPI, so the LRS refuses this statement: %(error)s")
+    ),
+    "nested_too_deeply": RuleCode(
+        ERROR,
+        _(
+            "The statement is nested too deeply to be checked or stored; keep extension "
+            "values shallow."
+        ),
     ),
     "duplicate_property": RuleCode(
         ERROR,
@@ -564,11 +570,18 @@ def _object_pairs(pairs: list[tuple[str, Any]]) -> ParsedObject:
     return obj
 
 
+class JsonTooDeep(ValueError):
+    """JSON nested deeper than Python's parser follows."""
+
+
 def parse_json(text: str | bytes) -> Any:
     """Parse JSON as the LRS reads it, but keep going past a property given twice: such
     objects are reported per statement (`duplicate_property`). Raises json.JSONDecodeError
-    (with line and column) or UnicodeDecodeError."""
-    return json.loads(text, object_pairs_hook=_object_pairs)
+    (with line and column), UnicodeDecodeError or JsonTooDeep."""
+    try:
+        return json.loads(text, object_pairs_hook=_object_pairs)
+    except RecursionError:
+        raise JsonTooDeep from None
 
 
 # --- the profile, compiled -------------------------------------------------------------------
@@ -853,15 +866,39 @@ class _Seen:
 
 
 def _duplicates(value: Any, path: str, add: _Add) -> None:
-    if isinstance(value, ParsedObject):
-        for key in value.duplicates:
-            add("duplicate_property", _child(path, key), property=key)
-    if isinstance(value, dict):
-        for key, item in value.items():
-            _duplicates(item, _child(path, key), add)
-    elif isinstance(value, list):
-        for number, item in enumerate(value):
-            _duplicates(item, f"{path}[{number}]", add)
+    """Report every property given twice, anywhere in the statement (iteratively: the LRS
+    takes deep extension values and so must this)."""
+    stack: list[tuple[Any, str]] = [(value, path)]
+    while stack:
+        item, where = stack.pop()
+        if isinstance(item, ParsedObject):
+            for key in item.duplicates:
+                add("duplicate_property", _child(where, key), property=key)
+        if isinstance(item, dict):
+            stack.extend((child, _child(where, key)) for key, child in reversed(item.items()))
+        elif isinstance(item, list):
+            stack.extend((child, f"{where}[{n}]") for n, child in reversed(list(enumerate(item))))
+
+
+def _deep_copy(value: Any) -> Any:
+    """A copy of JSON data, iteratively (copy.deepcopy recurses twice per level)."""
+    if not isinstance(value, dict | list):
+        return value
+    top: Any = {} if isinstance(value, dict) else []
+    stack: list[tuple[Any, Any]] = [(value, top)]
+    while stack:
+        source, target = stack.pop()
+        pairs = source.items() if isinstance(source, dict) else enumerate(source)
+        for key, child in pairs:
+            copied = child
+            if isinstance(child, dict | list):
+                copied = {} if isinstance(child, dict) else []
+                stack.append((child, copied))
+            if isinstance(target, dict):
+                target[key] = copied
+            else:
+                target.append(copied)
+    return top
 
 
 def _check_rules(
@@ -1367,16 +1404,22 @@ def _xapi_problems(raw: Any, base: str, version: str, authority: dict[str, Any],
         return True
     try:
         prepared = prepare_statement(
-            copy.deepcopy(raw), base, version=version, stored=_STORED, authority=authority
+            _deep_copy(raw), base, version=version, stored=_STORED, authority=authority
         )
-        payload = json.dumps(prepared.data, ensure_ascii=False, separators=(",", ":"))
     except XapiInvalid as exc:
         add("xapi_invalid", exc.path or base, error=exc.message)
         return True
+    except RecursionError:
+        add("nested_too_deeply", base)
+        return True
     try:
+        payload = json.dumps(prepared.data, ensure_ascii=False, separators=(",", ":"))
         refuse_id_numbers(prepared, payload)
     except XapiInvalid as exc:
         add("contains_id_number", exc.path or base)
+        return True
+    except RecursionError:
+        add("nested_too_deeply", base)
         return True
     return False
 

@@ -278,3 +278,9 @@ def test_the_route_is_in_the_openapi_document(client):
     operation = schema["paths"][URL]["post"]
     assert "requestBody" in operation
     assert operation["responses"]["200"]
+
+
+def test_json_nested_too_deeply_is_a_400_problem(client, world):
+    response = post(client, world, b"[" * 50_000 + b"]" * 50_000)
+    body = assert_problem(response, 400, "invalid_json")
+    assert body["detail"] == "The JSON is nested too deeply."

@@ -241,3 +241,14 @@ def test_the_process_exit_status_is_1_for_errors_0_for_conforming_2_for_bad_file
             assert json.loads(done.stdout)["valid"] is (expected == 0)
         else:
             assert f"{path}, line 1, column 3" in done.stderr
+
+
+def test_json_nested_too_deeply_is_refused_naming_the_line(tmp_path):
+    deep = "[" * 50_000 + "]" * 50_000
+    with pytest.raises(CommandError) as caught:
+        run(write(tmp_path, "deep.json", deep))
+    assert str(caught.value).endswith("deep.json: the JSON is nested too deeply.")
+    lines = write(tmp_path, "deep.jsonl", json.dumps(conforming_session()[0]) + "\n" + deep)
+    with pytest.raises(CommandError) as caught:
+        run(lines)
+    assert str(caught.value) == f"{lines}, line 2: the JSON is nested too deeply."

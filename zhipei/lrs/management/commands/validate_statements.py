@@ -37,6 +37,17 @@ def _bad_json(name: str, exc: json.JSONDecodeError, line: int | None = None) -> 
     )
 
 
+def _too_deep(name: str, line: int | None = None) -> CommandError:
+    if line is None:
+        message = _("%(file)s: the JSON is nested too deeply.") % {"file": name}
+    else:
+        message = _("%(file)s, line %(line)s: the JSON is nested too deeply.") % {
+            "file": name,
+            "line": line,
+        }
+    return CommandError(message, returncode=2)
+
+
 def load_statements(path: Path) -> Loaded:
     """Read a JSON array, one JSON object or JSON Lines; CommandError names the file and the
     line and column of anything unreadable."""
@@ -70,6 +81,8 @@ def load_statements(path: Path) -> Loaded:
     if path.suffix.lower() not in _JSON_LINES_SUFFIXES:
         try:
             data = profile_check.parse_json(text)
+        except profile_check.JsonTooDeep:
+            raise _too_deep(name) from None
         except json.JSONDecodeError as exc:
             if exc.msg != "Extra data":
                 raise _bad_json(name, exc) from None
@@ -96,6 +109,8 @@ def _json_lines(name: str, text: str) -> Loaded:
             continue
         try:
             loaded.statements.append(profile_check.parse_json(line))
+        except profile_check.JsonTooDeep:
+            raise _too_deep(name, number) from None
         except json.JSONDecodeError as exc:
             raise _bad_json(name, exc, line=number) from None
         assert loaded.lines is not None
