@@ -4,7 +4,8 @@ a certificate, lookups for the public verification page and scoped lookups for o
 from __future__ import annotations
 
 import json
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -14,12 +15,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 from zhipei.accounts.models import User
-from zhipei.accounts.scope import scope_to_regions
+from zhipei.accounts.scope import get_in_scope, scope_to_regions
 from zhipei.learning.certificates.numbers import names_match, parse_number
 from zhipei.learning.certificates.pdf import CertificateContent
 from zhipei.learning.models import CompletionCertificate, CreditedTime, Enrolment
 from zhipei.lrs.models import Statement
 from zhipei.lrs_documents import profile
+from zhipei.orgs.models import Platform
 from zhipei.people.models import Person
 
 
@@ -177,4 +179,75 @@ def content_of(certificate: CompletionCertificate) -> CertificateContent:
         platform_name=certificate.platform.organisation.name,
         issued_on=timezone.localtime(certificate.issued_at).date(),
         verify_url=verify_url(certificate),
+    )
+
+
+# --- Officer pages --------------------------------------------------------------------------
+
+
+def _officer_certificates(user: User) -> QuerySet[CompletionCertificate]:
+    return scope_to_regions(
+        CompletionCertificate.objects.select_related(
+            "person", "course", "occupation", "platform__organisation", "revoked_by"
+        ),
+        user,
+        region_field="person__region",
+    )
+
+
+@dataclass(frozen=True)
+class CertificateFilter:
+    """What an officer narrowed the list to; empty values do not filter."""
+
+    number: str = ""
+    course: str = ""
+    platform: Platform | None = None
+    status: str = ""
+    issued_from: date | None = None
+    issued_to: date | None = None
+
+
+def certificates_for_officer(
+    user: User, where: CertificateFilter | None = None
+) -> QuerySet[CompletionCertificate]:
+    """Certificates of learners in the officer's region subtree (labour and finance officers),
+    newest first, narrowed by `where`: number (a full number typed any way, or a part of
+    one), course title, platform, status, and the issue date from/to (inclusive, local days)."""
+    rows = _officer_certificates(user)
+    where = where or CertificateFilter()
+    if where.number:
+        canonical = parse_number(where.number)
+        if canonical is not None:
+            rows = rows.filter(number=canonical)
+        else:
+            rows = rows.filter(number__icontains=where.number.strip().upper())
+    if where.course:
+        rows = rows.filter(course__title__icontains=where.course.strip())
+    if where.platform is not None:
+        rows = rows.filter(platform=where.platform)
+    if where.status:
+        rows = rows.filter(status=where.status)
+    zone = timezone.get_default_timezone()
+    if where.issued_from is not None:
+        start = datetime.combine(where.issued_from, time.min, tzinfo=zone)
+        rows = rows.filter(issued_at__gte=start)
+    if where.issued_to is not None:
+        end = datetime.combine(where.issued_to + timedelta(days=1), time.min, tzinfo=zone)
+        rows = rows.filter(issued_at__lt=end)
+    return rows.order_by("-issued_at", "-pk")
+
+
+def get_certificate_for_officer(user: User, pk: int | str) -> CompletionCertificate:
+    """One certificate of a learner in the officer's scope; Http404 otherwise."""
+    return get_in_scope(_officer_certificates(user), user, pk, region_field="person__region")
+
+
+def platforms_for_officer(user: User) -> QuerySet[Platform]:
+    """Platforms that issued certificates to learners in the officer's scope (the filter's
+    choices)."""
+    issued = _officer_certificates(user).values("platform_id")
+    return (
+        Platform.objects.filter(pk__in=issued)
+        .select_related("organisation")
+        .order_by("organisation__name")
     )
