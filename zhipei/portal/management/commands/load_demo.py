@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand
 
 from zhipei.catalog.demo import load_demo_catalog
 from zhipei.portal.demo import load_demo
+from zhipei.portal.demo_learning import load_demo_learning
 from zhipei.subsidies.demo import load_demo_policies
 
 
@@ -33,3 +34,9 @@ class Command(BaseCommand):
             self.stdout.write(f"API credential for {name}: key id {key_id}  secret {secret}")
         # Example subsidy policies (policy-rules §15) and starting budgets for the province.
         self.stdout.write(f"Demo subsidy policies created: {load_demo_policies()}.")
+        # Two learners study a demo course and earn completion certificates.
+        learning = load_demo_learning(self.stdout)
+        self.stdout.write(
+            f"Demo learning: {learning.statements} statements stored, certificates: "
+            f"{', '.join(learning.certificates) or 'none new'}."
+        )
