@@ -50,9 +50,9 @@ SENTENCES: dict[str, dict[str, str | Promise]] = {
         "fail": _("Certificate %(number)s is already claimed in application %(other)s."),
     },
     "occupation_level_once": {
-        "pass": _("%(occupation)s at this level has not been subsidised before."),
+        "pass": _("%(occupation)s at level %(level)s has not been subsidised before."),
         "fail": _(
-            "%(occupation)s at this level is already subsidised or claimed (application "
+            "%(occupation)s at level %(level)s is already subsidised or claimed (application "
             "%(other)s); the same occupation and level is subsidised only once."
         ),
     },
@@ -146,11 +146,15 @@ def add_sentences(sentences: dict[str, dict[str, str | Promise]]) -> None:
 
 
 def _labels() -> dict[str, str]:
+    from zhipei.enterprises.models import EmploymentKind
     from zhipei.people.models import PersonCategory
     from zhipei.subsidies.models import ApplicationStatus
+    from zhipei.subsidies.parameters import ShutdownKind
 
     labels = {str(v): str(label) for v, label in PersonCategory.Category.choices}
     labels |= {str(v): str(label) for v, label in ApplicationStatus.choices}
+    labels |= {str(v): str(label) for v, label in ShutdownKind.choices}
+    labels |= {str(v): str(label) for v, label in EmploymentKind.choices}
     labels |= {k: str(v) for k, v in ROLE_LABELS.items()}
     return labels
 
