@@ -654,14 +654,12 @@ class _Profile:
     media_duration: str
     media_segment: str
     idle: str
+    # The JSON Schema (inlineSchema) of each of the profile's own extensions, by IRI.
+    schemas: Mapping[str, dict[str, Any]]
 
-    @property
-    def result_extensions(self) -> dict[str, str]:
-        return {
-            self.face_check: "face-check",
-            self.media_segment: "media-segment",
-            self.idle: "idle",
-        }
+    def properties(self, iri: str) -> dict[str, dict[str, Any]]:
+        properties: dict[str, dict[str, Any]] = self.schemas[iri]["properties"]
+        return properties
 
 
 def _rule_codes(
@@ -779,6 +777,11 @@ def _compiled(site_url: str) -> _Profile:
         media_duration=xp.media_duration_iri(site_url),
         media_segment=media_segment,
         idle=idle,
+        schemas={
+            str(concept["id"]): json.loads(concept["inlineSchema"])
+            for concept in document["concepts"]
+            if "inlineSchema" in concept
+        },
     )
 
 
@@ -963,39 +966,41 @@ def _check_object_type(data: Mapping[str, Any], base: str, template: _Template, 
         )
 
 
-def _check_face_check(value: Any, where: str, add: _Add) -> None:
+def _check_face_check(value: Any, where: str, properties: dict[str, Any], add: _Add) -> None:
+    """The face check against its schema in the profile: result and trigger from their
+    enums, checkedAt a timestamp with offset, similarity within its bounds."""
     if not isinstance(value, dict):
         add("face_check_not_object", where)
         return
-    if value.get("result") not in {"passed", "failed", "missed"}:
+    if value.get("result") not in properties["result"]["enum"]:
         add("face_check_bad_result", _child(where, "result"))
     if not _is_timestamp_with_offset(value.get("checkedAt")):
         add("face_check_bad_checked_at", _child(where, "checkedAt"))
-    if "trigger" in value and value["trigger"] not in {"session-start", "random"}:
+    if "trigger" in value and value["trigger"] not in properties["trigger"]["enum"]:
         add("face_check_bad_trigger", _child(where, "trigger"))
     if "similarity" in value:
-        similarity = value["similarity"]
-        if not _is_number(similarity) or not 0 <= similarity <= 1:
+        similarity, bounds = value["similarity"], properties["similarity"]
+        if not _is_number(similarity) or not bounds["minimum"] <= similarity <= bounds["maximum"]:
             add("face_check_bad_similarity", _child(where, "similarity"))
     for key in value:
-        if key not in {"result", "checkedAt", "trigger", "similarity"}:
+        if key not in properties:
             add("face_check_unknown_property", _child(where, key), property=key)
 
 
-def _check_media_segment(value: Any, where: str, add: _Add) -> None:
+def _check_media_segment(value: Any, where: str, properties: dict[str, Any], add: _Add) -> None:
     if not isinstance(value, dict):
         add("media_segment_not_object", where)
         return
-    for key in ("from", "to"):
+    for key, schema in properties.items():
         position = value.get(key)
-        if not _is_number(position) or position < 0:
+        if not _is_number(position) or position < schema["minimum"]:
             add("media_segment_bad_position", _child(where, key), property=key)
     for key in value:
-        if key not in {"from", "to"}:
+        if key not in properties:
             add("media_segment_unknown_property", _child(where, key), property=key)
 
 
-def _check_idle(value: Any, where: str, add: _Add) -> None:
+def _check_idle(value: Any, where: str, properties: dict[str, Any], add: _Add) -> None:
     if not isinstance(value, dict):
         add("idle_not_object", where)
         return
@@ -1004,7 +1009,7 @@ def _check_idle(value: Any, where: str, add: _Add) -> None:
     if "promptedAt" in value and not _is_timestamp_with_offset(value["promptedAt"]):
         add("idle_bad_prompted_at", _child(where, "promptedAt"))
     for key in value:
-        if key not in {"since", "promptedAt"}:
+        if key not in properties:
             add("idle_unknown_property", _child(where, key), property=key)
 
 
@@ -1074,11 +1079,11 @@ def _check_extensions(  # noqa: PLR0912 - one branch per extension of the profil
             if not isinstance(value, str) or not value:
                 add("session_id_bad_value", where)
         elif iri == compiled.face_check:
-            _check_face_check(value, where, add)
+            _check_face_check(value, where, compiled.properties(iri), add)
         elif iri == compiled.media_segment:
-            _check_media_segment(value, where, add)
+            _check_media_segment(value, where, compiled.properties(iri), add)
         elif iri == compiled.idle:
-            _check_idle(value, where, add)
+            _check_idle(value, where, compiled.properties(iri), add)
         elif iri == compiled.media_duration:
             _check_media_duration(value, where, add)
         elif iri == xp.PROGRESS:
