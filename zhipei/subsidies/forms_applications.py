@@ -211,10 +211,9 @@ class IdsField(forms.TypedMultipleChoiceField):
 class BatchForm(ZhipeiForm):
     """Several applications of one queue, one action, one note."""
 
-    applications = IdsField(
-        coerce=int,
-        label=_("Applications"),
-        error_messages={"required": _("Select at least one application.")},
+    applications = IdsField(coerce=int, label=_("Applications"), required=False)
+    all_matching = forms.BooleanField(
+        label=_("Every application the filters match, not only those selected"), required=False
     )
     action = forms.ChoiceField(label=_("Action"))
     note = forms.CharField(label=_("Note"), required=False, max_length=2000)
@@ -227,6 +226,8 @@ class BatchForm(ZhipeiForm):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
+        if not data.get("applications") and not data.get("all_matching"):
+            self.add_error("applications", _g("Select at least one application."))
         if data.get("action") in ("return", "reject") and not data.get("note", "").strip():
             self.add_error("note", _g("Write the note the applicants will read."))
         return data

@@ -66,6 +66,10 @@ from zhipei.subsidies.models import Application, ApplicationStatus, ConflictOfIn
 
 S = ApplicationStatus
 PAGE_SIZE = 50
+# A batch acts on at most this many applications (every match of the filters included);
+# outcomes are listed one by one up to MAX_LISTED, beyond that only the refused ones.
+MAX_BATCH = 10_000
+MAX_LISTED = 200
 TEMPLATES = "subsidies/applications/"
 # Statuses whose current step an officer is working on (their deadline is shown).
 OFFICER_STEPS = frozenset(
@@ -158,9 +162,7 @@ def _offers(user: User) -> tuple[list[Any], list[CertificateOffer]]:
     for certificate in certificates:
         wanted = [Programme.LEARNER_TRAINING]
         on = certificate.completed_on
-        if any(
-            c.valid_from <= on and (c.valid_to is None or on <= c.valid_to) for c in categories
-        ):
+        if any(c.valid_from <= on and (c.valid_to is None or on <= c.valid_to) for c in categories):
             wanted.append(Programme.LIVING_ALLOWANCE)
         kinds: list[tuple[str, str | Promise, Application | None]] = [
             (str(kind), Programme(kind).label, claimed.get((certificate.pk, kind)))
@@ -572,13 +574,14 @@ class Outcome:
     message: str
 
 
-REFUSALS: tuple[tuple[type[DomainError], str | Promise], ...] = (
-    (OnHold, gettext_lazy("On hold")),
-    (NotEligible, gettext_lazy("Not eligible")),
-    (SelfReview, gettext_lazy("Self-review")),
-    (ConflictDeclared, gettext_lazy("Conflict of interest")),
-    (StaleObject, gettext_lazy("Stale: someone acted first")),
-)
+# Why a batch left an application out, by the refusal's stable code (DomainError.code).
+REFUSALS: dict[str, str | Promise] = {
+    OnHold.code: gettext_lazy("On hold"),
+    NotEligible.code: gettext_lazy("Not eligible"),
+    SelfReview.code: gettext_lazy("Self-review"),
+    ConflictDeclared.code: gettext_lazy("Conflict of interest"),
+    StaleObject.code: gettext_lazy("Stale: someone acted first"),
+}
 DONE_LABELS: dict[str, str | Promise] = {
     "approve": gettext_lazy("Approved"),
     "return": gettext_lazy("Returned"),
@@ -587,11 +590,8 @@ DONE_LABELS: dict[str, str | Promise] = {
 }
 
 
-def _refusal(exc: DomainError) -> str | Promise:
-    for kind, label in REFUSALS:
-        if isinstance(exc, kind):
-            return label
-    return gettext_lazy("Refused")
+def _refusal(code: str) -> str | Promise:
+    return REFUSALS.get(code, gettext_lazy("Refused"))
 
 
 def _approver(status: str) -> Any:
@@ -621,10 +621,53 @@ def _act(application: Application, action: str, *, by: User, note: str, expected
         raise Http404
 
 
+def _bulk_approver() -> Any:
+    """subsidies.bulk.approve_many (the same checks as one approval at a time, read and
+    written per chunk) where it is installed."""
+    try:
+        return importlib.import_module("zhipei.subsidies.bulk").approve_many
+    except ImportError:  # pragma: no cover - the module ships with the subsidies app
+        return None
+
+
+def _batch_outcomes(
+    step: aq.Step, queued: list[Application], *, action: str, by: User, note: str
+) -> list[Outcome]:
+    approve_many = _bulk_approver() if action == "approve" else None
+    if approve_many is not None and step.code in ("county", "city", "finance"):
+        return [
+            Outcome(
+                o.application_id,
+                o.number,
+                o.approved,
+                DONE_LABELS[action] if o.approved else _refusal(o.code),
+                o.message,
+            )
+            for o in approve_many(queued, by=by, step=step.code, note=note)
+        ]
+    outcomes = []
+    for application in queued:
+        try:
+            _act(application, action, by=by, note=note, expected=application.status)
+        except DomainError as exc:
+            outcomes.append(
+                Outcome(
+                    application.pk, application.number, False, _refusal(exc.code), str(exc.message)
+                )
+            )
+        else:
+            outcomes.append(
+                Outcome(application.pk, application.number, True, DONE_LABELS[action], "")
+            )
+    return outcomes
+
+
 @never_cache
 @login_required
 @require_POST
 def review_batch(request: HttpRequest, step: str) -> HttpResponse:
+    """One action on the selected applications of a queue — or on every application the
+    queue's filters match — with one outcome per application."""
     user = _officer(request)
     the_step = _step(user, step)
     actions = [(a, ACTION_LABELS[a]) for a in the_step.actions]
@@ -632,35 +675,35 @@ def review_batch(request: HttpRequest, step: str) -> HttpResponse:
     if not form.is_valid():
         return _queue_page(request, user, the_step, batch_form=form, status=422)
     data = form.cleaned_data
-    wanted = list(dict.fromkeys(data["applications"]))
-    found = {a.pk: a for a in aq.review_queue(user, the_step).filter(pk__in=wanted)}
-    outcomes: list[Outcome] = []
-    for pk in wanted:
-        application = found.get(pk)
-        if application is None:
-            outcomes.append(
-                Outcome(pk, f"#{pk}", False, gettext_lazy("Refused"), _("Not in this queue."))
-            )
-            continue
-        try:
-            _act(
-                application,
-                data["action"],
-                by=user,
-                note=data["note"],
-                expected=application.status,
-            )
-        except DomainError as exc:
-            outcomes.append(Outcome(pk, application.number, False, _refusal(exc), str(exc.message)))
-        else:
-            outcomes.append(Outcome(pk, application.number, True, DONE_LABELS[data["action"]], ""))
+    queue = aq.review_queue(user, the_step)
+    if data["all_matching"]:
+        matching = aq.review_queue(user, the_step, _filters(_filter_form(request, user, the_step)))
+        wanted = list(matching.values_list("pk", flat=True)[:MAX_BATCH])
+    else:
+        wanted = list(dict.fromkeys(data["applications"]))
+    found = {a.pk: a for a in queue.filter(pk__in=wanted)}
+    missing = [pk for pk in wanted if pk not in found]
+    outcomes = _batch_outcomes(
+        the_step,
+        [found[pk] for pk in wanted if pk in found],
+        action=data["action"],
+        by=user,
+        note=data["note"],
+    )
+    outcomes += [
+        Outcome(pk, f"#{pk}", False, gettext_lazy("Refused"), _("Not in this queue."))
+        for pk in missing
+    ]
     done = sum(1 for o in outcomes if o.done)
     messages.info(
         request,
         _("%(done)s of %(total)s applications done; the others are listed with the reason.")
         % {"done": done, "total": len(outcomes)},
     )
-    return _queue_page(request, user, the_step, outcomes=outcomes)
+    shown = [o for o in outcomes if not o.done]
+    if len(outcomes) <= MAX_LISTED:
+        shown = outcomes
+    return _queue_page(request, user, the_step, outcomes=shown)
 
 
 # --- Officers: one application ----------------------------------------------------------------
