@@ -26,7 +26,7 @@ def get_kind(code: str) -> ApplicationKind:
 
 
 def _load_builtin_kinds() -> None:
-    from zhipei.subsidies.kinds import learner_training  # noqa: F401
+    from zhipei.subsidies.kinds import learner_training, living_allowance  # noqa: F401
 
 
 _load_builtin_kinds()
