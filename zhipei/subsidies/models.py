@@ -510,3 +510,172 @@ class ConflictOfInterest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.officer_id} ≠ {self.person_id or self.enterprise_id}"
+
+
+# --- Disbursement ----------------------------------------------------------------------------
+
+
+class BatchStatus(models.TextChoices):
+    """open → exported (the bank file was produced) → closed (every payment settled).
+    `cancelled` is reserved for a batch withdrawn before export: it needs an in_batch →
+    finance_approved move that the issue's transition table does not have yet."""
+
+    OPEN = "open", pgettext_lazy("payment batch", "Open")
+    EXPORTED = "exported", _("Sent to the bank")
+    CLOSED = "closed", pgettext_lazy("payment batch", "Closed")
+    CANCELLED = "cancelled", pgettext_lazy("payment batch", "Cancelled")
+
+
+class DisbursementBatch(models.Model):
+    """One bank payment file (代发批次): approved applications of one fund, paid together.
+
+    A finance officer of the fund's region builds it (subsidies.disbursement.build_batch); its
+    payments are fixed from then on. Exporting produces the bank file and stores the SHA-256
+    of its canonical content (`file_sha256`), so every later export is the same file and a
+    return file can be matched against it. `payment_count` and `total_fen` are the figures of
+    the checksum line. Status moves by compare-and-swap only.
+    """
+
+    fund_source = models.CharField(max_length=24, choices=FundSource)
+    fund_region = models.ForeignKey("regions.Region", on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(max_length=12, choices=BatchStatus, default=BatchStatus.OPEN)
+    created_at = models.DateTimeField()
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    exported_at = models.DateTimeField(null=True, blank=True)
+    exported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    closed_at = models.DateTimeField(null=True, blank=True)
+    file_sha256 = models.CharField(max_length=64, blank=True)
+    payment_count = models.PositiveIntegerField(default=0)
+    total_fen = models.BigIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            models.Index(
+                fields=["fund_source", "fund_region", "status"], name="batch_fund_status_idx"
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(total_fen__gte=0), name="batch_total_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status__in=["open", "cancelled"])
+                | (models.Q(exported_at__isnull=False) & ~models.Q(file_sha256="")),
+                name="exported_batch_has_its_file",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+    @property
+    def number(self) -> str:
+        """The number quoted to the bank and in payment references (stable, from the pk)."""
+        return f"PC{self.pk:08d}" if self.pk else "PC—"
+
+
+class PaymentStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting for the bank")
+    PAID = "paid", pgettext_lazy("payment status", "Paid")
+    FAILED = "failed", pgettext_lazy("payment status", "Failed")
+
+
+class Payment(models.Model):
+    """One line of a batch: the amount of one application to its payee.
+
+    The payee's name, bank and account are a snapshot taken when the batch was built, so the
+    bank file never changes afterwards; the full account number is kept encrypted with the
+    payment `reference` as associated data (rotate_keys re-encrypts it). `account_fingerprint`
+    is the SHA-256 of the application's account ciphertext at that time: after a failure, a
+    different fingerprint means the payee entered their bank details again.
+
+    Invariants (database): an application has at most one payment that is pending or paid —
+    two batches can never both hold it, and a paid application is never paid again; the
+    `reference` we send to the bank is unique, and so is the bank's transaction reference of a
+    settled payment. Only subsidies.disbursement writes payments.
+    """
+
+    batch = models.ForeignKey(DisbursementBatch, on_delete=models.PROTECT, related_name="payments")
+    application = models.ForeignKey(Application, on_delete=models.PROTECT, related_name="payments")
+    reference = models.CharField(max_length=40, unique=True)
+    amount_fen = models.BigIntegerField()
+    payee_name = models.CharField(max_length=200)
+    bank_name = models.CharField(max_length=100)
+    account_masked = models.CharField(max_length=40)
+    account_ciphertext = models.BinaryField()
+    account_key_id = models.CharField(max_length=32)
+    account_fingerprint = models.CharField(max_length=64)
+    status = models.CharField(max_length=10, choices=PaymentStatus, default=PaymentStatus.PENDING)
+    bank_reference = models.CharField(max_length=100, blank=True)
+    failure_reason = models.CharField(max_length=500, blank=True)
+    settled_at = models.DateTimeField(null=True, blank=True)
+    settled_by_import = models.ForeignKey(
+        "subsidies.ReturnFileImport",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="settled_payments",
+    )
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["batch", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["application"],
+                condition=models.Q(status__in=["pending", "paid"]),
+                name="one_live_payment_per_application",
+            ),
+            models.UniqueConstraint(
+                fields=["bank_reference"],
+                condition=~models.Q(bank_reference=""),
+                name="payment_bank_reference_once",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(amount_fen__gt=0), name="payment_amount_positive"
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(status="paid") | ~models.Q(bank_reference=""),
+                name="paid_payment_has_bank_reference",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status="pending") | models.Q(settled_at__isnull=False),
+                name="settled_payment_has_its_time",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.reference
+
+
+class ReturnFileImport(models.Model):
+    """One bank return file applied to a batch. Unique per (batch, SHA-256 of the file's
+    bytes): importing the same file again finds this row and changes nothing. A refused file
+    leaves no row (its refusal is in the audit log). `summary` counts the lines paid, failed
+    and already settled by an earlier file."""
+
+    batch = models.ForeignKey(
+        DisbursementBatch, on_delete=models.PROTECT, related_name="return_files"
+    )
+    sha256 = models.CharField(max_length=64)
+    filename = models.CharField(max_length=200)
+    file_format = models.CharField(max_length=8)
+    imported_at = models.DateTimeField()
+    imported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    summary = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["batch", "imported_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["batch", "sha256"], name="return_file_once_per_batch"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.batch} · {self.filename}"
