@@ -66,12 +66,38 @@ def record(
     `actor` is a user (or None for the system); `obj` names the object acted on. Values under
     sensitive keys in `data` (and anything shaped like an ID number) are masked before saving.
     The event is unsealed; `zhipei.audit.sealer.seal_pending` chains it later."""
+    event = prepare(
+        action,
+        actor=actor,
+        obj=obj,
+        object_type=object_type,
+        object_id=object_id,
+        region_code=region_code,
+        data=data,
+        ip=ip,
+    )
+    event.save(force_insert=True)
+    return event
+
+
+def prepare(
+    action: str,
+    *,
+    actor: Any = None,
+    obj: models.Model | None = None,
+    object_type: str = "",
+    object_id: str | int = "",
+    region_code: str = "",
+    data: dict[str, Any] | None = None,
+    ip: str | None = None,
+) -> AuditEvent:
+    """The event `record` would save, unsaved (masked the same way), for `record_many`."""
     if obj is not None:
         object_type = object_type or obj._meta.label_lower
         object_id = object_id or str(obj.pk)
     actor_id = getattr(actor, "pk", None) if actor is not None else None
     actor_label = str(actor)[:150] if actor is not None else "system"
-    return AuditEvent.objects.create(
+    return AuditEvent(
         at=timezone.now(),
         action=action,
         actor_id=actor_id,
@@ -82,3 +108,9 @@ def record(
         ip=ip or None,
         data=_mask(_to_json(data or {})),
     )
+
+
+def record_many(events: list[AuditEvent]) -> list[AuditEvent]:
+    """Append many prepared events (`prepare`) in one insert, e.g. for a bulk approval; like
+    `record`, call it inside the transaction of the change the events describe."""
+    return AuditEvent.objects.bulk_create(events)

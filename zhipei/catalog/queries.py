@@ -199,6 +199,15 @@ def catalogue_status(course: Course, region: Region, on_date: date) -> Catalogue
         .select_related("region")
         .order_by()
     )
+    return _answer(institution_entries, project_entries, course, on_date)
+
+
+def _answer(
+    institution_entries: list[InstitutionCatalogueEntry],
+    project_entries: list[ProjectCatalogueEntry],
+    course: Course,
+    on_date: date,
+) -> CatalogueAnswer:
     usable_institutions, institution_reason = _institution_side(institution_entries, on_date)
     usable_projects, project_reason = _project_side(project_entries, course, on_date)
     reasons = [r for r in (institution_reason, project_reason) if r is not None]
@@ -218,6 +227,70 @@ def catalogue_status(course: Course, region: Region, on_date: date) -> Catalogue
         )
     institution, project = min(pairs, key=lambda p: (_preference(p[0]), _preference(p[1])))
     return CatalogueAnswer(counted=True, institution_entry=institution, project_entry=project)
+
+
+def catalogue_statuses(
+    questions: Iterable[tuple[Course, Region, date]],
+) -> dict[tuple[int, int, date], CatalogueAnswer]:
+    """`catalogue_status` for many (course, region, date) questions at once, keyed by
+    (course pk, region pk, date): five queries whatever their number (eligibility checks of
+    thousands of applications, subsidies.facts). Same answers as asking one by one."""
+    asked = list(questions)
+    if not asked:
+        return {}
+    courses = {course.pk: course for course, _region, _day in asked}
+    prefixes = {region.pk: covering_prefixes(region) for _course, region, _day in asked}
+    all_prefixes = sorted({p for found in prefixes.values() for p in found})
+    organisation_of = dict(
+        Platform.objects.filter(pk__in={c.platform_id for c in courses.values()}).values_list(
+            "pk", "organisation_id"
+        )
+    )
+    occupations_of: dict[int, list[int]] = {}
+    for course_id, occupation_id in Course.occupations.through.objects.filter(
+        course_id__in=courses
+    ).values_list("course_id", "occupation_id"):
+        occupations_of.setdefault(course_id, []).append(occupation_id)
+    institutions: dict[int, list[InstitutionCatalogueEntry]] = {}
+    for entry in (
+        InstitutionCatalogueEntry.objects.filter(
+            organisation_id__in=set(organisation_of.values()),
+            region__scope_prefix__in=all_prefixes,
+        )
+        .select_related("region")
+        .prefetch_related(Prefetch("occupations", queryset=Occupation.objects.only("pk")))
+        .order_by()
+    ):
+        institutions.setdefault(entry.organisation_id, []).append(entry)
+    projects: dict[int, list[ProjectCatalogueEntry]] = {}
+    for project in (
+        ProjectCatalogueEntry.objects.filter(
+            occupation_id__in={o for found in occupations_of.values() for o in found},
+            region__scope_prefix__in=all_prefixes,
+        )
+        .select_related("region")
+        .order_by()
+    ):
+        projects.setdefault(project.occupation_id, []).append(project)
+    answers: dict[tuple[int, int, date], CatalogueAnswer] = {}
+    for course, region, on_date in asked:
+        key = (course.pk, region.pk, on_date)
+        if key in answers:
+            continue
+        covering = set(prefixes[region.pk])
+        organisation_id = organisation_of.get(course.platform_id, 0)
+        answers[key] = _answer(
+            [e for e in institutions.get(organisation_id, ()) if e.region.scope_prefix in covering],
+            [
+                e
+                for occupation_id in occupations_of.get(course.pk, ())
+                for e in projects.get(occupation_id, ())
+                if e.region.scope_prefix in covering
+            ],
+            course,
+            on_date,
+        )
+    return answers
 
 
 # --- Public catalogue -------------------------------------------------------------------------
