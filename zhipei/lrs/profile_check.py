@@ -570,16 +570,27 @@ def _object_pairs(pairs: list[tuple[str, Any]]) -> ParsedObject:
     return obj
 
 
+class NotJsonConstant:
+    """NaN, Infinity or -Infinity where a value should be: Python's parser reads them, JSON
+    has no such values and the LRS refuses them."""
+
+    __slots__ = ("token",)
+
+    def __init__(self, token: str) -> None:
+        self.token = token
+
+
 class JsonTooDeep(ValueError):
     """JSON nested deeper than Python's parser follows."""
 
 
 def parse_json(text: str | bytes) -> Any:
     """Parse JSON as the LRS reads it, but keep going past a property given twice: such
-    objects are reported per statement (`duplicate_property`). Raises json.JSONDecodeError
+    objects are reported per statement (`duplicate_property`), and so are NaN and Infinity
+    (`xapi_invalid`). Raises json.JSONDecodeError
     (with line and column), UnicodeDecodeError or JsonTooDeep."""
     try:
-        return json.loads(text, object_pairs_hook=_object_pairs)
+        return json.loads(text, object_pairs_hook=_object_pairs, parse_constant=NotJsonConstant)
     except RecursionError:
         raise JsonTooDeep from None
 
@@ -868,12 +879,15 @@ class _Seen:
     course: str | None
 
 
-def _duplicates(value: Any, path: str, add: _Add) -> None:
-    """Report every property given twice, anywhere in the statement (iteratively: the LRS
-    takes deep extension values and so must this)."""
+def _not_json(value: Any, path: str, add: _Add) -> None:
+    """Report every property given twice and every NaN or Infinity, anywhere in the statement
+    (iteratively: the LRS takes deep extension values and so must this)."""
     stack: list[tuple[Any, str]] = [(value, path)]
     while stack:
         item, where = stack.pop()
+        if isinstance(item, NotJsonConstant):
+            error = _("%(token)s is not a JSON value") % {"token": item.token}
+            add("xapi_invalid", where, error=error)
         if isinstance(item, ParsedObject):
             for key in item.duplicates:
                 add("duplicate_property", _child(where, key), property=key)
@@ -1404,7 +1418,7 @@ def _xapi_problems(raw: Any, base: str, version: str, authority: dict[str, Any],
         before += 1
         add(code, path, **params)
 
-    _duplicates(raw, base, counting)
+    _not_json(raw, base, counting)
     if before:
         return True
     try:

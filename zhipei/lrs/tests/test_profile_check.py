@@ -1069,3 +1069,17 @@ def test_the_documented_example_gets_the_documented_answer():
     for problem in report.problems[:3]:
         assert f'"path": "{problem.path}"' in answer
         assert problem.message.replace(site(), "<SITE_URL>") in answer
+
+
+def test_nan_and_infinity_are_not_json_and_are_reported_where_they_are():
+    statements = conforming_session()
+    text = json.dumps(statements).replace('"similarity": 0.93', '"similarity": NaN')
+    text = text.replace('"raw": 90', '"raw": -Infinity')
+    report = check_statements(parse_json(text))
+    face = ext("statements[1].result.extensions", face_check_iri())
+    refused = [p for p in report.problems if p.severity == ERROR]
+    assert [(p.index, p.code, p.path) for p in refused] == [
+        (1, "xapi_invalid", f"{face}.similarity"),
+        (10, "xapi_invalid", "statements[10].result.score.raw"),
+    ]
+    assert refused[1].message.endswith("-Infinity is not a JSON value")

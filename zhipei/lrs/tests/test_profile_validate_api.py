@@ -284,3 +284,11 @@ def test_json_nested_too_deeply_is_a_400_problem(client, world):
     response = post(client, world, b"[" * 50_000 + b"]" * 50_000)
     body = assert_problem(response, 400, "invalid_json")
     assert body["detail"] == "The JSON is nested too deeply."
+
+
+def test_nan_in_a_statement_is_reported_not_a_server_error(client, world):
+    body = json.dumps(conforming_session(world.pseudonym)[10]).replace('"raw": 90', '"raw": NaN')
+    response = post(client, world, body.encode())
+    assert response.status_code == 200, response.content
+    (problem,) = response.json()["problems"]
+    assert (problem["code"], problem["path"]) == ("xapi_invalid", "statements[0].result.score.raw")
