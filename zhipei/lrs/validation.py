@@ -23,10 +23,13 @@ from zhipei.lrs.formats import (
     check_iri,
     check_keys,
     check_language_map,
+    check_mailto,
     check_number,
     check_object,
+    check_sha1,
     check_string,
     check_uuid,
+    is_iri,
     is_language_tag,
     new_uuid,
     parse_duration_seconds,
@@ -159,10 +162,17 @@ def _reject_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return result
 
 
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(name)
+
+
 def load_json(raw: bytes | str, path: str = "") -> Any:
-    """Parse request JSON; a property used twice in one object is refused (Data §2.2.s2.b2)."""
+    """Parse request JSON; a property used twice in one object is refused (Data §2.2.s2.b2),
+    and so are NaN and Infinity, which Python's parser accepts but JSON does not have."""
     try:
-        return json.loads(raw, object_pairs_hook=_reject_duplicate_keys)
+        return json.loads(
+            raw, object_pairs_hook=_reject_duplicate_keys, parse_constant=_refuse_constant
+        )
     except XapiInvalid as exc:
         raise XapiInvalid(path, str(exc)) from exc
     except (ValueError, TypeError, UnicodeDecodeError) as exc:
@@ -234,7 +244,8 @@ class _Checker:
             if lists or "correctResponsesPattern" in definition:
                 raise XapiInvalid(path, _("interaction properties need an interactionType"))
             return
-        if interaction not in _INTERACTION_TYPES:
+        # A JSON array or object here is unhashable: test the type before the lookup.
+        if not isinstance(interaction, str) or interaction not in _INTERACTION_TYPES:
             raise XapiInvalid(
                 path + ".interactionType", _("is not one of the interaction types of xAPI")
             )
@@ -285,7 +296,7 @@ class _Checker:
             activity_id = self.activity(obj, path)
             if not sub:
                 self.extracted.activity_id = activity_id
-        elif object_type in {"Agent", "Group"}:
+        elif object_type in ("Agent", "Group"):  # a tuple: objectType may be any JSON value
             actor: Agent | Group = (
                 parse_agent(obj, path) if object_type == "Agent" else parse_group(obj, path)
             )
@@ -326,7 +337,8 @@ class _Checker:
         if "extensions" in result:
             check_extensions(result["extensions"], path + ".extensions")
 
-    def score(self, value: object, path: str) -> None:
+    @staticmethod
+    def score(value: object, path: str) -> None:
         score = check_object(value, path)
         check_keys(score, _SCORE_KEYS, path)
         numbers = {key: check_number(score[key], f"{path}.{key}") for key in score}
@@ -465,7 +477,7 @@ class _Checker:
         if not sub:
             self.extracted.verb_id = verb_id
         raw_object = data["object"]
-        if isinstance(raw_object, dict) and raw_object.get("objectType") in {"Agent", "Group"}:
+        if isinstance(raw_object, dict) and raw_object.get("objectType") in ("Agent", "Group"):
             pass
         elif (
             isinstance(raw_object, dict)
@@ -492,7 +504,199 @@ class _Checker:
         return verb_id
 
 
-def prepare_statement(  # noqa: PLR0912 - the LRS-set properties, one by one
+# --- Fast path for the common statement shape --------------------------------------------------
+# Most statements are an Agent doing something to an Activity, with a plain result and context.
+# `_fast_prepare` validates exactly that shape with the same rules as the walkers above, but
+# inline and without building Agent models; on anything else — another shape, or any rule
+# broken — it returns None and `prepare_statement` runs the full validator, which also makes
+# the error message. So it may only ever accept what the full validator accepts, and must
+# produce the same Prepared (tests/test_fast_path.py compares the two).
+_FAST_STATEMENT_KEYS = frozenset(
+    {"id", "actor", "verb", "object", "result", "context", "timestamp"}
+)
+_FAST_DEFINITION_KEYS = frozenset({"name", "description", "type", "moreInfo", "extensions"})
+_FAST_CONTEXT_KEYS = frozenset(
+    {"registration", "contextActivities", "revision", "platform", "language", "extensions"}
+)
+_AGENT_KEYS_FAST = frozenset({"objectType", "name", "mbox", "mbox_sha1sum", "openid", "account"})
+_ACCOUNT_KEYS_FAST = frozenset({"homePage", "name"})
+_IFI_NAMES = ("mbox", "mbox_sha1sum", "openid", "account")
+
+
+class _NotFast(Exception):
+    """The statement is not of the fast path's shape (or breaks a rule): use the full path."""
+
+
+def _plain(value: object, allowed: frozenset[str]) -> dict[str, Any]:
+    """A JSON object with only `allowed` keys and no null value (check_object + check_keys)."""
+    if not isinstance(value, dict) or not value.keys() <= allowed or None in value.values():
+        raise _NotFast
+    return value
+
+
+def _fast_iri(value: object) -> str:
+    if not is_iri(value):
+        raise _NotFast
+    return value  # type: ignore[return-value]
+
+
+def _fast_activity(value: object, activities: list[str]) -> str:
+    activity = _plain(value, _ACTIVITY_KEYS)
+    if activity.get("objectType", "Activity") != "Activity" or "id" not in activity:
+        raise _NotFast
+    activity_id = _fast_iri(activity["id"])
+    if "definition" in activity:
+        definition = _plain(activity["definition"], _FAST_DEFINITION_KEYS)
+        if "name" in definition:
+            check_language_map(definition["name"], "")
+        if "description" in definition:
+            check_language_map(definition["description"], "")
+        if "type" in definition:
+            _fast_iri(definition["type"])
+        if "moreInfo" in definition:
+            _fast_iri(definition["moreInfo"])
+        if "extensions" in definition:
+            check_extensions(definition["extensions"], "")
+    activities.append(activity_id)
+    return activity_id
+
+
+def _fast_agent_key(value: object) -> tuple[str, str, str]:
+    """(actor key, account homePage, account name) of a plain Agent."""
+    agent = _plain(value, _AGENT_KEYS_FAST)
+    if agent.get("objectType", "Agent") != "Agent":
+        raise _NotFast
+    if "name" in agent and not isinstance(agent["name"], str):
+        raise _NotFast
+    present = [name for name in _IFI_NAMES if name in agent]
+    if len(present) != 1:
+        raise _NotFast
+    kind = present[0]
+    ifi = agent[kind]
+    if kind == "account":
+        account = _plain(ifi, _ACCOUNT_KEYS_FAST)
+        if len(account) != 2:
+            raise _NotFast
+        home_page, name = _fast_iri(account["homePage"]), account["name"]
+        if not isinstance(name, str):
+            raise _NotFast
+        return f"Agent|account:{home_page} {name}", home_page, name
+    if kind == "mbox":
+        local, _sep, domain = check_mailto(ifi, "").partition("@")
+        return f"Agent|mbox:{local}@{domain.lower()}", "", ""
+    if kind == "mbox_sha1sum":
+        return f"Agent|mbox_sha1sum:{check_sha1(ifi, '').lower()}", "", ""
+    return f"Agent|openid:{_fast_iri(ifi)}", "", ""
+
+
+def _fast_prepare(  # noqa: PLR0912, PLR0915 - one flat pass, by design
+    value: object,
+    path: str,
+    *,
+    version: str,
+    stored: datetime,
+    authority: dict[str, Any],
+    statement_id: str | None,
+) -> Prepared | None:
+    try:
+        data = _plain(value, _FAST_STATEMENT_KEYS)
+        if "actor" not in data or "verb" not in data or "object" not in data:
+            raise _NotFast
+        actor_ifi, home_page, account_name = _fast_agent_key(data["actor"])
+        verb = _plain(data["verb"], _VERB_KEYS)
+        if "id" not in verb:
+            raise _NotFast
+        verb_id = _fast_iri(verb["id"])
+        if verb_id == VOIDED_VERB:
+            raise _NotFast
+        if "display" in verb:
+            check_language_map(verb["display"], "")
+        activities: list[str] = []
+        activity_id = _fast_activity(data["object"], activities)
+        duration: float | None = None
+        if "result" in data:
+            result = _plain(data["result"], _RESULT_KEYS)
+            if "score" in result:
+                _Checker.score(result["score"], "")
+            for key in ("success", "completion"):
+                if key in result and not isinstance(result[key], bool):
+                    raise _NotFast
+            if "response" in result and not isinstance(result["response"], str):
+                raise _NotFast
+            if "duration" in result:
+                duration = parse_duration_seconds(result["duration"], "")
+            if "extensions" in result:
+                check_extensions(result["extensions"], "")
+        registration: str | None = None
+        normalised: dict[str, list[Any]] | None = None
+        context: dict[str, Any] | None = None
+        if "context" in data:
+            context = _plain(data["context"], _FAST_CONTEXT_KEYS)
+            if "registration" in context:
+                registration = check_uuid(context["registration"], "")
+            if "contextActivities" in context:
+                mapping = _plain(context["contextActivities"], _CONTEXT_ACTIVITY_KEYS)
+                normalised = {}
+                for key, item in mapping.items():
+                    items = item if isinstance(item, list) else [item]
+                    for activity in items:
+                        _fast_activity(activity, activities)
+                    normalised[key] = items
+            for key in ("revision", "platform"):
+                if key in context and not isinstance(context[key], str):
+                    raise _NotFast
+            if "language" in context and not is_language_tag(context["language"]):
+                raise _NotFast
+            if "extensions" in context:
+                check_extensions(context["extensions"], "")
+        timestamp_was_given = "timestamp" in data
+        timestamp = parse_timestamp(data["timestamp"], "") if timestamp_was_given else stored
+        id_was_given = "id" in data
+        if id_was_given:
+            own = check_uuid(data["id"], "")
+            if statement_id is not None and own != statement_id:
+                raise _NotFast
+            statement_id = own
+    except (_NotFast, XapiInvalid):
+        return None
+    # Valid: now fill in what the LRS sets, in the order prepare_statement does.
+    v2 = version.startswith("2.")
+    if context is not None and normalised is not None:
+        context["contextActivities"] = normalised
+    data["version"] = "2.0.0" if v2 else "1.0.0"
+    data["id"] = statement_id = statement_id or new_uuid()
+    stored_text = _iso(stored)
+    if not timestamp_was_given:
+        data["timestamp"] = stored_text
+    elif v2:
+        data["timestamp"] = _iso(timestamp)
+    data["stored"] = stored_text
+    data["authority"] = authority
+    extracted = Extracted(
+        actor_ifi=actor_ifi,
+        verb_id=verb_id,
+        activity_id=activity_id,
+        registration=registration,
+        duration_seconds=duration,
+        account_home_page=home_page,
+        account_name=account_name,
+        activities=activities,
+        agents=[actor_ifi, actor_key_from_json(authority)],
+    )
+    return Prepared(
+        statement_id=statement_id,
+        data=data,
+        timestamp=timestamp,
+        extracted=extracted,
+        is_voiding=False,
+        id_was_given=id_was_given,
+        timestamp_was_given=timestamp_was_given,
+        attachments=[],
+        path=path,
+    )
+
+
+def prepare_statement(
     value: object,
     path: str,
     *,
@@ -504,7 +708,38 @@ def prepare_statement(  # noqa: PLR0912 - the LRS-set properties, one by one
     """Validate one statement and fill in what the LRS sets (Data §2.4.1, §2.4.7-2.4.10).
 
     `statement_id` is the id from PUT's statementId parameter: the statement's own id, when
-    given, must be the same."""
+    given, must be the same. The common shape goes through `_fast_prepare`; everything else,
+    and every refusal, through `_full_prepare`."""
+    fast = _fast_prepare(
+        value,
+        path,
+        version=version,
+        stored=stored,
+        authority=authority,
+        statement_id=statement_id,
+    )
+    if fast is not None:
+        return fast
+    return _full_prepare(
+        value,
+        path,
+        version=version,
+        stored=stored,
+        authority=authority,
+        statement_id=statement_id,
+    )
+
+
+def _full_prepare(  # noqa: PLR0912 - the LRS-set properties, one by one
+    value: object,
+    path: str,
+    *,
+    version: str,
+    stored: datetime,
+    authority: dict[str, Any],
+    statement_id: str | None = None,
+) -> Prepared:
+    """The full validator: every shape, every rule, the error message naming the path."""
     data = check_object(value, path)
     check_keys(data, _STATEMENT_KEYS, path)
     where = (path + ".") if path else ""

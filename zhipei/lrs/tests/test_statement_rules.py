@@ -47,6 +47,25 @@ def test_lrs_allows_null_inside_extensions():
     prepare(statement(result={"extensions": {"https://x.cn/e": None}}))
 
 
+def test_lrs_rejects_json_that_is_not_json_nan_and_infinity():
+    # Python's parser accepts these; JSON (RFC 8259) has no such values.
+    for text in ('{"result": {"score": {"raw": NaN}}}', '{"a": Infinity}', "[-Infinity]"):
+        with pytest.raises(XapiInvalid, match="not valid JSON"):
+            load_json(text)
+
+
+@pytest.mark.parametrize("value", [[], {}, ["Agent"], 1, True])
+def test_object_type_that_is_not_a_string_is_refused_not_a_crash(value):
+    # Found by the fast-path fuzz test: an array here once reached a set lookup (TypeError).
+    rejects(statement(object={"objectType": value, "id": "https://x.cn/a"}), "object.objectType")
+
+
+@pytest.mark.parametrize("value", [[], {}, 1])
+def test_interaction_type_that_is_not_a_string_is_refused_not_a_crash(value):
+    data = statement(object={"id": "https://x.cn/a", "definition": {"interactionType": value}})
+    rejects(data, "object.definition.interactionType")
+
+
 def test_lrs_must_reject_strings_where_numbers_are_required():
     rejects(statement(result={"score": {"raw": "5"}}), "result.score.raw")
 

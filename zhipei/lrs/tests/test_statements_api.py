@@ -136,6 +136,21 @@ class PostTests(StatementsApiTestCase):
         )
         self.assert_400(response)
 
+    def test_lone_surrogate_is_400_not_a_crash(self):
+        # JSON escapes can spell half of a surrogate pair, which is not text.
+        body = json.dumps(statement(result={"response": "x"})).replace('"x"', '"\\ud800"')
+        response = self.client.post(
+            "/xapi/statements", data=body, content_type="application/json", headers=self.x.headers
+        )
+        self.assert_400(response, "not valid Unicode")
+        self.assertEqual(Statement.objects.count(), 0)
+
+    def test_numbers_beyond_64_bits_are_stored_as_sent(self):
+        data = statement(result={"extensions": {"https://x.cn/e": 2**70}})
+        self.assertEqual(self.x.post(data).status_code, 200)
+        payload = Statement.objects.get(statement_id=data["id"]).payload
+        self.assertIn(str(2**70), payload)
+
     def test_wrong_content_type_is_400(self):
         response = self.client.post(
             "/xapi/statements",
@@ -261,6 +276,25 @@ class IdNumberTests(StatementsApiTestCase):
         number = make_id_number("420102", "20010203", 8)
         data = statement(result={"extensions": {"https://x.cn/ext/learner": f"身份证 {number}"}})
         self.assert_400(self.x.post(data), "result.extensions.https://x.cn/ext/learner")
+
+    def test_id_number_with_x_check_character_or_as_a_json_number_is_refused(self):
+        from zhipei.people.idnumber import check_character
+
+        body = next(
+            f"42010219850607{n:03d}"
+            for n in range(1000)
+            if check_character(f"42010219850607{n:03d}") == "X"
+        )
+        data = statement(result={"response": f"ID:{body}x."})
+        self.assert_400(self.x.post(data), "result.response")
+        number = next(
+            int(f"42010219850607{n:03d}{check_character(f'42010219850607{n:03d}')}")
+            for n in range(1000)
+            if check_character(f"42010219850607{n:03d}") != "X"
+        )
+        data = statement(result={"extensions": {"https://x.cn/e": {"n": number}}})
+        self.assert_400(self.x.post(data), "result.extensions.https://x.cn/e.n")
+        self.assertEqual(Statement.objects.count(), 0)
 
     def test_other_long_numbers_are_not_mistaken_for_id_numbers(self):
         data = statement(result={"response": "order 420102199001010070 ref 123456789012345678"})
