@@ -26,7 +26,11 @@ def get_kind(code: str) -> ApplicationKind:
 
 
 def _load_builtin_kinds() -> None:
-    from zhipei.subsidies.kinds import learner_training, living_allowance  # noqa: F401
+    from zhipei.subsidies.kinds import (  # noqa: F401
+        enterprise_online_training,
+        learner_training,
+        living_allowance,
+    )
 
 
 _load_builtin_kinds()
