@@ -72,6 +72,14 @@ def get_application_for_applicant(user: User, pk: int | str) -> Application:
         raise Http404 from exc
 
 
+def application_started_with(user: User, idempotency_key: str) -> Application | None:
+    """The application this user already started with this idempotency key (a replayed
+    request), if any."""
+    if not idempotency_key:
+        return None
+    return Application.objects.filter(created_by=user, idempotency_key=idempotency_key).first()
+
+
 @dataclass(frozen=True)
 class BankPrefill:
     payee_name: str

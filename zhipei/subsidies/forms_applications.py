@@ -25,7 +25,7 @@ from zhipei.subsidies.forms import RegionChoiceField, YuanField
 ACTUAL_COST_MAX_FEN = 10_000_000_00
 # A queue filter amount: a single application is never near this.
 FILTER_MAX_FEN = 100_000_000_00
-_TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 
 
 def new_form_token() -> str:
@@ -45,7 +45,7 @@ class TokenField(forms.CharField):
 
     def validate(self, value: Any) -> None:
         super().validate(value)
-        if value and not _TOKEN_RE.match(value):
+        if value and not TOKEN_RE.match(value):
             raise ValidationError(_g("This form has expired. Reload the page and try again."))
 
 

@@ -52,6 +52,7 @@ from zhipei.subsidies import application_queries as aq
 from zhipei.subsidies import workflow
 from zhipei.subsidies.errors import ConflictDeclared, NotEligible, SelfReview
 from zhipei.subsidies.forms_applications import (
+    TOKEN_RE,
     BankDetailsForm,
     BatchForm,
     ClaimForm,
@@ -87,7 +88,15 @@ def _idempotency_key(request: HttpRequest, token: str, *parts: object) -> str:
     """The client's Idempotency-Key header when sent, else the form's token, qualified by
     what was chosen (the same page offers several claims; each click names its own)."""
     base = request.headers.get("Idempotency-Key", "").strip()[:60] or token
+    if not base:
+        return ""
     return ":".join([base, *(str(p) for p in parts)])[:100]
+
+
+def _token_of(request: HttpRequest) -> str:
+    """The posted form token when it looks like one (else nothing to replay)."""
+    token = request.POST.get("token", "")
+    return token if TOKEN_RE.match(token) else ""
 
 
 def _render(
@@ -417,6 +426,14 @@ def enterprise_claim(request: HttpRequest, declaration_pk: int) -> HttpResponse:
     if not _enterprise_kind_available():
         messages.error(request, _("Enterprise claims cannot be made yet."))
         return redirect("subsidies:enterprise_claim_start")
+    if request.method == "POST":
+        # A replay (double click, retried request) finds its draft before the form is
+        # checked: the certificates it claimed are no longer offered.
+        replayed = aq.application_started_with(
+            user, _idempotency_key(request, _token_of(request), declaration.pk)
+        )
+        if replayed is not None:
+            return redirect("subsidies:application_detail", pk=replayed.pk)
     certificates = _eligible_certificates(enterprise, declaration)
     form = EnterpriseClaimForm(
         request.POST or None,
@@ -441,7 +458,8 @@ def enterprise_claim(request: HttpRequest, declaration_pk: int) -> HttpResponse:
             )
         except DomainError as exc:
             raise_for_scope_errors(exc)
-            add_domain_error(form, exc)
+            field = {"actual_cost_fen": "actual_cost"}.get(exc.field or "", exc.field)
+            form.add_error(field if field in form.fields else None, str(exc.message))
         else:
             return redirect("subsidies:application_detail", pk=application.pk)
     return _render(

@@ -4,6 +4,7 @@ proposed claims, and the scope (another person's application is a 404)."""
 
 from __future__ import annotations
 
+import html
 import re
 from datetime import timedelta
 
@@ -77,8 +78,7 @@ def reasons_of(application):
 
 def html_text(response) -> str:
     """The page's text with the HTML escaping of quotes undone (reasons quote course titles)."""
-    body: str = response.content.decode()
-    return body.replace("&ldquo;", "“").replace("&rdquo;", "”")
+    return str(html.unescape(response.content.decode()))
 
 
 # --- My subsidies -----------------------------------------------------------------------------
