@@ -77,6 +77,7 @@ _CANDIDATES: tuple[_Candidate, ...] = (
     _Candidate(_("Conflicts of interest"), "subsidies:conflicts", _OFFICERS),
     _Candidate(_("Subsidy policies"), "subsidies:policy_list", _OFFICERS),
     _Candidate(_("Funds"), "subsidies:fund_list", frozenset({Role.FINANCE_OFFICER})),
+    _Candidate(_("Payment batches"), "subsidies:batch_list", frozenset({Role.FINANCE_OFFICER})),
     _Candidate(_("Platform selection"), "selection:calls", frozenset({Role.LABOUR_OFFICER})),
     _Candidate(_("My reviews"), "selection:my_reviews", frozenset({Role.LABOUR_OFFICER})),
     _Candidate(_("Calls for platforms"), "selection:open_calls", _PLATFORM),

@@ -136,6 +136,23 @@ def funds_for(user: User) -> list[Fund]:
     return [Fund(a.source, a.region) for a in accounts.order_by("region__code", "source")]
 
 
+def busiest_fund(funds: Sequence[Fund]) -> Fund | None:
+    """The fund with the most applications approved for payment (the first fund if none
+    has any): what the new-batch page shows first."""
+    if not funds:
+        return None
+    counts = {
+        (row["fund_source"], row["fund_region"]): row["n"]
+        for row in Application.objects.filter(
+            status=S.FINANCE_APPROVED, fund_region__in=[f.region for f in funds]
+        )
+        .order_by()
+        .values("fund_source", "fund_region")
+        .annotate(n=models.Count("pk"))
+    }
+    return max(funds, key=lambda f: counts.get((f.source, f.region.pk), 0))
+
+
 def batches_for(user: User) -> models.QuerySet[DisbursementBatch]:
     """Batches of the funds in the finance officer's regions, newest first."""
     return scope_to_regions(
