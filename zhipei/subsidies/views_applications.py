@@ -15,7 +15,6 @@ a message or a field error, never a 500.
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -49,7 +48,7 @@ from zhipei.people.models import PersonCategory
 from zhipei.people.queries import find_person_by_id_number
 from zhipei.regions.models import Region
 from zhipei.subsidies import application_queries as aq
-from zhipei.subsidies import workflow
+from zhipei.subsidies import bulk, workflow
 from zhipei.subsidies.errors import ConflictDeclared, NotEligible, SelfReview
 from zhipei.subsidies.forms_applications import (
     TOKEN_RE,
@@ -62,7 +61,7 @@ from zhipei.subsidies.forms_applications import (
     QueueFilterForm,
     new_form_token,
 )
-from zhipei.subsidies.kinds import KINDS
+from zhipei.subsidies.kinds import KINDS, enterprise_online_training
 from zhipei.subsidies.models import Application, ApplicationStatus, ConflictOfInterest, Programme
 
 S = ApplicationStatus
@@ -385,15 +384,9 @@ def application_confirm(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _eligible_certificates(enterprise: Enterprise, declaration: ShutdownDeclaration) -> list[Any]:
-    """The kind's own query (kinds.enterprise_online_training.eligible_certificates): the
-    certificates of staff on the roster completed within the shutdown, not yet claimed."""
-    module = importlib.import_module("zhipei.subsidies.kinds.enterprise_online_training")
-    certificates: list[Any] = module.eligible_certificates(enterprise, declaration)
-    return certificates
-
-
-def _enterprise_kind_available() -> bool:
-    return Programme.ENTERPRISE_ONLINE_TRAINING in KINDS
+    """The kind's own query: certificates of staff on the roster completed within the
+    shutdown, not yet claimed (pre-selected on the page; the rules still decide)."""
+    return list(enterprise_online_training.eligible_certificates(enterprise, declaration))
 
 
 @never_cache
@@ -409,7 +402,6 @@ def enterprise_claim_start(request: HttpRequest) -> HttpResponse:
         {
             "enterprise": enterprise,
             "declarations": declarations,
-            "available": _enterprise_kind_available(),
         },
     )
 
@@ -423,9 +415,6 @@ def enterprise_claim(request: HttpRequest, declaration_pk: int) -> HttpResponse:
     declaration = enterprise_queries.get_declaration_for_admin(enterprise, declaration_pk)
     if declaration.status != ShutdownDeclaration.Status.CONFIRMED:
         raise Http404
-    if not _enterprise_kind_available():
-        messages.error(request, _("Enterprise claims cannot be made yet."))
-        return redirect("subsidies:enterprise_claim_start")
     if request.method == "POST":
         # A replay (double click, retried request) finds its draft before the form is
         # checked: the certificates it claimed are no longer offered.
@@ -639,20 +628,10 @@ def _act(application: Application, action: str, *, by: User, note: str, expected
         raise Http404
 
 
-def _bulk_approver() -> Any:
-    """subsidies.bulk.approve_many (the same checks as one approval at a time, read and
-    written per chunk) where it is installed."""
-    try:
-        return importlib.import_module("zhipei.subsidies.bulk").approve_many
-    except ImportError:  # pragma: no cover - the module ships with the subsidies app
-        return None
-
-
 def _batch_outcomes(
     step: aq.Step, queued: list[Application], *, action: str, by: User, note: str
 ) -> list[Outcome]:
-    approve_many = _bulk_approver() if action == "approve" else None
-    if approve_many is not None and step.code in ("county", "city", "finance"):
+    if action == "approve" and step.code in bulk.STEPS:
         return [
             Outcome(
                 o.application_id,
@@ -661,7 +640,7 @@ def _batch_outcomes(
                 DONE_LABELS[action] if o.approved else _refusal(o.code),
                 o.message,
             )
-            for o in approve_many(queued, by=by, step=step.code, note=note)
+            for o in bulk.approve_many(queued, by=by, step=step.code, note=note)
         ]
     outcomes = []
     for application in queued:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import html
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from django.test import Client
@@ -14,7 +14,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from zhipei.accounts.models import Role
-from zhipei.people.services import place_hold
+from zhipei.people.models import PersonCategory
+from zhipei.people.services import add_category, place_hold
 from zhipei.subsidies import workflow
 from zhipei.subsidies.models import Application, ApplicationStatus, Programme
 from zhipei.subsidies.reasons import render
@@ -506,3 +507,42 @@ def test_get_on_post_only_urls_is_405(world, learner, learner_client):
 def test_learners_find_my_subsidies_in_the_menu(learner, learner_client):
     body = learner_client.get(reverse("subsidies:my_applications")).content.decode()
     assert f'href="{reverse("subsidies:my_applications")}" aria-current="page"' in body
+
+
+def test_living_allowance_is_offered_only_to_members_of_a_group(world, learner, learner_client):
+    person, _user = learner
+    certificate = world.certificate(person)
+    body = learner_client.get(reverse("subsidies:claim")).content.decode()
+    assert 'value="living_allowance"' not in body
+
+    add_category(
+        person,
+        category=PersonCategory.Category.REGISTERED_POOR_LABOURER,
+        source="扶贫办建档立卡名册",
+        valid_from=date(2025, 1, 1),
+        by=None,
+    )
+    body = learner_client.get(reverse("subsidies:claim")).content.decode()
+    assert 'value="living_allowance"' in body
+    response = learner_client.post(
+        reverse("subsidies:claim"),
+        {"certificate": certificate.pk, "kind": Programme.LIVING_ALLOWANCE, "token": token()},
+    )
+    application = Application.objects.get()
+    assert application.kind == Programme.LIVING_ALLOWANCE
+    page = html_text(learner_client.get(response["Location"]))
+    for reason in reasons_of(application):
+        assert reason in page
+
+
+def test_my_subsidies_runs_a_fixed_number_of_queries(
+    world, learner, learner_client, django_assert_max_num_queries
+):
+    for hours in ("10.0", "20.0", "30.0"):
+        start(world, learner, certificate=world.certificate(learner[0], hours=hours))
+    # session, user, count, page of applications (regions and applicants joined),
+    # administered enterprises, menu roles
+    with django_assert_max_num_queries(7):
+        response = learner_client.get(reverse("subsidies:my_applications"))
+    assert response.status_code == 200
+    assert len(response.context["page"].object_list) == 3

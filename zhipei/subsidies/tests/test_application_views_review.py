@@ -609,3 +609,16 @@ def test_officers_find_review_and_conflicts_in_the_menu(world, client):
     assert f'href="{reverse("subsidies:review_home")}"' in body
     assert f'href="{reverse("subsidies:conflicts")}" aria-current="page"' in body
     assert f'href="{reverse("subsidies:my_applications")}"' not in body
+
+
+def test_queue_runs_a_fixed_number_of_queries(world, client, django_assert_max_num_queries):
+    for _ in range(3):
+        submitted(world)
+    client.force_login(world.county_officer)
+    url = queue_url("county")
+    client.get(url)
+    # session, user, officer roles (steps), officer prefixes, labour levels, regions for the
+    # filter, count, page (applicants and regions joined), menu roles
+    with django_assert_max_num_queries(12):
+        response = client.get(url)
+    assert len(response.context["page"].object_list) == 3
