@@ -10,6 +10,7 @@ from zhipei.catalog.demo import load_demo_catalog
 from zhipei.portal.demo import load_demo
 from zhipei.portal.demo_learning import load_demo_learning
 from zhipei.subsidies.demo import load_demo_policies
+from zhipei.subsidies.proposals import propose_living_allowances
 
 
 class Command(BaseCommand):
@@ -39,4 +40,9 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Demo learning: {learning.statements} statements stored, certificates: "
             f"{', '.join(learning.certificates) or 'none new'}."
+        )
+        # Policy finds the person: living allowances proposed to learners in the five groups.
+        proposals = propose_living_allowances()
+        self.stdout.write(
+            f"Living allowances proposed without an application: {proposals.proposed}."
         )
