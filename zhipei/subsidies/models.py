@@ -438,7 +438,7 @@ class ApplicationLine(models.Model):
 class Evaluation(models.Model):
     """One run of the eligibility rules over an application (ARCHITECTURE invariant 8).
 
-    `results` is a list of {"code", "outcome" ("pass" | "fail" | "info"), "inputs",
+    `results` is a list of {"code", "outcome" ("pass" | "fail" | "info" | "excluded"), "inputs",
     "parameters", "line"}: the rule's code with what it looked at, never a sentence; the
     reason shown is rendered from it (subsidies.reasons) in the reader's language.
     """

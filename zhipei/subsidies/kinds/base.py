@@ -31,6 +31,9 @@ if TYPE_CHECKING:
 PASS = "pass"  # noqa: S105 - an outcome, not a password
 FAIL = "fail"
 INFO = "info"  # recorded and shown, decides nothing (e.g. "capped by the yearly limit")
+# A line of a multi-person claim left out by its own rules; the claim goes on for the others
+# (see kinds.enterprise_online_training).
+EXCLUDED = "excluded"
 
 
 @dataclass

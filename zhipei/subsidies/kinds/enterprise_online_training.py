@@ -48,6 +48,7 @@ from zhipei.subsidies import rules
 from zhipei.subsidies.facts import EarlierClaim, Facts, live_claim_filter
 from zhipei.subsidies.kinds import register
 from zhipei.subsidies.kinds.base import (
+    EXCLUDED,
     FAIL,
     INFO,
     PASS,
@@ -60,10 +61,6 @@ from zhipei.subsidies.kinds.living_allowance import percent
 from zhipei.subsidies.models import Application, ApplicationLine, ApplicationStatus, Programme
 from zhipei.subsidies.parameters import Payee
 from zhipei.subsidies.reasons import add_sentences
-
-# A per-line rule failed: that line is left out of the amount and the claim goes on. Not a
-# FAIL, which refuses the whole application.
-EXCLUDED = "excluded"
 
 # Training subsidies for the same training: a certificate (or an occupation and level) paid to
 # the learner is not paid again to an enterprise, nor twice to enterprises.

@@ -53,6 +53,11 @@ class LearnerTraining(ApplicationKind):
         )
         assessment.lines.append(line)
         claims = facts.other_claims(person.pk, self.programme, application)
+        # A training is subsidised once, whoever claims it: the enterprise's online-training
+        # claim for the same certificate or occupation and level counts too.
+        training_claims = claims + facts.other_claims(
+            person.pk, Programme.ENTERPRISE_ONLINE_TRAINING, application
+        )
 
         results.append(rules.course_in_catalogue(facts, certificate, application.region))
         results.append(
@@ -62,10 +67,10 @@ class LearnerTraining(ApplicationKind):
                 inputs={"class_hours": certificate.class_hours},
             )
         )
-        results.append(rules.same_certificate_claimed(claims, certificate))
+        results.append(rules.same_certificate_claimed(training_claims, certificate))
         occupation_label = str(certificate.occupation) if certificate.occupation_id else ""
         once = rules.same_occupation_level(
-            claims,
+            training_claims,
             certificate.occupation_id,
             certificate.course.skill_level,
             enabled=p["same_occupation_level_once"],

@@ -23,8 +23,8 @@ from zhipei.orgs.services import place_hold as place_organisation_hold
 from zhipei.people.services import place_hold
 from zhipei.subsidies import services, workflow
 from zhipei.subsidies.errors import NotEligible
+from zhipei.subsidies.kinds.base import EXCLUDED
 from zhipei.subsidies.kinds.enterprise_online_training import (
-    EXCLUDED,
     clean_inputs,
     eligible_certificates,
     share_of,
@@ -620,6 +620,20 @@ def test_certificate_claimed_by_the_learner_leaves_the_line_out(world, firm):
         "staff_certificate_not_claimed",
         f"张三: certificate {certificate.number} is already claimed in application {own.number}.",
     )
+
+
+def test_learner_cannot_claim_a_certificate_their_enterprise_claimed(world, firm):
+    person, certificate = staff(world, firm, "张三")
+    enterprise_claim = claim(firm, declare(firm), [certificate], actual_cost_fen=RICH)
+    user = make_user("zhangsan", (Role.LEARNER, None), person=person)
+    own = workflow.start_application(
+        Programme.LEARNER_TRAINING, by=user, person=person, inputs={"certificate": certificate.pk}
+    )
+    results = {r["code"]: r for r in evaluation_of(own).results}
+    assert results["certificate_not_claimed"]["outcome"] == "fail"
+    assert results["certificate_not_claimed"]["inputs"]["other"] == enterprise_claim.number
+    assert results["occupation_level_once"]["outcome"] == "fail"
+    assert own.amount_fen == 0 or not evaluation_of(own).eligible
 
 
 def test_certificate_in_another_enterprise_claim_is_left_out_without_a_conflict(world, firm):
