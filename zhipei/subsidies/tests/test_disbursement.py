@@ -18,6 +18,7 @@ from openpyxl import load_workbook
 
 from zhipei.accounts.models import Role, RoleAssignment, User
 from zhipei.audit.models import AuditEvent
+from zhipei.core import crypto
 from zhipei.core.errors import Conflict, InvalidInput, NotAllowed, NotInScope
 from zhipei.core.money import parse_yuan
 from zhipei.people.services import place_hold
@@ -677,3 +678,17 @@ def test_batch_times_from_submission_to_payment(world):
     assert times.per_payment[failed.pk] is None
     assert times.per_payment[paid.pk] == workflow.time_to_payment(paid.application)
     assert times.median == times.mean == times.per_payment[paid.pk]
+
+
+def test_the_account_snapshot_is_registered_for_key_rotation(world):
+    approved_application(world, account="6222021234567890123")
+    payment = build(world).batch.payments.get()
+    spec = next(f for f in crypto.registered_fields() if f.model_label == "subsidies.Payment")
+    # What rotate_keys would read: the blob opens with the registered associated data.
+    clear = crypto.decrypt(
+        getattr(payment, spec.key_id_field),
+        bytes(getattr(payment, spec.ciphertext_field)),
+        associated_data=crypto.associated_data_for(payment, spec),
+    )
+    assert clear == b"6222021234567890123"
+    assert bytes(payment.account_ciphertext) != bytes(payment.application.account_ciphertext)

@@ -23,6 +23,8 @@ from zhipei.subsidies.tests.test_disbursement import (
     AMOUNT,
     approved_application,
     build,
+    exported,
+    import_file,
     read_csv,
     return_csv,
     return_lines,
@@ -290,3 +292,21 @@ def test_an_upload_without_a_file_or_before_export_is_refused(world, finance):
     response = upload(finance, batch, b"payment_reference\r\n")
     assert response.status_code == 422
     assert "Export the batch" in response.content.decode()
+
+
+def test_pages_take_a_fixed_number_of_queries(world, finance, django_assert_num_queries):
+    batch, rows = exported(world, count=3)
+    import_file(world, batch, return_csv(return_lines(rows)))
+    approved_application(world, "待付")
+    # session, user, officer prefixes, count, the page of batches, menu roles
+    with django_assert_num_queries(6):
+        finance.get(reverse("subsidies:batch_list"))
+    # session, user, officer prefixes, the batch, its payments with their applications,
+    # its return files, menu roles
+    with django_assert_num_queries(7):
+        finance.get(reverse("subsidies:batch_detail", args=[batch.pk]))
+    # session, user, officer prefixes, funds, the busiest fund, candidates, menu roles,
+    # regions for the filter
+    with django_assert_num_queries(8):
+        response = finance.get(reverse("subsidies:batch_new"))
+    assert len(response.context["candidates"]) == 1
