@@ -46,12 +46,18 @@ def _finance_officer(request: HttpRequest) -> User:
 
 
 def duration_text(value: timedelta | None) -> str:
-    """A time to payment as days and hours (""  when not paid yet)."""
+    """A time to payment in days and hours (hours and minutes under a day; "" when not paid
+    yet)."""
     if value is None:
         return ""
-    hours = int(value.total_seconds() // 3600)
-    days, hours = divmod(max(hours, 0), 24)
-    return _("%(days)s d %(hours)s h") % {"days": days, "hours": hours}
+    minutes = max(int(value.total_seconds() // 60), 0)
+    hours, minutes = divmod(minutes, 60)
+    days, hours = divmod(hours, 24)
+    if days:
+        return _("%(days)s d %(hours)s h") % {"days": days, "hours": hours}
+    if hours:
+        return _("%(hours)s h %(minutes)s min") % {"hours": hours, "minutes": minutes}
+    return _("%(minutes)s min") % {"minutes": minutes}
 
 
 # --- List -------------------------------------------------------------------------------------
@@ -148,7 +154,11 @@ def batch_new(request: HttpRequest) -> HttpResponse:
     batch = built.batch
     messages.success(
         request,
-        _("Batch %(number)s holds %(count)s payments, %(total)s in all.")
+        ngettext(
+            "Batch %(number)s holds %(count)s payment, %(total)s.",
+            "Batch %(number)s holds %(count)s payments, %(total)s in all.",
+            batch.payment_count,
+        )
         % {"number": batch.number, "count": batch.payment_count, "total": yuan(batch.total_fen)},
     )
     for item in built.left_out:

@@ -4,6 +4,8 @@ the return-file upload with its per-line errors."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
@@ -29,6 +31,7 @@ from zhipei.subsidies.tests.test_disbursement import (
     return_csv,
     return_lines,
 )
+from zhipei.subsidies.views_batches import duration_text
 
 pytestmark = pytest.mark.django_db
 S = ApplicationStatus
@@ -310,3 +313,10 @@ def test_pages_take_a_fixed_number_of_queries(world, finance, django_assert_num_
     with django_assert_num_queries(8):
         response = finance.get(reverse("subsidies:batch_new"))
     assert len(response.context["candidates"]) == 1
+
+
+def test_times_to_payment_read_in_days_hours_or_minutes():
+    assert duration_text(None) == ""
+    assert duration_text(timedelta(seconds=59)) == "0 min"
+    assert duration_text(timedelta(minutes=75)) == "1 h 15 min"
+    assert duration_text(timedelta(days=9, hours=5, minutes=59)) == "9 d 5 h"
