@@ -19,6 +19,7 @@ from datetime import datetime
 from typing import Any
 
 import orjson
+import psycopg
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
@@ -98,6 +99,16 @@ def attachment_sha2(content: bytes, declared: str) -> str:
     return digest(content).hexdigest()
 
 
+@dataclass(frozen=True)
+class StoredBatch:
+    """What store_batch did: the statement ids in order, and on PostgreSQL the
+    X-Experience-API-Consistent-Through instant computed inside the writing transaction
+    (None on SQLite, where queries.consistent_through answers)."""
+
+    ids: list[str]
+    consistent_through: datetime | None = None
+
+
 def store_statements(
     *,
     credential: PlatformCredential,
@@ -108,6 +119,27 @@ def store_statements(
     path_prefix: str = "",
 ) -> list[str]:
     """Validate and store a batch, all or nothing; returns the statement ids in order.
+    See store_batch."""
+    return store_batch(
+        credential=credential,
+        statements=statements,
+        version=version,
+        statement_id=statement_id,
+        attachments=attachments,
+        path_prefix=path_prefix,
+    ).ids
+
+
+def store_batch(
+    *,
+    credential: PlatformCredential,
+    statements: Sequence[object],
+    version: str,
+    statement_id: str | None = None,
+    attachments: Mapping[str, AttachmentPart] | None = None,
+    path_prefix: str = "",
+) -> StoredBatch:
+    """Validate and store a batch, all or nothing.
 
     Guarantees: every statement is valid xAPI or nothing is stored (XapiInvalid, a 400,
     naming the JSON path); ids are unique within the batch (400); a statement whose id is
@@ -140,12 +172,12 @@ def store_statements(
         prepared.append(item)
     _check_attachments(prepared, attachments, path_prefix)
     try:
-        _store(credential, prepared, attachments)
+        horizon = _store(credential, prepared, attachments)
     except IntegrityError:
         # A concurrent request stored one of these ids between our check and our insert:
         # run again, and the check now sees it (no-op or 409).
-        _store(credential, prepared, attachments)
-    return [item.statement_id for item in prepared]
+        horizon = _store(credential, prepared, attachments)
+    return StoredBatch([item.statement_id for item in prepared], horizon)
 
 
 def _check_attachments(
@@ -227,32 +259,37 @@ def _check_signature(
         raise XapiInvalid(where, _("the JWS payload does not match the statement"))
 
 
-def _db_now() -> datetime:
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            # now() is the transaction's start: consistent-through relies on stored >= the
-            # start of the writing transaction (queries.consistent_through).
-            cursor.execute("SELECT now()")
-            row = cursor.fetchone()
-        assert row is not None
-        return row[0]  # type: ignore[no-any-return]
-    return timezone.now()
+def _stamp(prepared: list[Prepared], stored: datetime) -> None:
+    """Write the transaction's `stored` (and `timestamp` where none was given) into every
+    statement: now() is the transaction's start, which consistent-through relies on."""
+    stored_text = _iso(stored)
+    for item in prepared:
+        item.data["stored"] = stored_text
+        if not item.timestamp_was_given:
+            item.data["timestamp"] = stored_text
+            item.timestamp = stored
 
 
 def _store(
     credential: PlatformCredential,
     prepared: list[Prepared],
     parts: Mapping[str, AttachmentPart] | None,
+) -> datetime | None:
+    if connection.vendor == "postgresql":
+        return _store_postgresql(credential, prepared, parts)
+    _store_sqlite(credential, prepared, parts)
+    return None
+
+
+def _store_sqlite(
+    credential: PlatformCredential,
+    prepared: list[Prepared],
+    parts: Mapping[str, AttachmentPart] | None,
 ) -> None:
     platform_id = credential.platform_id
     with transaction.atomic():
-        stored = _db_now()
-        stored_text = _iso(stored)
-        for item in prepared:
-            item.data["stored"] = stored_text
-            if not item.timestamp_was_given:
-                item.data["timestamp"] = stored_text
-                item.timestamp = stored
+        stored = timezone.now()
+        _stamp(prepared, stored)
         new, already_voided = _skip_existing(platform_id, prepared)
         if not new:
             return
@@ -263,37 +300,226 @@ def _store(
             _row(platform_id, item, people, courses, item.statement_id in already_voided)
             for item in new
         ]
-        _insert(rows)
-        if targets:
-            Statement.objects.filter(
-                platform_id=platform_id,
-                statement_id__in=[uuid.UUID(t) for t in targets],
-                is_voiding=False,
-            ).update(voided=True)
+        Statement.objects.bulk_create(
+            [Statement(**dict(zip(COPY_COLUMNS, row, strict=True))) for row in rows]
+        )
+        _void(platform_id, targets)
         if parts:
             _store_attachments(platform_id, parts, stored)
 
 
+def _void(platform_id: int, targets: set[str]) -> None:
+    if targets:
+        Statement.objects.filter(
+            platform_id=platform_id,
+            statement_id__in=[uuid.UUID(t) for t in targets],
+            is_voiding=False,
+        ).update(voided=True)
+
+
+# --- PostgreSQL: three round trips for a small request ----------------------------------------
+# 1. One pipeline: BEGIN; now() with the consistent-through horizon; the ids INSERTed into the
+#    id table (ON CONFLICT DO NOTHING RETURNING: the ids not returned are stored already — a
+#    concurrent writer of the same id is waited for, so no race is left to retry); stored
+#    voiding statements that target the batch; pseudonyms and courses when needed.
+# 2. The statement rows: COPY for a batch, one pipelined INSERT for a few rows.
+# 3. COMMIT.
+# Repeated ids and voiding statements cost a query more each, as before.
+_FIRST_SQL = (
+    "SELECT now(), (SELECT min(xact_start) FROM pg_stat_activity "
+    "WHERE datname = current_database() AND pid <> pg_backend_pid() "
+    "AND xact_start IS NOT NULL)"
+)
+_INSERT_IDS_SQL = (
+    "INSERT INTO lrs_statement_id (statement_id, stored) "
+    "SELECT unnest(%s::uuid[]), date_trunc('milliseconds', now()) "
+    "ON CONFLICT (statement_id) DO NOTHING RETURNING statement_id"
+)
+_VOIDED_SQL = (
+    "SELECT object_statement_id FROM lrs_statement "
+    "WHERE is_voiding AND object_statement_id = ANY(%s) AND platform_id = %s"
+)
+_COLUMN_LIST = ", ".join(COPY_COLUMNS)  # constants: no user input reaches these SQL texts
+_PLACEHOLDERS = ", ".join(["%s"] * len(COPY_COLUMNS))
+_INSERT_ROW_SQL = f"INSERT INTO lrs_statement ({_COLUMN_LIST}) VALUES ({_PLACEHOLDERS})"  # noqa: S608
+# From this many rows on, COPY (2 round trips, cheapest per row); below, pipelined INSERTs.
+COPY_FROM_ROWS = 8
+
+
+@dataclass
+class _FirstTrip:
+    stored: datetime
+    consistent_through: datetime
+    inserted: set[str]
+    voided: set[str]
+    people: dict[str, int]
+    courses: dict[str, int]
+
+
+def _server_cursor() -> psycopg.Cursor[Any]:
+    """A server-side-binding cursor on Django's connection: psycopg prepares statements it
+    runs often (prepare_threshold), which Django's client-side cursors never do."""
+    connection.ensure_connection()
+    return psycopg.Cursor(connection.connection)
+
+
+def _first_trip(platform_id: int, prepared: list[Prepared], *, begin: bool) -> _FirstTrip:
+    """Round trip 1 (see above). With `begin`, this pipeline also opens the transaction."""
+    ids = [uuid.UUID(item.statement_id) for item in prepared]
+    given = [uuid.UUID(item.statement_id) for item in prepared if item.id_was_given]
+    people_query = _people_query(platform_id, prepared)
+    courses_found, courses_missing, courses_query = _courses_query(platform_id, prepared)
+    connection.ensure_connection()
+    voided_cursor = people_cursor = courses_cursor = None
+    # Results are read after the pipeline block: its closing Sync is the one round trip.
+    with connection.wrap_database_errors, connection.connection.pipeline():
+        if begin:
+            _server_cursor().execute("BEGIN")
+        now_cursor, ids_cursor = _server_cursor(), _server_cursor()
+        now_cursor.execute(_FIRST_SQL)
+        ids_cursor.execute(_INSERT_IDS_SQL, [ids])
+        if given:
+            voided_cursor = _server_cursor()
+            voided_cursor.execute(_VOIDED_SQL, [given, platform_id])
+        if people_query is not None:
+            people_cursor = _server_cursor()
+            people_cursor.execute(*people_query)
+        if courses_query is not None:
+            courses_cursor = _server_cursor()
+            courses_cursor.execute(*courses_query)
+    row = now_cursor.fetchone()
+    assert row is not None
+    db_now, oldest = row
+    inserted = {str(found) for (found,) in ids_cursor.fetchall()}
+    voided = {str(t) for (t,) in voided_cursor.fetchall()} if voided_cursor else set()
+    people = dict(people_cursor.fetchall()) if people_cursor else {}
+    looked_up = dict(courses_cursor.fetchall()) if courses_cursor else {}
+    horizon: datetime = min(oldest, db_now) if oldest is not None else db_now
+    return _FirstTrip(
+        stored=db_now,
+        consistent_through=horizon.replace(microsecond=horizon.microsecond // 1000 * 1000),
+        inserted=inserted,
+        voided=voided,
+        people=people,
+        courses=_remember_courses(platform_id, courses_found, courses_missing, looked_up),
+    )
+
+
+def _store_postgresql(
+    credential: PlatformCredential,
+    prepared: list[Prepared],
+    parts: Mapping[str, AttachmentPart] | None,
+) -> datetime:
+    """Returns consistent-through, taken at the start of this transaction: every statement
+    stored before it was written by a transaction that has ended (queries.consistent_through
+    explains why), and this batch's own `stored` is not earlier than it.
+
+    Outside any atomic block (a request), the transaction is driven here: BEGIN goes into
+    the first pipeline and COMMIT into the pipeline of the rows, which saves the two round
+    trips psycopg spends on BEGIN and on COMMIT; Django is in autocommit mode meanwhile and
+    nothing else runs on the connection. Any exception rolls back. Inside an atomic block
+    (a caller's transaction, TestCase), and with attachments (their ORM insert opens its own
+    atomic block), Django's atomic drives it as usual."""
+    if connection.in_atomic_block or parts:
+        with transaction.atomic():
+            return _write_postgresql(credential, prepared, parts, own_transaction=False)
+    connection.ensure_connection()
+    try:
+        return _write_postgresql(credential, prepared, parts, own_transaction=True)
+    except BaseException:
+        with connection.wrap_database_errors:
+            connection.connection.rollback()
+        raise
+
+
+def _write_postgresql(
+    credential: PlatformCredential,
+    prepared: list[Prepared],
+    parts: Mapping[str, AttachmentPart] | None,
+    *,
+    own_transaction: bool,
+) -> datetime:
+    platform_id = credential.platform_id
+    first = _first_trip(platform_id, prepared, begin=own_transaction)
+    _stamp(prepared, first.stored)
+    new = _drop_repeats(platform_id, prepared, first.inserted)
+    targets = _check_voiding(platform_id, new) if new else set()
+    rows = [
+        _row(platform_id, item, first.people, first.courses, item.statement_id in first.voided)
+        for item in new
+    ]
+    commit_now = own_transaction and not targets
+    if len(rows) >= COPY_FROM_ROWS:
+        _copy(_COPY_STATEMENTS_SQL, rows)
+        commit_now = False
+    elif rows:
+        with (
+            connection.wrap_database_errors,
+            connection.connection.pipeline(),
+            _server_cursor() as cursor,
+        ):
+            for row in rows:
+                cursor.execute(_INSERT_ROW_SQL, row)
+            if commit_now:
+                cursor.execute("COMMIT")
+    else:
+        commit_now = False
+    _void(platform_id, targets)
+    if parts:
+        _store_attachments(platform_id, parts, first.stored)
+    if own_transaction and not commit_now:
+        with connection.wrap_database_errors:
+            connection.connection.execute("COMMIT")
+    return first.consistent_through
+
+
+def _drop_repeats(platform_id: int, prepared: list[Prepared], inserted: set[str]) -> list[Prepared]:
+    """The statements whose id was new. A repeated id with an equivalent body is dropped
+    (no-op); with a different body, or stored by another platform, it is a StatementConflict.
+    The stored bodies are read from the partition the id table names."""
+    repeated = [item for item in prepared if item.statement_id not in inserted]
+    if not repeated:
+        return prepared
+    ids = [uuid.UUID(item.statement_id) for item in repeated]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT statement_id, platform_id, payload FROM lrs_statement "
+            "WHERE statement_id = ANY(%s) "
+            "AND stored = ANY(ARRAY(SELECT stored FROM lrs_statement_id "
+            "WHERE statement_id = ANY(%s)))",
+            [ids, ids],
+        )
+        existing = {str(found): (owner, payload) for found, owner, payload in cursor.fetchall()}
+    for item in repeated:
+        owner, payload = existing.get(item.statement_id, (None, None))
+        ignore = not item.timestamp_was_given
+        if (
+            owner != platform_id
+            or payload is None
+            or comparable(json.loads(payload), ignore_timestamp=ignore)
+            != comparable(item.data, ignore_timestamp=ignore)
+        ):
+            raise StatementConflict(field=item.statement_id)
+    return [item for item in prepared if item.statement_id in inserted]
+
+
 def _skip_existing(platform_id: int, prepared: list[Prepared]) -> tuple[list[Prepared], set[str]]:
-    """The statements not stored yet, and the ids among them that a stored voiding statement
-    of this platform already targets (the target may arrive after its voiding statement).
-    One query for both: a repeated id with an equivalent body is dropped (no-op); with a
-    different body, or stored by another platform, it is a StatementConflict."""
+    """SQLite: the statements not stored yet, and the ids among them that a stored voiding
+    statement of this platform already targets (the target may arrive after its voiding
+    statement). One query for both: a repeated id with an equivalent body is dropped (no-op);
+    with a different body, or stored by another platform, it is a StatementConflict.
+    (PostgreSQL does the same in _first_trip and _drop_repeats.)"""
     given = [uuid.UUID(item.statement_id) for item in prepared if item.id_was_given]
     if not given:
         return prepared, set()
     existing: dict[str, tuple[int, str]] = {}
     voided: set[str] = set()
     wanted = {str(statement_id) for statement_id in given}
-    rows: Iterable[tuple[Any, int, str | None, bool, Any]]
-    if connection.vendor == "postgresql":
-        rows = _existing_on_postgresql(given)
-    else:
-        rows = Statement.objects.filter(
-            Q(statement_id__in=given) | Q(is_voiding=True, object_statement_id__in=given)
-        ).values_list("statement_id", "platform_id", "payload", "is_voiding", "object_statement_id")
+    rows = Statement.objects.filter(
+        Q(statement_id__in=given) | Q(is_voiding=True, object_statement_id__in=given)
+    ).values_list("statement_id", "platform_id", "payload", "is_voiding", "object_statement_id")
     for statement_id, owner, payload, is_voiding, target in rows:
-        if payload is not None and str(statement_id) in wanted:
+        if str(statement_id) in wanted:
             existing[str(statement_id)] = (owner, payload)
         if is_voiding and owner == platform_id and target is not None:
             voided.add(str(target))
@@ -312,37 +538,6 @@ def _skip_existing(platform_id: int, prepared: list[Prepared]) -> tuple[list[Pre
         ) != comparable(item.data, ignore_timestamp=ignore):
             raise StatementConflict(field=item.statement_id)
     return new, voided
-
-
-def _existing_on_postgresql(given: list[uuid.UUID]) -> list[tuple[Any, int, str | None, bool, Any]]:
-    """(statement_id, platform_id, payload, is_voiding, object_statement_id) of the stored
-    statements with these ids (payload set), and of stored voiding statements that target
-    them (payload None). The unpartitioned id table answers whether an id is stored and in
-    which partition (its `stored`); only then is that partition read, in a second query
-    (repeated ids are rare). Voiding statements are found through their partial index."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT statement_id, stored, 0, false, NULL FROM lrs_statement_id "
-            "WHERE statement_id = ANY(%s) "
-            "UNION ALL SELECT statement_id, NULL, platform_id, is_voiding, object_statement_id "
-            "FROM lrs_statement WHERE is_voiding AND object_statement_id = ANY(%s)",
-            [given, given],
-        )
-        found = cursor.fetchall()
-        rows: list[tuple[Any, int, str | None, bool, Any]] = [
-            (statement_id, owner, None, is_voiding, target)
-            for statement_id, stored, owner, is_voiding, target in found
-            if stored is None
-        ]
-        stored_ids = [(statement_id, stored) for statement_id, stored, *_rest in found if stored]
-        if stored_ids:
-            cursor.execute(
-                "SELECT statement_id, platform_id, payload, is_voiding, object_statement_id "
-                "FROM lrs_statement WHERE statement_id = ANY(%s) AND stored = ANY(%s)",
-                [[row[0] for row in stored_ids], list({row[1] for row in stored_ids})],
-            )
-            rows.extend(cursor.fetchall())
-    return rows
 
 
 def _check_voiding(platform_id: int, new: list[Prepared]) -> set[str]:
@@ -367,13 +562,17 @@ def _check_voiding(platform_id: int, new: list[Prepared]) -> set[str]:
     return {t for t in targets if t is not None}
 
 
-def _people(platform_id: int, new: list[Prepared]) -> dict[str, int]:
+def _learner_names(platform_id: int, new: list[Prepared]) -> set[str]:
     home = learners_home_page()
-    names = {
+    return {
         item.extracted.account_name
         for item in new
         if item.extracted.account_home_page == home and item.extracted.account_name
     }
+
+
+def _people(platform_id: int, new: list[Prepared]) -> dict[str, int]:
+    names = _learner_names(platform_id, new)
     if not names:
         return {}
     return dict(
@@ -381,6 +580,17 @@ def _people(platform_id: int, new: list[Prepared]) -> dict[str, int]:
             "pseudonym", "person_id"
         )
     )
+
+
+def _people_query(platform_id: int, new: list[Prepared]) -> tuple[str, tuple[Any, ...]] | None:
+    """The SQL of _people's query, for a pipeline; None when no actor is a pseudonym."""
+    names = _learner_names(platform_id, new)
+    if not names:
+        return None
+    query = PlatformPseudonym.objects.filter(
+        platform_id=platform_id, pseudonym__in=names
+    ).values_list("pseudonym", "person_id")
+    return query.query.sql_with_params()
 
 
 # activity IRI -> course id (or None), per platform, for COURSE_CACHE_SECONDS: the catalogue
@@ -397,9 +607,20 @@ def clear_course_cache() -> None:
 
 
 def _courses(platform_id: int, new: list[Prepared]) -> dict[str, int]:
+    found, missing, query = _courses_query(platform_id, new)
+    if query is None:
+        return found
+    with connection.cursor() as cursor:
+        cursor.execute(*query)
+        looked_up = dict(cursor.fetchall())
+    return _remember_courses(platform_id, found, missing, looked_up)
+
+
+def _courses_query(
+    platform_id: int, new: list[Prepared]
+) -> tuple[dict[str, int], set[str], tuple[str, tuple[Any, ...]] | None]:
+    """(courses known from the cache, IRIs to look up, the SQL to look them up or None)."""
     iris = {item.extracted.activity_id for item in new if item.extracted.activity_id}
-    if not iris:
-        return {}
     now = time.monotonic()
     found: dict[str, int] = {}
     missing: set[str] = set()
@@ -411,7 +632,7 @@ def _courses(platform_id: int, new: list[Prepared]) -> dict[str, int]:
         else:
             missing.add(iri)
     if not missing:
-        return found
+        return found, missing, None
     # One query: the IRI is a course's own activity or one of its lessons'.
     courses = Course.objects.filter(platform_id=platform_id, activity_iri__in=missing).values_list(
         "activity_iri", "pk"
@@ -420,15 +641,21 @@ def _courses(platform_id: int, new: list[Prepared]) -> dict[str, int]:
         course__platform_id=platform_id, activity_iri__in=missing
     ).values_list("activity_iri", "course_id")
     # order_by() clears the models' default ordering: SQLite refuses it inside a UNION.
-    looked_up = dict(courses.order_by().union(lessons.order_by(), all=True))
+    union = courses.order_by().union(lessons.order_by(), all=True)
+    return found, missing, union.query.sql_with_params()
+
+
+def _remember_courses(
+    platform_id: int, found: dict[str, int], missing: set[str], looked_up: dict[str, int]
+) -> dict[str, int]:
     ttl = float(getattr(settings, "XAPI_COURSE_CACHE_SECONDS", COURSE_CACHE_SECONDS))
     if len(_course_cache) > _COURSE_CACHE_MAX:
         _course_cache.clear()
+    now = time.monotonic()
     for iri in missing:
         if ttl > 0:
             _course_cache[(platform_id, iri)] = (now + ttl, looked_up.get(iri))
-    found.update(looked_up)
-    return found
+    return {**found, **looked_up}
 
 
 def _joined(values: list[str]) -> str:
@@ -554,35 +781,33 @@ def _parse_stored(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
-def _insert(rows: list[tuple[Any, ...]]) -> None:
-    """COPY on PostgreSQL (the batch path's bulk insert), bulk_create elsewhere."""
-    if connection.vendor == "postgresql":
-        copy_rows(rows)
-        return
-    Statement.objects.bulk_create(
-        [Statement(**dict(zip(COPY_COLUMNS, row, strict=True))) for row in rows]
-    )
-
-
 _STATEMENT_ID = COPY_COLUMNS.index("statement_id")
 _STORED = COPY_COLUMNS.index("stored")
+_COPY_STATEMENTS_SQL = f"COPY lrs_statement ({', '.join(COPY_COLUMNS)}) FROM STDIN"
+_COPY_IDS_SQL = "COPY lrs_statement_id (statement_id, stored) FROM STDIN"
+
+
+def _copy(sql: str, rows: Iterable[Sequence[Any]]) -> None:
+    # wrap_database_errors: a repeated id raises Django's IntegrityError, as an ORM insert would.
+    with (
+        connection.cursor() as cursor,
+        connection.wrap_database_errors,
+        cursor.cursor.copy(sql) as copy,
+    ):
+        for row in rows:
+            copy.write_row(row)
 
 
 def copy_rows(rows: Sequence[tuple[Any, ...]]) -> None:
     """COPY rows (in COPY_COLUMNS order) into lrs_statement on PostgreSQL, and their
     (statement_id, stored) into lrs_statement_id, whose primary key keeps statement ids unique
     across the monthly partitions (a repeated id raises IntegrityError). seq and xid come from
-    their defaults. Call inside a transaction. Also used by bench/copy_baseline.py as the
-    raw-COPY yardstick."""
-    # wrap_database_errors: a repeated id raises Django's IntegrityError, as an ORM insert would.
-    with connection.cursor() as cursor, connection.wrap_database_errors:
-        raw = cursor.cursor
-        with raw.copy("COPY lrs_statement_id (statement_id, stored) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row((row[_STATEMENT_ID], row[_STORED]))
-        with raw.copy(f"COPY lrs_statement ({', '.join(COPY_COLUMNS)}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
+    their defaults. Call inside a transaction. The raw-COPY yardstick of bench/copy_baseline.py
+    and the filler of bench/fill_statements.py: the same rows into the same tables as
+    store_batch, which writes the id table with INSERT … ON CONFLICT instead (it needs to know
+    which ids were new) and the statements with the same COPY."""
+    _copy(_COPY_IDS_SQL, ((row[_STATEMENT_ID], row[_STORED]) for row in rows))
+    _copy(_COPY_STATEMENTS_SQL, rows)
 
 
 def _store_attachments(

@@ -346,9 +346,9 @@ class WatermarkAcrossPartitionsTests(TransactionTestCase):
 @pytest.mark.postgres
 @on_postgresql
 class SameIdRaceTests(TransactionTestCase):
-    """Two requests with the same new id at once: the second one's COPY waits on the id
-    table's primary key until the first commits, fails, and the service's second check then
-    answers no-op (same body) or 409 (different body). One row in the end."""
+    """Two requests with the same new id at once: the second one's insert into the id table
+    waits on its primary key until the first commits, then finds the id taken, and the
+    service answers no-op (same body) or 409 (different body). One row in the end."""
 
     def setUp(self):
         regions = make_region_tree()
@@ -401,7 +401,7 @@ class SameIdRaceTests(TransactionTestCase):
         deadline = time.monotonic() + 30
         while not waiter_is_blocked() and time.monotonic() < deadline:
             time.sleep(0.02)
-        assert waiter_is_blocked()  # the second COPY waits on the first one's id
+        assert waiter_is_blocked()  # the second insert waits on the first one's id
         release.set()
         holder.join(timeout=30)
         racer.join(timeout=30)

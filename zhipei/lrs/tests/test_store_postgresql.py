@@ -1,0 +1,118 @@
+"""The PostgreSQL write path outside an atomic block (a request): the service sends BEGIN
+and COMMIT itself, pipelined with its queries. All or nothing must hold exactly as under
+Django's atomic, and the connection must be left idle and in autocommit mode, whatever
+happened. (Inside an atomic block the same code runs under Django's transaction: the TestCase
+suites cover that.)"""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from django.db import connection
+from django.test import TransactionTestCase
+from psycopg import pq
+
+from zhipei.lrs import services
+from zhipei.lrs.formats import XapiInvalid
+from zhipei.lrs.models import Statement
+from zhipei.lrs.services import StatementConflict, store_batch, store_statements
+from zhipei.lrs.tests.helpers import make_platform, statement
+from zhipei.people.testing import make_id_number
+from zhipei.regions.testing import make_region_tree
+
+VOIDED = "http://adlnet.gov/expapi/verbs/voided"
+
+
+def _ids_in_id_table(ids: list[str]) -> set[str]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT statement_id FROM lrs_statement_id WHERE statement_id = ANY(%s)",
+            [[uuid.UUID(i) for i in ids]],
+        )
+        return {str(row[0]) for row in cursor.fetchall()}
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL")
+class OwnTransactionTests(TransactionTestCase):
+    def setUp(self):
+        regions = make_region_tree()
+        self.platform, self.credential, _secret = make_platform(regions["420102"], 1)
+        _other, self.other_credential, _s = make_platform(regions["420106"], 2)
+
+    def store(self, items, credential=None):
+        assert not connection.in_atomic_block
+        return store_batch(
+            credential=credential or self.credential, statements=items, version="1.0.3"
+        )
+
+    def assert_connection_clean(self):
+        assert connection.get_autocommit()
+        assert connection.connection.autocommit
+        assert connection.connection.info.transaction_status == pq.TransactionStatus.IDLE
+
+    def test_small_and_copy_sized_batches_are_stored_and_committed(self):
+        small = [statement() for _ in range(services.COPY_FROM_ROWS - 1)]
+        large = [statement() for _ in range(services.COPY_FROM_ROWS)]
+        result = self.store(small)
+        assert result.ids == [s["id"] for s in small]
+        assert result.consistent_through is not None
+        self.store(large)
+        self.assert_connection_clean()
+        everything = [s["id"] for s in small + large]
+        assert Statement.objects.filter(statement_id__in=everything).count() == len(everything)
+        assert _ids_in_id_table(everything) == set(everything)
+        row = Statement.objects.get(statement_id=small[0]["id"])
+        assert result.consistent_through <= row.stored
+
+    def test_conflict_in_a_batch_stores_nothing_and_leaves_the_connection_clean(self):
+        first = statement()
+        self.store([first], credential=self.other_credential)
+        fresh = statement()
+        with pytest.raises(StatementConflict):
+            self.store([fresh, first])  # `first` belongs to the other platform: 409
+        self.assert_connection_clean()
+        assert not Statement.objects.filter(statement_id=fresh["id"]).exists()
+        assert _ids_in_id_table([fresh["id"]]) == set()
+        self.store([fresh])  # and the connection works on
+        assert Statement.objects.filter(statement_id=fresh["id"]).count() == 1
+
+    def test_refusal_after_the_ids_were_inserted_rolls_them_back(self):
+        number = make_id_number("420102", "19900101", 7)
+        good = statement()
+        bad = statement(result={"response": number})
+        for size in (2, services.COPY_FROM_ROWS + 1):  # the INSERT and the COPY path
+            batch = [good, *[statement() for _ in range(size - 2)], bad]
+            with pytest.raises(XapiInvalid, match="ID number"):
+                self.store(batch)
+            self.assert_connection_clean()
+            assert _ids_in_id_table([s["id"] for s in batch]) == set()
+        assert Statement.objects.count() == 0
+
+    def test_repeat_is_a_no_op_and_voiding_marks_the_target(self):
+        target = statement()
+        self.store([target])
+        self.store([target])  # equivalent body: no-op
+        assert Statement.objects.filter(statement_id=target["id"]).count() == 1
+        voiding = statement(
+            verb={"id": VOIDED},
+            object={"objectType": "StatementRef", "id": target["id"]},
+            context={"registration": str(uuid.uuid4())},
+        )
+        self.store([voiding])
+        self.assert_connection_clean()
+        assert Statement.objects.get(statement_id=target["id"]).voided
+        assert Statement.objects.get(statement_id=voiding["id"]).is_voiding
+
+    def test_voiding_statement_before_its_target_voids_it_on_arrival(self):
+        target = statement()
+        voiding = statement(
+            verb={"id": VOIDED},
+            object={"objectType": "StatementRef", "id": target["id"]},
+            context={"registration": str(uuid.uuid4())},
+        )
+        store_statements(credential=self.credential, statements=[voiding], version="1.0.3")
+        store_statements(credential=self.credential, statements=[target], version="1.0.3")
+        assert Statement.objects.get(statement_id=target["id"]).voided
+        self.assert_connection_clean()
