@@ -16,3 +16,10 @@ class SubsidiesConfig(AppConfig):
             "account_key_id",
             associated_data_field="reference",
         )
+        # An applicant's bank account is sealed with the application's primary key.
+        register_encrypted_field(
+            "subsidies.Application",
+            "account_ciphertext",
+            "account_key_id",
+            associated_data_field="pk",
+        )

@@ -407,7 +407,8 @@ def mask_account(digits: str) -> str:
 
 
 def _account_ad(application: Application) -> bytes:
-    return f"subsidies.application:{application.pk}:account".encode()
+    # The primary key, as crypto.associated_data_for gives it to rotate_keys (apps.py).
+    return str(application.pk).encode()
 
 
 def account_number(application: Application) -> str:
@@ -435,6 +436,11 @@ def set_bank_details(
     bank_name = bank_name.strip()
     if not payee_name or len(payee_name) > 200:
         raise InvalidInput(_("Enter the account holder's name."), field="payee_name")
+    if payee_name[0] in "=+-@\t\r":
+        # The name goes into the bank file; a spreadsheet would read it as a formula.
+        raise InvalidInput(
+            _("An account holder's name cannot start with =, +, - or @."), field="payee_name"
+        )
     if not bank_name or len(bank_name) > 100:
         raise InvalidInput(_("Enter the bank's name."), field="bank_name")
     digits = clean_account_number(account_number)

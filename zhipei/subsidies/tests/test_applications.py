@@ -322,3 +322,43 @@ def test_overspending_finance_approval_is_refused_with_figures():
     assert application.status == S.IN_PUBLICITY
     assert FundAccount.objects.filter(kind="committed").count() >= 1
     assert application_committed_fen(*application_ref(application)) == 0
+
+
+def test_bank_account_is_encrypted_masked_and_registered_for_key_rotation(world, learner):
+    from zhipei.core import crypto
+
+    _person, user = learner
+    application = with_bank(start(world, learner), user)
+    assert application.account_masked == "6222 **** 0123"
+    assert b"62220212345678" not in bytes(application.account_ciphertext)
+    assert workflow.account_number(application) == "6222021234567890123"
+    spec = next(f for f in crypto.registered_fields() if f.model_label == "subsidies.Application")
+    clear = crypto.decrypt(
+        application.account_key_id,
+        bytes(application.account_ciphertext),
+        associated_data=crypto.associated_data_for(application, spec),
+    )
+    assert clear == b"6222021234567890123"
+
+
+@pytest.mark.parametrize(
+    ("field", "values"),
+    [
+        ("account_number", {"account_number": "12ab"}),
+        ("account_number", {"account_number": "1234567"}),
+        ("payee_name", {"payee_name": " "}),
+        ("payee_name", {"payee_name": "=HYPERLINK(1)"}),
+        ("bank_name", {"bank_name": ""}),
+    ],
+)
+def test_bad_bank_details_are_refused_by_field(world, learner, field, values):
+    from zhipei.core.errors import InvalidInput
+
+    _person, user = learner
+    application = start(world, learner)
+    details = {"payee_name": "李娜", "bank_name": "中国银行", "account_number": "6222021234567890"}
+    with pytest.raises(InvalidInput) as caught:
+        workflow.set_bank_details(application, by=user, **(details | values))
+    assert caught.value.field == field
+    application.refresh_from_db()
+    assert application.account_ciphertext in (b"", memoryview(b""))

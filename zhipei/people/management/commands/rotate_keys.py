@@ -44,7 +44,12 @@ class _Tally:
 
 
 def _stale_rows(model: type[models.Model], spec: EncryptedField, active: str) -> Any:
-    return model._default_manager.exclude(**{spec.key_id_field: active}).order_by("pk")
+    # An empty key id means nothing is stored there (e.g. an application without bank details).
+    return (
+        model._default_manager.exclude(**{spec.key_id_field: active})
+        .exclude(**{spec.key_id_field: ""})
+        .order_by("pk")
+    )
 
 
 def _rotate_batch(
