@@ -317,27 +317,25 @@ def _void(platform_id: int, targets: set[str]) -> None:
         ).update(voided=True)
 
 
-# --- PostgreSQL: three round trips for a small request ----------------------------------------
-# 1. One pipeline: BEGIN; now() with the consistent-through horizon; the ids INSERTed into the
-#    id table (ON CONFLICT DO NOTHING RETURNING: the ids not returned are stored already — a
-#    concurrent writer of the same id is waited for, so no race is left to retry); stored
-#    voiding statements that target the batch; pseudonyms and courses when needed.
-# 2. The statement rows: COPY for a batch, one pipelined INSERT for a few rows.
-# 3. COMMIT.
-# Repeated ids and voiding statements cost a query more each, as before.
+# --- PostgreSQL: two round trips for a small request, four for a batch -------------------------
+# 1. One pipeline: BEGIN, then one statement that inserts the ids into the id table
+#    (ON CONFLICT DO NOTHING RETURNING: the ids not returned are stored already — a concurrent
+#    writer of the same id is waited for, so no race is left to retry) and returns now(), the
+#    consistent-through horizon, the new ids and the stored voiding statements of this platform
+#    that target the batch; pseudonyms and courses join the pipeline when needed.
+# 2. The statement rows: INSERTs pipelined with the COMMIT; a batch of COPY_FROM_ROWS or more
+#    is COPYed (two round trips) and then committed (3.).
+# Repeated ids (their stored bodies) and voiding statements (their targets) cost a query more.
 _FIRST_SQL = (
+    "WITH new_ids AS (INSERT INTO lrs_statement_id (statement_id, stored) "
+    "SELECT unnest(%s::uuid[]), date_trunc('milliseconds', now()) "
+    "ON CONFLICT (statement_id) DO NOTHING RETURNING statement_id) "
     "SELECT now(), (SELECT min(xact_start) FROM pg_stat_activity "
     "WHERE datname = current_database() AND pid <> pg_backend_pid() "
-    "AND xact_start IS NOT NULL)"
-)
-_INSERT_IDS_SQL = (
-    "INSERT INTO lrs_statement_id (statement_id, stored) "
-    "SELECT unnest(%s::uuid[]), date_trunc('milliseconds', now()) "
-    "ON CONFLICT (statement_id) DO NOTHING RETURNING statement_id"
-)
-_VOIDED_SQL = (
-    "SELECT object_statement_id FROM lrs_statement "
-    "WHERE is_voiding AND object_statement_id = ANY(%s) AND platform_id = %s"
+    "AND xact_start IS NOT NULL), "
+    "ARRAY(SELECT statement_id FROM new_ids), "
+    "ARRAY(SELECT object_statement_id FROM lrs_statement "
+    "WHERE is_voiding AND object_statement_id = ANY(%s) AND platform_id = %s)"
 )
 _COLUMN_LIST = ", ".join(COPY_COLUMNS)  # constants: no user input reaches these SQL texts
 _PLACEHOLDERS = ", ".join(["%s"] * len(COPY_COLUMNS))
@@ -357,10 +355,17 @@ class _FirstTrip:
 
 
 def _server_cursor() -> psycopg.Cursor[Any]:
-    """A server-side-binding cursor on Django's connection: psycopg prepares statements it
-    runs often (prepare_threshold), which Django's client-side cursors never do."""
+    """A server-side-binding cursor on Django's connection, for the fixed SQL texts of the
+    hot path, executed with prepare=True: PostgreSQL parses and plans them once per
+    connection (on the partitioned table planning is the larger part of a small query).
+    Django's own cursors bind client-side and never prepare; Django turns psycopg's
+    preparing off (prepare_threshold None), so it is turned back on here, which only
+    server-side-binding cursors like these ever act on."""
     connection.ensure_connection()
-    return psycopg.Cursor(connection.connection)
+    raw = connection.connection
+    if raw.prepare_threshold is None:
+        raw.prepare_threshold = 5  # psycopg's default
+    return psycopg.Cursor(raw)
 
 
 def _first_trip(platform_id: int, prepared: list[Prepared], *, begin: bool) -> _FirstTrip:
@@ -370,28 +375,24 @@ def _first_trip(platform_id: int, prepared: list[Prepared], *, begin: bool) -> _
     people_query = _people_query(platform_id, prepared)
     courses_found, courses_missing, courses_query = _courses_query(platform_id, prepared)
     connection.ensure_connection()
-    voided_cursor = people_cursor = courses_cursor = None
+    people_cursor = courses_cursor = None
     # Results are read after the pipeline block: its closing Sync is the one round trip.
     with connection.wrap_database_errors, connection.connection.pipeline():
         if begin:
             _server_cursor().execute("BEGIN")
-        now_cursor, ids_cursor = _server_cursor(), _server_cursor()
-        now_cursor.execute(_FIRST_SQL)
-        ids_cursor.execute(_INSERT_IDS_SQL, [ids])
-        if given:
-            voided_cursor = _server_cursor()
-            voided_cursor.execute(_VOIDED_SQL, [given, platform_id])
+        first_cursor = _server_cursor()
+        first_cursor.execute(_FIRST_SQL, [ids, given, platform_id], prepare=True)
         if people_query is not None:
             people_cursor = _server_cursor()
             people_cursor.execute(*people_query)
         if courses_query is not None:
             courses_cursor = _server_cursor()
             courses_cursor.execute(*courses_query)
-    row = now_cursor.fetchone()
+    row = first_cursor.fetchone()
     assert row is not None
-    db_now, oldest = row
-    inserted = {str(found) for (found,) in ids_cursor.fetchall()}
-    voided = {str(t) for (t,) in voided_cursor.fetchall()} if voided_cursor else set()
+    db_now, oldest, new_ids, targeted = row
+    inserted = {str(found) for found in new_ids}
+    voided = {str(target) for target in targeted}
     people = dict(people_cursor.fetchall()) if people_cursor else {}
     looked_up = dict(courses_cursor.fetchall()) if courses_cursor else {}
     horizon: datetime = min(oldest, db_now) if oldest is not None else db_now
@@ -459,7 +460,7 @@ def _write_postgresql(
             _server_cursor() as cursor,
         ):
             for row in rows:
-                cursor.execute(_INSERT_ROW_SQL, row)
+                cursor.execute(_INSERT_ROW_SQL, row, prepare=True)
             if commit_now:
                 cursor.execute("COMMIT")
     else:
