@@ -1,5 +1,6 @@
-"""Operator tooling for subsidies: read-only. Policies change through their services and
-pages; the ledger has no update or delete path at all (STYLE §6)."""
+"""Operator tooling for subsidies: read-only. Policies, applications and batches change
+through their services and pages; the ledger has no update or delete path at all (STYLE §6).
+Encrypted bank accounts are never shown here, not even as ciphertext: the masked form is."""
 
 from __future__ import annotations
 
@@ -13,11 +14,19 @@ from django.http import HttpRequest
 from zhipei.accounts.models import Role, User
 from zhipei.accounts.scope import has_role
 from zhipei.subsidies.models import (
+    Application,
+    ApplicationLine,
+    ApplicationStep,
+    ConflictOfInterest,
+    DisbursementBatch,
+    Evaluation,
     FundAccount,
     LedgerEntry,
     LedgerPosting,
+    Payment,
     PolicyLine,
     PolicyVersion,
+    ReturnFileImport,
 )
 
 
@@ -100,3 +109,67 @@ class LedgerPostingAdmin(ReadOnlyAdmin):
     search_fields = ["reference", "application_id"]
     list_select_related = ["region"]
     inlines = [LedgerEntryInline]
+
+
+class _ReadOnlyInline(admin.TabularInline):  # type: ignore[type-arg]
+    extra = 0
+    can_delete = False
+
+    def has_view_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return is_operator(request)
+
+    def has_add_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+
+class ApplicationLineInline(_ReadOnlyInline):
+    model = ApplicationLine
+    fields = ["person", "certificate", "class_hours", "amount_fen", "included", "live"]
+
+
+class ApplicationStepInline(_ReadOnlyInline):
+    model = ApplicationStep
+    fields = ["from_status", "to_status", "at", "by", "review_region", "note"]
+
+
+@admin.register(Application)
+class ApplicationAdmin(ReadOnlyAdmin):
+    list_display = ["number", "kind", "status", "region", "amount_fen", "created_at", "paid_at"]
+    list_filter = ["kind", "status", "proposed"]
+    list_select_related = ["region"]
+    exclude = ["account_ciphertext", "account_key_id", "idempotency_key"]
+    inlines = [ApplicationLineInline, ApplicationStepInline]
+
+
+@admin.register(Evaluation)
+class EvaluationAdmin(ReadOnlyAdmin):
+    list_display = ["application", "stage", "eligible", "amount_fen", "at"]
+    list_filter = ["stage", "eligible"]
+
+
+@admin.register(ConflictOfInterest)
+class ConflictOfInterestAdmin(ReadOnlyAdmin):
+    list_display = ["officer", "person", "enterprise", "declared_at", "withdrawn_at"]
+
+
+@admin.register(DisbursementBatch)
+class DisbursementBatchAdmin(ReadOnlyAdmin):
+    list_display = ["pk", "fund_source", "fund_region", "status", "payment_count", "total_fen"]
+    list_filter = ["status", "fund_source"]
+    list_select_related = ["fund_region"]
+
+
+@admin.register(Payment)
+class PaymentAdmin(ReadOnlyAdmin):
+    list_display = ["reference", "batch", "application", "amount_fen", "status", "settled_at"]
+    list_filter = ["status"]
+    search_fields = ["reference", "bank_reference"]
+    exclude = ["account_ciphertext", "account_key_id", "account_fingerprint"]
+
+
+@admin.register(ReturnFileImport)
+class ReturnFileImportAdmin(ReadOnlyAdmin):
+    list_display = ["batch", "filename", "file_format", "imported_at", "imported_by"]

@@ -46,3 +46,46 @@ class AdminTests(SubsidiesTestCase):
         self.client.force_login(self.finance)
         response = self.client.get(reverse("admin:subsidies_ledgerposting_changelist"))
         self.assertEqual(response.status_code, 403)
+
+
+def test_application_admin_is_read_only_and_hides_the_account(client, db):
+    from zhipei.subsidies import workflow
+    from zhipei.subsidies.models import Programme
+    from zhipei.subsidies.testing import build_claim_world, make_person_row
+    from zhipei.subsidies.testing import make_user as make_world_user
+
+    world = build_claim_world()
+    person = make_person_row(world.jiangan)
+    learner = make_world_user("admin-test-learner", (Role.LEARNER, None), person=person)
+    application = workflow.start_application(
+        Programme.LEARNER_TRAINING,
+        by=learner,
+        person=person,
+        inputs={"certificate": world.certificate(person).pk},
+    )
+    workflow.set_bank_details(
+        application,
+        payee_name="王芳",
+        bank_name="中国银行",
+        account_number="6222021234567890",
+        by=learner,
+    )
+    operator = make_world_user("operator-2", (Role.SYSTEM_ADMIN, None))
+    operator.is_staff = True
+    operator.save(update_fields=["is_staff"])
+    client.force_login(operator)
+    change = reverse("admin:subsidies_application_change", args=[application.pk])
+    page = client.get(change)
+    assert page.status_code == 200
+    body = page.content.decode()
+    assert "6222 **** 7890" in body
+    assert "6222021234567890" not in body
+    assert client.get(reverse("admin:subsidies_application_changelist")).status_code == 200
+    assert client.get(reverse("admin:subsidies_payment_changelist")).status_code == 200
+    assert client.get(reverse("admin:subsidies_disbursementbatch_changelist")).status_code == 200
+    assert client.get(reverse("admin:subsidies_evaluation_changelist")).status_code == 200
+    assert client.get(reverse("admin:subsidies_application_add")).status_code == 403
+    assert (
+        client.get(reverse("admin:subsidies_application_delete", args=[application.pk])).status_code
+        == 403
+    )
