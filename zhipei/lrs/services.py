@@ -13,13 +13,13 @@ import json
 import re
 import time
 import uuid
+import weakref
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import orjson
-import psycopg
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
@@ -318,30 +318,37 @@ def _void(platform_id: int, targets: set[str]) -> None:
 
 
 # --- PostgreSQL: two round trips for a small request, four for a batch -------------------------
-# 1. One pipeline: BEGIN, then one statement that inserts the ids into the id table
-#    (ON CONFLICT DO NOTHING RETURNING: the ids not returned are stored already — a concurrent
-#    writer of the same id is waited for, so no race is left to retry) and returns now(), the
-#    consistent-through horizon, the new ids and the stored voiding statements of this platform
-#    that target the batch; pseudonyms and courses join the pipeline when needed.
-# 2. The statement rows: INSERTs pipelined with the COMMIT; a batch of COPY_FROM_ROWS or more
-#    is COPYed (two round trips) and then committed (3.).
+# 1. One simple query (several statements, one round trip): BEGIN; EXECUTE of the prepared
+#    statement below, which inserts the ids into the id table (ON CONFLICT DO NOTHING
+#    RETURNING: the ids not returned are stored already — a concurrent writer of the same id
+#    is waited for, so no race is left to retry) and returns now(), the consistent-through
+#    horizon, the new ids and the stored voiding statements of this platform that target the
+#    batch; then the pseudonym and course lookups when needed.
+# 2. The statement rows: one INSERT and the COMMIT in one simple query; a batch of
+#    COPY_FROM_ROWS or more is COPYed (two round trips) and then committed (3.).
 # Repeated ids (their stored bodies) and voiding statements (their targets) cost a query more.
+# The first statement is prepared once per connection (SQL PREPARE): planning it, with its
+# look at every partition, costs PostgreSQL more than running it. Simple queries with
+# client-side binding keep psycopg's per-query work (and Python time) small.
 _FIRST_SQL = (
+    "PREPARE lrs_store_first (uuid[], uuid[], bigint) AS "
     "WITH new_ids AS (INSERT INTO lrs_statement_id (statement_id, stored) "
-    "SELECT unnest(%s::uuid[]), date_trunc('milliseconds', now()) "
+    "SELECT unnest($1::uuid[]), date_trunc('milliseconds', now()) "
     "ON CONFLICT (statement_id) DO NOTHING RETURNING statement_id) "
     "SELECT now(), (SELECT min(xact_start) FROM pg_stat_activity "
     "WHERE datname = current_database() AND pid <> pg_backend_pid() "
     "AND xact_start IS NOT NULL), "
     "ARRAY(SELECT statement_id FROM new_ids), "
     "ARRAY(SELECT object_statement_id FROM lrs_statement "
-    "WHERE is_voiding AND object_statement_id = ANY(%s) AND platform_id = %s)"
+    "WHERE is_voiding AND object_statement_id = ANY($2) AND platform_id = $3)"
 )
+_EXECUTE_FIRST_SQL = "EXECUTE lrs_store_first (%s::uuid[], %s::uuid[], %s)"
 _COLUMN_LIST = ", ".join(COPY_COLUMNS)  # constants: no user input reaches these SQL texts
-_PLACEHOLDERS = ", ".join(["%s"] * len(COPY_COLUMNS))
-_INSERT_ROW_SQL = f"INSERT INTO lrs_statement ({_COLUMN_LIST}) VALUES ({_PLACEHOLDERS})"  # noqa: S608
-# From this many rows on, COPY (2 round trips, cheapest per row); below, pipelined INSERTs.
+_ROW_PLACEHOLDERS = "(" + ", ".join(["%s"] * len(COPY_COLUMNS)) + ")"
+# From this many rows on, COPY (2 round trips, cheapest per row); below, one INSERT.
 COPY_FROM_ROWS = 8
+# The psycopg connections on which the first statement is prepared (per session).
+_prepared_on: weakref.WeakSet[Any] = weakref.WeakSet()
 
 
 @dataclass
@@ -354,53 +361,50 @@ class _FirstTrip:
     courses: dict[str, int]
 
 
-def _server_cursor() -> psycopg.Cursor[Any]:
-    """A server-side-binding cursor on Django's connection, for the fixed SQL texts of the
-    hot path, executed with prepare=True: PostgreSQL parses and plans them once per
-    connection (on the partitioned table planning is the larger part of a small query).
-    Django's own cursors bind client-side and never prepare; Django turns psycopg's
-    preparing off (prepare_threshold None), so it is turned back on here, which only
-    server-side-binding cursors like these ever act on."""
-    connection.ensure_connection()
+def _prepare_first() -> None:
     raw = connection.connection
-    if raw.prepare_threshold is None:
-        raw.prepare_threshold = 5  # psycopg's default
-    return psycopg.Cursor(raw)
+    if raw not in _prepared_on:
+        with connection.cursor() as cursor:
+            cursor.execute(_FIRST_SQL)
+        _prepared_on.add(raw)
 
 
 def _first_trip(platform_id: int, prepared: list[Prepared], *, begin: bool) -> _FirstTrip:
-    """Round trip 1 (see above). With `begin`, this pipeline also opens the transaction."""
+    """Round trip 1 (see above). With `begin`, this query also opens the transaction."""
     ids = [uuid.UUID(item.statement_id) for item in prepared]
     given = [uuid.UUID(item.statement_id) for item in prepared if item.id_was_given]
     people_query = _people_query(platform_id, prepared)
     courses_found, courses_missing, courses_query = _courses_query(platform_id, prepared)
     connection.ensure_connection()
-    people_cursor = courses_cursor = None
-    # Results are read after the pipeline block: its closing Sync is the one round trip.
-    with connection.wrap_database_errors, connection.connection.pipeline():
+    _prepare_first()
+    parts = ["BEGIN"] if begin else []
+    parts.append(_EXECUTE_FIRST_SQL)
+    params: list[Any] = [ids, given, platform_id]
+    for query in (people_query, courses_query):
+        if query is not None:
+            parts.append(query[0])
+            params.extend(query[1])
+    with connection.cursor() as cursor:
+        cursor.execute("; ".join(parts), params)
         if begin:
-            _server_cursor().execute("BEGIN")
-        first_cursor = _server_cursor()
-        first_cursor.execute(_FIRST_SQL, [ids, given, platform_id], prepare=True)
+            cursor.nextset()
+        row = cursor.fetchone()
+        assert row is not None
+        db_now, oldest, new_ids, targeted = row
+        people: dict[str, int] = {}
+        looked_up: dict[str, int] = {}
         if people_query is not None:
-            people_cursor = _server_cursor()
-            people_cursor.execute(*people_query)
+            cursor.nextset()
+            people = dict(cursor.fetchall())
         if courses_query is not None:
-            courses_cursor = _server_cursor()
-            courses_cursor.execute(*courses_query)
-    row = first_cursor.fetchone()
-    assert row is not None
-    db_now, oldest, new_ids, targeted = row
-    inserted = {str(found) for found in new_ids}
-    voided = {str(target) for target in targeted}
-    people = dict(people_cursor.fetchall()) if people_cursor else {}
-    looked_up = dict(courses_cursor.fetchall()) if courses_cursor else {}
+            cursor.nextset()
+            looked_up = dict(cursor.fetchall())
     horizon: datetime = min(oldest, db_now) if oldest is not None else db_now
     return _FirstTrip(
         stored=db_now,
         consistent_through=horizon.replace(microsecond=horizon.microsecond // 1000 * 1000),
-        inserted=inserted,
-        voided=voided,
+        inserted={str(found) for found in new_ids},
+        voided={str(target) for target in targeted},
         people=people,
         courses=_remember_courses(platform_id, courses_found, courses_missing, looked_up),
     )
@@ -416,8 +420,8 @@ def _store_postgresql(
     explains why), and this batch's own `stored` is not earlier than it.
 
     Outside any atomic block (a request), the transaction is driven here: BEGIN goes into
-    the first pipeline and COMMIT into the pipeline of the rows, which saves the two round
-    trips psycopg spends on BEGIN and on COMMIT; Django is in autocommit mode meanwhile and
+    the first query and COMMIT into the query of the rows, which saves the two round trips
+    psycopg spends on BEGIN and on COMMIT; Django is in autocommit mode meanwhile and
     nothing else runs on the connection. Any exception rolls back. Inside an atomic block
     (a caller's transaction, TestCase), and with attachments (their ORM insert opens its own
     atomic block), Django's atomic drives it as usual."""
@@ -454,23 +458,19 @@ def _write_postgresql(
         _copy(_COPY_STATEMENTS_SQL, rows)
         commit_now = False
     elif rows:
-        with (
-            connection.wrap_database_errors,
-            connection.connection.pipeline(),
-            _server_cursor() as cursor,
-        ):
-            for row in rows:
-                cursor.execute(_INSERT_ROW_SQL, row, prepare=True)
-            if commit_now:
-                cursor.execute("COMMIT")
+        sql = f"INSERT INTO lrs_statement ({_COLUMN_LIST}) VALUES " + ", ".join(  # noqa: S608
+            [_ROW_PLACEHOLDERS] * len(rows)
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql + ("; COMMIT" if commit_now else ""), [v for r in rows for v in r])
     else:
         commit_now = False
     _void(platform_id, targets)
     if parts:
         _store_attachments(platform_id, parts, first.stored)
     if own_transaction and not commit_now:
-        with connection.wrap_database_errors:
-            connection.connection.execute("COMMIT")
+        with connection.cursor() as cursor:
+            cursor.execute("COMMIT")
     return first.consistent_through
 
 
