@@ -262,8 +262,9 @@ def organisation_not_held(
 
 
 def hours_amount(class_hours: Decimal, per_class_hour_fen: int) -> int:
-    """Class hours × rate, rounded down to the fen (never up: money is never invented)."""
-    return int((class_hours * per_class_hour_fen).to_integral_value(rounding=ROUND_DOWN))
+    """Class hours × rate, rounded down to the fen (never up: money is never invented), and
+    never below zero (a certificate row with negative hours pays nothing)."""
+    return max(int((class_hours * per_class_hour_fen).to_integral_value(rounding=ROUND_DOWN)), 0)
 
 
 def cap(
