@@ -81,7 +81,15 @@ class LearnerTraining(ApplicationKind):
         results.append(rules.yearly_count(claims, day.year, p["max_times_per_person_per_year"]))
         if p["next_only_after_previous_finished"]:
             results.append(rules.previous_finished(claims, certificate.started_on, day))
-        results.append(rules.claim_window(day, p["claim_window_months"], timezone.localdate()))
+        # The window is the applicant's to claim in: measured on the day the claim was first
+        # submitted (a slow review or a return for correction does not make it late), today
+        # for a claim not yet submitted.
+        claimed_on = (
+            timezone.localdate(application.first_submitted_at)
+            if application.first_submitted_at is not None
+            else timezone.localdate()
+        )
+        results.append(rules.claim_window(day, p["claim_window_months"], claimed_on))
         results.append(
             rules.age_limits(
                 person,
