@@ -151,7 +151,12 @@ def _labels() -> dict[str, str]:
     from zhipei.subsidies.models import ApplicationStatus
     from zhipei.subsidies.parameters import ShutdownKind
 
+    from zhipei.catalog.queries import Reason as CatalogueReason
+    from zhipei.subsidies.parameters import SPECS
+
     labels = {str(v): str(label) for v, label in PersonCategory.Category.choices}
+    labels |= {str(v): str(label) for v, label in CatalogueReason.choices}
+    labels |= {spec.name: str(spec.label) for specs in SPECS.values() for spec in specs}
     labels |= {str(v): str(label) for v, label in ApplicationStatus.choices}
     labels |= {str(v): str(label) for v, label in ShutdownKind.choices}
     labels |= {str(v): str(label) for v, label in EmploymentKind.choices}
@@ -183,6 +188,12 @@ def render(result: dict[str, Any]) -> Reason:
     """One stored result ({"code", "outcome", "inputs", "parameters", "line"}) in words."""
     code, result_outcome = str(result.get("code", "")), str(result.get("outcome", ""))
     labels = _labels()
+    programme = result.get("inputs", {}).get("programme")
+    if programme:
+        # Parameter names read as that programme's labels (names repeat across programmes).
+        from zhipei.subsidies.parameters import SPECS
+
+        labels |= {spec.name: str(spec.label) for spec in SPECS.get(programme, ())}
     values = {
         key: _shown(key, value, labels)
         for key, value in {**result.get("parameters", {}), **result.get("inputs", {})}.items()

@@ -28,6 +28,7 @@ def policy_in_force(policy: ResolvedPolicy) -> RuleResult:
         "policy_in_force",
         outcome(policy.is_complete),
         inputs={
+            "programme": policy.programme,
             "region": policy.region.code if policy.region is not None else "",
             "on_date": policy.on_date,
             "missing": list(policy.missing),

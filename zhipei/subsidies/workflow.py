@@ -241,13 +241,11 @@ def _store_evaluation(application: Application, assessment: Assessment, stage: s
 
 def _write_lines(application: Application, assessment: Assessment) -> None:
     """Replace the lines with the assessment's (drafts and returned applications only).
-    Lines claim their certificate (`live`) unless the rules found it claimed elsewhere: such
-    a draft stays on record, explained, without blocking the claim that came first."""
+    Lines claim their certificate and count against yearly limits (`live`) only while the
+    rules accept the application: a refused draft stays on record, explained, without
+    blocking the claim that came first or using up the person's limits."""
     ApplicationLine.objects.filter(application=application).delete()
-    claimed_elsewhere = any(
-        r.code == "certificate_not_claimed" and r.outcome == FAIL for r in assessment.results
-    )
-    live = application.is_live and not claimed_elsewhere
+    live = application.is_live and not assessment.failures
     try:
         with transaction.atomic():
             ApplicationLine.objects.bulk_create(
