@@ -146,13 +146,11 @@ def add_sentences(sentences: dict[str, dict[str, str | Promise]]) -> None:
 
 
 def _labels() -> dict[str, str]:
+    from zhipei.catalog.queries import Reason as CatalogueReason
     from zhipei.enterprises.models import EmploymentKind
     from zhipei.people.models import PersonCategory
     from zhipei.subsidies.models import ApplicationStatus
-    from zhipei.subsidies.parameters import ShutdownKind
-
-    from zhipei.catalog.queries import Reason as CatalogueReason
-    from zhipei.subsidies.parameters import SPECS
+    from zhipei.subsidies.parameters import SPECS, ShutdownKind
 
     labels = {str(v): str(label) for v, label in PersonCategory.Category.choices}
     labels |= {str(v): str(label) for v, label in CatalogueReason.choices}
