@@ -21,7 +21,7 @@ from typing import Any
 
 import orjson
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, ProgrammingError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -426,15 +426,33 @@ def _store_postgresql(
     (a caller's transaction, TestCase), and with attachments (their ORM insert opens its own
     atomic block), Django's atomic drives it as usual."""
     if connection.in_atomic_block or parts:
-        with transaction.atomic():
-            return _write_postgresql(credential, prepared, parts, own_transaction=False)
+        try:
+            with transaction.atomic():
+                return _write_postgresql(credential, prepared, parts, own_transaction=False)
+        except ProgrammingError as exc:
+            _forget_lost_prepared(exc)  # the caller's transaction is lost: the next call works
+            raise
     connection.ensure_connection()
-    try:
-        return _write_postgresql(credential, prepared, parts, own_transaction=True)
-    except BaseException:
-        with connection.wrap_database_errors:
-            connection.connection.rollback()
-        raise
+    for attempt in (1, 2):
+        try:
+            return _write_postgresql(credential, prepared, parts, own_transaction=True)
+        except BaseException as exc:
+            with connection.wrap_database_errors:
+                connection.connection.rollback()
+            if attempt == 1 and isinstance(exc, ProgrammingError) and _forget_lost_prepared(exc):
+                continue  # prepare again and redo the whole transaction, once
+            raise
+    raise AssertionError("unreachable")
+
+
+def _forget_lost_prepared(exc: ProgrammingError) -> bool:
+    """True (and the connection marked unprepared) when `exc` says the prepared first
+    statement no longer exists on the session (someone ran DISCARD ALL or DEALLOCATE)."""
+    if getattr(exc.__cause__, "sqlstate", None) != "26000":  # invalid_sql_statement_name
+        return False
+    if connection.connection is not None:
+        _prepared_on.discard(connection.connection)
+    return True
 
 
 def _write_postgresql(

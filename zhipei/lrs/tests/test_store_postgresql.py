@@ -116,3 +116,14 @@ class OwnTransactionTests(TransactionTestCase):
         store_statements(credential=self.credential, statements=[target], version="1.0.3")
         assert Statement.objects.get(statement_id=target["id"]).voided
         self.assert_connection_clean()
+
+    def test_a_lost_prepared_statement_is_prepared_again(self):
+        first = statement()
+        self.store([first])
+        with connection.cursor() as cursor:
+            cursor.execute("DEALLOCATE ALL")  # as a pooler resetting the session would
+        second = statement()
+        self.store([second])  # redone once with the statement prepared again
+        self.assert_connection_clean()
+        assert Statement.objects.filter(statement_id__in=[first["id"], second["id"]]).count() == 2
+        assert _ids_in_id_table([second["id"]]) == {second["id"]}
