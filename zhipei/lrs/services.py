@@ -602,7 +602,8 @@ def _people(platform_id: int, new: list[Prepared]) -> dict[str, int]:
 
 
 def _people_query(platform_id: int, new: list[Prepared]) -> tuple[str, tuple[Any, ...]] | None:
-    """The SQL of _people's query, for a pipeline; None when no actor is a pseudonym."""
+    """The SQL of _people's query, to ride in the first query; None when no actor is a
+    pseudonym."""
     names = _learner_names(platform_id, new)
     if not names:
         return None
