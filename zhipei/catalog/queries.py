@@ -207,7 +207,10 @@ def _answer(
     project_entries: list[ProjectCatalogueEntry],
     course: Course,
     on_date: date,
+    allowed_of: dict[int, set[int]] | None = None,
 ) -> CatalogueAnswer:
+    """The answer from the entries covering the region (`allowed_of`: each institution
+    entry's occupations, when known already)."""
     usable_institutions, institution_reason = _institution_side(institution_entries, on_date)
     usable_projects, project_reason = _project_side(project_entries, course, on_date)
     reasons = [r for r in (institution_reason, project_reason) if r is not None]
@@ -218,7 +221,11 @@ def _answer(
         (institution, project)
         for institution in usable_institutions
         for project in usable_projects
-        if not (allowed := {o.pk for o in institution.occupations.all()})
+        if not (
+            allowed := allowed_of[institution.pk]
+            if allowed_of is not None
+            else {o.pk for o in institution.occupations.all()}
+        )
         or project.occupation_id in allowed
     ]
     if not pairs:
@@ -252,6 +259,7 @@ def catalogue_statuses(
     ).values_list("course_id", "occupation_id"):
         occupations_of.setdefault(course_id, []).append(occupation_id)
     institutions: dict[int, list[InstitutionCatalogueEntry]] = {}
+    allowed_of: dict[int, set[int]] = {}
     for entry in (
         InstitutionCatalogueEntry.objects.filter(
             organisation_id__in=set(organisation_of.values()),
@@ -262,6 +270,7 @@ def catalogue_statuses(
         .order_by()
     ):
         institutions.setdefault(entry.organisation_id, []).append(entry)
+        allowed_of[entry.pk] = {o.pk for o in entry.occupations.all()}
     projects: dict[int, list[ProjectCatalogueEntry]] = {}
     for project in (
         ProjectCatalogueEntry.objects.filter(
@@ -289,6 +298,7 @@ def catalogue_statuses(
             ],
             course,
             on_date,
+            allowed_of,
         )
     return answers
 
