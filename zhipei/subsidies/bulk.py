@@ -19,13 +19,14 @@ others: at finance approval each commitment is its own savepoint.
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -44,7 +45,7 @@ from zhipei.regions.models import Region
 from zhipei.subsidies import services as ledger
 from zhipei.subsidies import workflow
 from zhipei.subsidies.errors import ConflictDeclared, PublicityRunning, SelfReview
-from zhipei.subsidies.facts import Facts
+from zhipei.subsidies.facts import Facts, any_of
 from zhipei.subsidies.kinds import get_kind
 from zhipei.subsidies.models import (
     Application,
@@ -216,11 +217,11 @@ class _ChunkApproval:
             approved = self._commit(approved)
         if not approved:
             return self.outcomes
-        Evaluation.objects.bulk_create([evaluations[a] for a in approved])
+        store_evaluations([evaluations[a] for a in approved])
         moved = self._move(approved, self.step.to, by=self.by, note=self.note)
         if self.step.name == "city":
             moved = self._publicity(moved)
-        ApplicationStep.objects.bulk_create(self.steps)
+        insert_rows(self.steps)
         audit.record_many(self.events)
         for application in moved:
             self.outcomes[application.pk] = Outcome(
@@ -231,12 +232,7 @@ class _ChunkApproval:
     def _fresh(self) -> list[Application]:
         """workflow._fresh, with the chunk's rows locked in pk order (two overlapping bulk
         approvals never deadlock; a concurrent single approval waits, then finds it moved)."""
-        applications = list(
-            Application.objects.select_for_update(of=("self",))
-            .filter(pk__in=self.ids)
-            .select_related("region", "enterprise", "review_region", "fund_region")
-            .order_by("pk")
-        )
+        applications = load_applications(self.ids, lock=True)
         for pk in set(self.ids) - {a.pk for a in applications}:
             self.outcomes[pk] = _refused(pk, "", NotInScope())
         fresh: list[Application] = []
@@ -253,7 +249,7 @@ class _ChunkApproval:
         reviewer = _Reviewer(self.by, self.step.role)
         people: dict[int, set[int]] = defaultdict(set)
         for application_id, person_id in ApplicationLine.objects.filter(
-            application_id__in=[a.pk for a in applications]
+            any_of("application_id", [a.pk for a in applications])
         ).values_list("application_id", "person_id"):
             people[application_id].add(person_id)
         checked: list[Application] = []
@@ -436,7 +432,7 @@ class _ChunkApproval:
             if to == S.CITY_APPROVED:
                 changes["fund_region_id"] = fund_region_id
             changed = Application.objects.filter(
-                pk__in=[a.pk for a in group], status=expected
+                any_of("pk", [a.pk for a in group]), status=expected
             ).update(**changes)
             if changed != len(group):  # cannot happen under the chunk's row locks
                 raise StaleObject()
@@ -446,6 +442,88 @@ class _ChunkApproval:
                 application.review_region_id = target_id
                 application.due_at = due_at
         return applications
+
+
+def load_applications(ids: Iterable[int], *, lock: bool = False) -> list[Application]:
+    """Applications in pk order (locked FOR UPDATE with `lock`), with their enterprise and
+    their regions; a region is read once and shared by every application in it."""
+    queryset = Application.objects.filter(any_of("pk", ids)).select_related("enterprise")
+    if lock:
+        queryset = queryset.select_for_update(of=("self",))
+    applications = list(queryset.order_by("pk"))
+    wanted = {a.region_id for a in applications}
+    wanted |= {a.review_region_id for a in applications if a.review_region_id is not None}
+    wanted |= {a.fund_region_id for a in applications if a.fund_region_id is not None}
+    regions = Region.objects.in_bulk(wanted)
+    for application in applications:
+        application.region = regions[application.region_id]
+        if application.review_region_id is not None:
+            application.review_region = regions[application.review_region_id]
+        if application.fund_region_id is not None:
+            application.fund_region = regions[application.fund_region_id]
+    return applications
+
+
+def store_evaluations(evaluations: list[Evaluation]) -> None:
+    """Store many evaluations at once (bulk approval; the eligibility benchmark). On
+    PostgreSQL the rows go by COPY as text lines made here (what `insert_rows` does through
+    each field's preparation, in a fraction of the time); the results as JSON that keeps
+    non-ASCII characters as they are (jsonb stores the same value either way)."""
+    if connection.vendor != "postgresql" or not evaluations:
+        insert_rows(evaluations)
+        return
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(c) for c in EVALUATION_COLUMNS)
+    times: dict[datetime, str] = {}
+    lines = []
+    for e in evaluations:
+        if e.at not in times:
+            times[e.at] = _copy_text(e.at.isoformat())
+        # COPY text format: a backslash starts an escape; JSON holds no raw tab or newline.
+        lines.append(
+            f"{int(e.application_id)}\t{times[e.at]}\t{_copy_text(e.stage)}\t"
+            f"{'t' if e.eligible else 'f'}\t{int(e.amount_fen)}\t"
+            f"{_copy_text(json.dumps(e.results, ensure_ascii=False))}\n"
+        )
+    with (
+        connection.cursor() as cursor,
+        connection.wrap_database_errors,
+        cursor.cursor.copy(
+            f"COPY {quote(Evaluation._meta.db_table)} ({columns}) FROM STDIN"
+        ) as copy,
+    ):
+        copy.write("".join(lines))
+
+
+def _copy_text(value: str) -> str:
+    return (
+        value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+    )
+
+
+EVALUATION_COLUMNS = ("application_id", "at", "stage", "eligible", "amount_fen", "results")
+
+
+def insert_rows(objs: Sequence[models.Model]) -> None:
+    """bulk_create without reading primary keys back. On PostgreSQL by COPY: Django 5.2 sends
+    a bulk insert there as one array per column (UNNEST), and psycopg quotes an array of
+    large JSON documents character by character — 1 ms per evaluation, ten times COPY."""
+    if not objs:
+        return
+    model = type(objs[0])
+    if connection.vendor != "postgresql":
+        model._default_manager.bulk_create(objs)
+        return
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(f.column) for f in fields)
+    with (
+        connection.cursor() as cursor,
+        connection.wrap_database_errors,
+        cursor.cursor.copy(f"COPY {quote(model._meta.db_table)} ({columns}) FROM STDIN") as copy,
+    ):
+        for obj in objs:
+            copy.write_row([f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields])
 
 
 def _publicity_running(application: Application) -> DomainError | None:

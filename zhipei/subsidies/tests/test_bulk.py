@@ -400,15 +400,28 @@ def test_unknown_step_or_chunk_size_is_refused():
 
 
 @pytest.mark.django_db
-def test_record_many_masks_like_record():
-    one = audit.record("test.masked", data={"id_number": "x", "text": "42010219900101002X"})
-    many = audit.record_many(
-        [audit.prepare("test.masked", data={"id_number": "x", "text": "42010219900101002X"})]
+def test_record_many_masks_and_stores_like_record():
+    data = {"id_number": "x", "text": "42010219900101002X", "on": date(2026, 3, 1), "n": None}
+    one = audit.record("test.masked", data=data, ip="10.0.0.1", region_code="420102")
+    audit.record_many(
+        [
+            audit.prepare("test.masked", data=data, ip="10.0.0.1", region_code="420102")
+            for _ in range(2)
+        ]
     )
-    stored = AuditEvent.objects.get(pk=many[0].pk)
-    assert stored.data == AuditEvent.objects.get(pk=one.pk).data
-    assert stored.data["id_number"] == "***" and "2X" in stored.data["text"]
-    assert "19900101" not in stored.data["text"]
+    many = list(AuditEvent.objects.filter(action="test.masked").exclude(pk=one.pk))
+    assert len(many) == 2
+    for stored in many:
+        assert (stored.data, stored.ip, stored.region_code, stored.actor_label, stored.seq) == (
+            AuditEvent.objects.get(pk=one.pk).data,
+            "10.0.0.1",
+            "420102",
+            "system",
+            None,
+        )
+    assert many[0].data["id_number"] == "***" and many[0].data["on"] == "2026-03-01"
+    assert "19900101" not in many[0].data["text"]
+    audit.record_many([])
 
 
 # --- A real race: a single approval and a bulk approval at once --------------------------------
@@ -625,3 +638,40 @@ def test_catalogue_statuses_are_catalogue_status_for_each_question():
         "provider_not_in_institution_catalogue",
     )
     assert catalogue_statuses([]) == {}
+
+
+@pytest.mark.django_db
+def test_stored_evaluations_read_back_as_given():
+    world = build_claim_world()
+    application = submitted(world, *claimant(world, "store"))
+    at = timezone.now()
+    tricky = [
+        {
+            "code": "x",
+            "outcome": "fail",
+            "inputs": {"text": 'tab\there, newline\nthere, back\\slash, "quoted", 焊工 \u2028'},
+            "parameters": {"list": [1, 2.5, None, True], "nested": {"a": "\\N"}},
+            "line": None,
+        },
+        {"code": "y", "outcome": "pass", "inputs": {}, "parameters": {}, "line": 0},
+    ]
+    bulk.store_evaluations(
+        [
+            Evaluation(
+                application=application,
+                at=at,
+                stage="county",
+                eligible=False,
+                amount_fen=12_345,
+                results=tricky,
+            ),
+            Evaluation(
+                application=application, at=at, stage="bulk\\stage", eligible=True, results=[]
+            ),
+        ]
+    )
+    stored = list(application.evaluations.filter(at=at).order_by("pk"))
+    assert [(e.stage, e.eligible, e.amount_fen, e.results) for e in stored] == [
+        ("county", False, 12_345, tricky),
+        ("bulk\\stage", True, 0, []),
+    ]
