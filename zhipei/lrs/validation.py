@@ -170,13 +170,44 @@ def load_json(raw: bytes | str, path: str = "") -> Any:
     """Parse request JSON; a property used twice in one object is refused (Data §2.2.s2.b2),
     and so are NaN and Infinity, which Python's parser accepts but JSON does not have."""
     try:
-        return json.loads(
+        data = json.loads(
             raw, object_pairs_hook=_reject_duplicate_keys, parse_constant=_refuse_constant
         )
     except XapiInvalid as exc:
         raise XapiInvalid(path, str(exc)) from exc
+    except RecursionError as exc:
+        raise XapiInvalid(path, _too_deep()) from exc
     except (ValueError, TypeError, UnicodeDecodeError) as exc:
         raise XapiInvalid(path, _("the body is not valid JSON (UTF-8)")) from exc
+    if _depth_exceeds(data, MAX_JSON_DEPTH):
+        raise XapiInvalid(path, _too_deep())
+    return data
+
+
+# Deeper JSON than this is refused with a 400 (no statement needs it; the checks, the store
+# and readers that walk a statement recursively stay far from Python's recursion limit).
+MAX_JSON_DEPTH = 64
+
+
+def _too_deep() -> str:
+    return _("the JSON is nested more than %(depth)d levels deep") % {"depth": MAX_JSON_DEPTH}
+
+
+def _depth_exceeds(data: Any, limit: int) -> bool:
+    """Whether arrays and objects nest more than `limit` levels (iteratively, no recursion)."""
+    stack: list[tuple[Any, int]] = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, dict):
+            children: Any = value.values()
+        elif isinstance(value, list):
+            children = value
+        else:
+            continue
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+    return False
 
 
 def actor_key(actor: Agent | Group) -> str:

@@ -136,6 +136,22 @@ class PostTests(StatementsApiTestCase):
         )
         self.assert_400(response)
 
+    def test_deeply_nested_json_is_400_not_a_crash(self):
+        # 100,000 levels overflow Python's parser (RecursionError); 65 pass it but are refused.
+        for depth in (100_000, 65):
+            extension = "[" * depth + "]" * depth
+            base = json.dumps(statement(result=None))
+            body = '{"result": {"extensions": {"https://x.cn/e": ' + extension + "}}, " + base[1:]
+            response = self.client.post(
+                "/xapi/statements",
+                data=body,
+                content_type="application/json",
+                headers=self.x.headers,
+            )
+            self.assert_400(response)
+            self.assertIn("nested more than 64 levels", response.content.decode())
+        self.assertFalse(Statement.objects.exists())
+
     def test_lone_surrogate_is_400_not_a_crash(self):
         # JSON escapes can spell half of a surrogate pair, which is not text.
         body = json.dumps(statement(result={"response": "x"})).replace('"x"', '"\\ud800"')
