@@ -33,7 +33,8 @@ SAMPLE = Path(settings.BASE_DIR).parent / "shared" / "bench" / "sample-statement
 
 def _samples() -> list[dict[str, Any]]:
     if SAMPLE.is_file():
-        return json.loads(SAMPLE.read_text(encoding="utf-8"))
+        loaded: list[dict[str, Any]] = json.loads(SAMPLE.read_text(encoding="utf-8"))
+        return loaded
     return []
 
 
