@@ -438,3 +438,18 @@ def test_durations_in_seconds(text, seconds):
 def test_bad_durations_are_rejected(text):
     with pytest.raises(XapiInvalid):
         parse_duration_seconds(text, "d")
+
+
+def test_json_nesting_limit_is_exactly_64_levels_of_arrays_and_objects():
+    # Alternate objects and arrays; the body itself is level 1.
+    def nested(levels):
+        text = "1"
+        for level in range(levels):
+            text = f'{{"k": {text}}}' if level % 2 else f"[{text}]"
+        return text
+
+    assert load_json(nested(64)) is not None
+    with pytest.raises(XapiInvalid, match="nested more than 64 levels"):
+        load_json(nested(65))
+    with pytest.raises(XapiInvalid, match="nested more than 64 levels"):
+        load_json("[" + ",".join(["1", "[]", nested(64)]) + "]")  # deep in a later element
