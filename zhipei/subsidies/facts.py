@@ -15,7 +15,6 @@ answered at the first catalogue lookup by `catalogue_statuses` (same answers as
 
 from __future__ import annotations
 
-import dataclasses
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -240,7 +239,15 @@ class Facts:
         merged = self._merged.get(merged_key)
         if merged is None:
             merged = self._merged[merged_key] = merge_versions(programme, region, on_date, versions)
-        found = self._policies[key] = dataclasses.replace(merged, on_date=on_date)
+        found = self._policies[key] = ResolvedPolicy(
+            programme=merged.programme,
+            region=merged.region,
+            on_date=on_date,
+            parameters=merged.parameters,
+            missing=merged.missing,
+            problems=merged.problems,
+            versions=merged.versions,
+        )
         return found
 
     def _chain(self, region: Region | None) -> list[Region]:
