@@ -205,12 +205,13 @@ def main() -> None:
     django.setup()
     from django.utils import timezone
 
-    from bench.subsidy_eligibility import tune_gc
+    from bench.subsidy_eligibility import tune_gc, vacuum
     from zhipei.accounts.models import User
     from zhipei.regions.models import Region
     from zhipei.subsidies.models import Application
 
     Application.objects.filter(payee_name=MARK).delete()  # an earlier run's
+    vacuum()
     began = time.perf_counter()
     ids = prepare(args.applications, args.county, args.seed)
     print(
@@ -245,6 +246,7 @@ def main() -> None:
         )
     if not args.keep:
         Application.objects.filter(pk__in=ids).delete()
+        vacuum()
 
 
 if __name__ == "__main__":
