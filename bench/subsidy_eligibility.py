@@ -115,11 +115,10 @@ def evaluate_batch(ids: list[int], failures: Counter[str]) -> int:
     from django.db import transaction
     from django.utils import timezone
 
-    from zhipei.subsidies.bulk import load_applications, store_evaluations
+    from zhipei.subsidies.bulk import evaluation_of, load_applications, store_evaluations
     from zhipei.subsidies.facts import Facts
     from zhipei.subsidies.kinds import get_kind
     from zhipei.subsidies.kinds.base import FAIL
-    from zhipei.subsidies.models import Evaluation
 
     with transaction.atomic():
         applications = load_applications(ids)
@@ -133,16 +132,7 @@ def evaluate_batch(ids: list[int], failures: Counter[str]) -> int:
             for result in assessment.results:
                 if result.outcome == FAIL:
                     failures[result.code] += 1
-            evaluations.append(
-                Evaluation(
-                    application=application,
-                    at=now,
-                    stage="draft",
-                    eligible=assessment.eligible,
-                    amount_fen=assessment.amount_fen,
-                    results=[r.as_json() for r in assessment.results],
-                )
-            )
+            evaluations.append(evaluation_of(application, assessment, stage="draft", at=now))
         store_evaluations(evaluations)
     return eligible
 

@@ -19,13 +19,14 @@ others: at finance approval each commitment is its own savepoint.
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
+import orjson
 from django.db import connection, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -47,6 +48,7 @@ from zhipei.subsidies import workflow
 from zhipei.subsidies.errors import ConflictDeclared, PublicityRunning, SelfReview
 from zhipei.subsidies.facts import Facts, any_of
 from zhipei.subsidies.kinds import get_kind
+from zhipei.subsidies.kinds.base import Assessment, RuleResult
 from zhipei.subsidies.models import (
     Application,
     ApplicationLine,
@@ -279,20 +281,14 @@ class _ChunkApproval:
         evaluations: dict[Application, Evaluation] = {}
         for application in applications:
             assessment = get_kind(application.kind).assess(application, facts)
-            evaluation = Evaluation(
-                application=application,
-                at=now,
-                stage=self.step.name,
-                eligible=assessment.eligible,
-                amount_fen=assessment.amount_fen,
-                results=[r.as_json() for r in assessment.results],
-            )
-            try:
-                workflow._require_eligible(evaluation)
-            except DomainError as error:
-                self.refuse(application, error)
-            else:
-                evaluations[application] = evaluation
+            evaluation = evaluation_of(application, assessment, stage=self.step.name, at=now)
+            if not assessment.eligible:
+                try:
+                    workflow._require_eligible(evaluation)  # raises: says why, as one by one
+                except DomainError as error:
+                    self.refuse(application, error)
+                    continue
+            evaluations[application] = evaluation
         return evaluations
 
     # --- step-specific parts ----------------------------------------------------------------
@@ -464,12 +460,34 @@ def load_applications(ids: Iterable[int], *, lock: bool = False) -> list[Applica
     return applications
 
 
+def evaluation_of(
+    application: Application, assessment: Assessment, *, stage: str, at: datetime
+) -> Evaluation:
+    """The Evaluation row `workflow.evaluate` stores for this assessment, unsaved. Its
+    results are the RuleResults themselves while they all pass: `store_evaluations` writes
+    them as `RuleResult.as_json` would; a refusal needs them as JSON (`_require_eligible`)
+    and gets them so at once."""
+    evaluation = Evaluation(
+        application=application,
+        at=at,
+        stage=stage,
+        eligible=assessment.eligible,
+        amount_fen=assessment.amount_fen,
+        results=list(assessment.results),
+    )
+    if not assessment.eligible:
+        evaluation.results = _as_json(evaluation.results)
+    return evaluation
+
+
 def store_evaluations(evaluations: list[Evaluation]) -> None:
     """Store many evaluations at once (bulk approval; the eligibility benchmark). On
     PostgreSQL the rows go by COPY as text lines made here (what `insert_rows` does through
-    each field's preparation, in a fraction of the time); the results as JSON that keeps
-    non-ASCII characters as they are (jsonb stores the same value either way)."""
+    each field's preparation, in a fraction of the time), the results serialised by orjson
+    (already the LRS's JSON library; jsonb stores the same value as from json.dumps)."""
     if connection.vendor != "postgresql" or not evaluations:
+        for evaluation in evaluations:
+            evaluation.results = _as_json(evaluation.results)
         insert_rows(evaluations)
         return
     quote = connection.ops.quote_name
@@ -483,7 +501,7 @@ def store_evaluations(evaluations: list[Evaluation]) -> None:
         lines.append(
             f"{int(e.application_id)}\t{times[e.at]}\t{_copy_text(e.stage)}\t"
             f"{'t' if e.eligible else 'f'}\t{int(e.amount_fen)}\t"
-            f"{_copy_text(json.dumps(e.results, ensure_ascii=False))}\n"
+            f"{_copy_text(results_json(e.results))}\n"
         )
     with (
         connection.cursor() as cursor,
@@ -493,6 +511,27 @@ def store_evaluations(evaluations: list[Evaluation]) -> None:
         ) as copy,
     ):
         copy.write("".join(lines))
+
+
+def _as_json(results: list[Any]) -> list[Any]:
+    return [r.as_json() if isinstance(r, RuleResult) else r for r in results]
+
+
+def results_json(results: list[Any]) -> str:
+    """Rule results (RuleResults, or their `as_json` dicts) as the JSON text `as_json`
+    gives: orjson writes a RuleResult's fields as an object and dates as ISO strings itself;
+    `_json_default` does what `kinds.base._jsonable` does with the rest. (Values
+    `json.dumps` cannot write at all — a date inside a list — orjson writes; no rule gives
+    such values.)"""
+    return orjson.dumps(results, default=_json_default, option=orjson.OPT_NON_STR_KEYS).decode()
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, (set, frozenset)):
+        return sorted(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
 def _copy_text(value: str) -> str:

@@ -12,9 +12,12 @@ readers behind Facts (policies, catalogue answers) answer as the one-at-a-time f
 from __future__ import annotations
 
 import dataclasses
+import json
 import threading
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import connection
@@ -37,6 +40,7 @@ from zhipei.people.models import Person, PersonCategory
 from zhipei.people.services import place_hold
 from zhipei.subsidies import bulk, workflow
 from zhipei.subsidies.facts import Facts
+from zhipei.subsidies.kinds.base import RuleResult
 from zhipei.subsidies.models import (
     Application,
     ApplicationStatus,
@@ -651,7 +655,7 @@ def test_stored_evaluations_read_back_as_given():
             "code": "x",
             "outcome": "fail",
             "inputs": {"text": 'tab\there, newline\nthere, back\\slash, "quoted", 焊工 \u2028'},
-            "parameters": {"list": [1, 2.5, None, True], "nested": {"a": "\\N"}},
+            "parameters": {"list": [1, 2.5, None, True], "nested": {"a": "\\N", 5: "five"}},
             "line": None,
         },
         {"code": "y", "outcome": "pass", "inputs": {}, "parameters": {}, "line": 0},
@@ -671,8 +675,49 @@ def test_stored_evaluations_read_back_as_given():
             ),
         ]
     )
-    stored = list(application.evaluations.filter(at=at).order_by("pk"))
+    # As the ORM stores the same values (a non-string key becomes a string, as in JSON).
+    saved = Evaluation.objects.create(
+        application=application, at=at, stage="orm", eligible=False, results=tricky
+    )
+    stored = list(application.evaluations.filter(at=at).exclude(pk=saved.pk).order_by("pk"))
+    saved.refresh_from_db()
+    assert saved.results[0]["parameters"]["nested"] == {"a": "\\N", "5": "five"}
     assert [(e.stage, e.eligible, e.amount_fen, e.results) for e in stored] == [
-        ("county", False, 12_345, tricky),
+        ("county", False, 12_345, saved.results),
         ("bulk\\stage", True, 0, []),
     ]
+
+
+def test_results_json_writes_what_as_json_gives():
+    """store_evaluations serialises RuleResults directly; the JSON must be as_json's."""
+    results = [
+        RuleResult(
+            "every_kind",
+            "fail",
+            inputs={
+                "day": date(2026, 3, 20),
+                "at": datetime(2026, 3, 20, 8, 30, 1, 250, tzinfo=UTC),
+                "shanghai": datetime(2026, 3, 20, 8, 30, tzinfo=ZoneInfo("Asia/Shanghai")),
+                "hours": Decimal("40.0"),
+                "groups": {"b", "a"},
+                "frozen": frozenset({3, 1}),
+                "pair": (1, "x"),
+                "text": '焊工 \\ "q"',
+                "none": None,
+                "flag": True,
+                "share": 2.5,
+                "nested": {"list": [1, [2, 3]], 7: "seven"},
+                "status": ApplicationStatus.SUBMITTED,
+            },
+            parameters={"cap_fen": 800_00, "statuses": ["pensioner"]},
+            line=3,
+        ),
+        RuleResult("bare", "pass"),
+    ]
+    expected = json.loads(json.dumps([r.as_json() for r in results]))
+    assert json.loads(bulk.results_json(results)) == expected
+    assert json.loads(bulk.results_json([r.as_json() for r in results])) == expected
+    # A field added to RuleResult must be added to as_json too (or here).
+    assert {f.name for f in dataclasses.fields(RuleResult)} == set(results[1].as_json())
+    with pytest.raises(TypeError):
+        bulk.results_json([RuleResult("x", "pass", inputs={"object": object()})])
