@@ -154,13 +154,14 @@ def timed(label: str, ids: list[int], by: Any, step: str, profile: bool) -> None
     counter = QueryCounter()
     profiler = cProfile.Profile() if profile else None
     with connection.execute_wrapper(counter):
-        began = time.perf_counter()
+        began, cpu_began = time.perf_counter(), time.process_time()
         if profiler:
             profiler.enable()
         outcomes = bulk.approve_many(ids, by=by, step=step)
         if profiler:
             profiler.disable()
         elapsed = time.perf_counter() - began
+        cpu = time.process_time() - cpu_began
     codes = Counter(o.code or "approved" for o in outcomes)
     print(
         json.dumps(
@@ -169,6 +170,7 @@ def timed(label: str, ids: list[int], by: Any, step: str, profile: bool) -> None
                 "applications": len(ids),
                 "seconds": round(elapsed, 2),
                 "applications_per_s": round(len(ids) / elapsed),
+                "python_cpu_seconds": round(cpu, 2),  # this process only, not the server's
                 "queries": counter.count,
                 "outcomes": dict(codes),
                 "gc_threshold": gc.get_threshold()[0],
