@@ -9,12 +9,13 @@ from datetime import date
 from decimal import ROUND_DOWN, Decimal
 from typing import TYPE_CHECKING, Any
 
-from zhipei.subsidies.kinds.base import FAIL, INFO, PASS, RuleResult
+from zhipei.subsidies.kinds.base import FAIL, INFO, PASS, Assessment, LineDraft, RuleResult
 
 if TYPE_CHECKING:
     from zhipei.learning.models import CompletionCertificate
     from zhipei.people.models import Person
     from zhipei.subsidies.facts import EarlierClaim, Facts
+    from zhipei.subsidies.models import Application
     from zhipei.subsidies.queries import ResolvedPolicy
 
 
@@ -309,3 +310,50 @@ def yearly_remaining(
         parameters={parameter: limit_fen},
         line=line,
     )
+
+
+def certificate_claim(
+    programme: str,
+    application: Application,
+    facts: Facts,
+    certificate: CompletionCertificate | None,
+    *,
+    person: Person,
+) -> tuple[Assessment, LineDraft | None]:
+    """The opening every claim on one certificate shares: the certificate is the applicant's
+    and valid, a complete policy is in force where they live on the completion day, the one
+    line, and the course-in-catalogue and class-hours rules. Returns the assessment (results
+    so far) and its line, or no line when a rule ended the claim early."""
+    results: list[RuleResult] = []
+    assessment = Assessment(
+        kind=programme, policy=None, policy_date=None, fund_source="", lines=[], results=results
+    )
+    found = certificate_valid(certificate, person.pk)
+    results.append(found)
+    if certificate is None or found.code == "certificate_present":
+        return assessment, None
+    day = certificate.completed_on
+    policy = facts.policy(programme, application.region, day)
+    assessment.policy, assessment.policy_date = policy, day
+    results.append(policy_in_force(policy))
+    if not policy.is_complete:
+        return assessment, None
+    assessment.fund_source = policy.values["fund"]
+    line = LineDraft(
+        person=person,
+        certificate=certificate,
+        occupation_id=certificate.occupation_id,
+        skill_level=certificate.course.skill_level,
+        training_date=day,
+        class_hours=certificate.class_hours,
+    )
+    assessment.lines.append(line)
+    results.append(course_in_catalogue(facts, certificate, application.region))
+    results.append(
+        RuleResult(
+            "class_hours",
+            outcome(certificate.class_hours > 0),
+            inputs={"class_hours": certificate.class_hours},
+        )
+    )
+    return assessment, line

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from zhipei.subsidies import rules
 from zhipei.subsidies.facts import Facts
 from zhipei.subsidies.kinds import register
-from zhipei.subsidies.kinds.base import FAIL, ApplicationKind, Assessment, LineDraft, RuleResult
+from zhipei.subsidies.kinds.base import ApplicationKind, Assessment, RuleResult
 from zhipei.subsidies.models import Application, Programme
 
 
@@ -22,36 +22,14 @@ class LearnerTraining(ApplicationKind):
     def assess(self, application: Application, facts: Facts) -> Assessment:
         person = facts.persons[application.person_id]  # type: ignore[index]
         certificate = facts.certificates.get(application.inputs.get("certificate", -1))
-        results: list[RuleResult] = []
-        assessment = Assessment(
-            kind=self.programme,
-            policy=None,
-            policy_date=None,
-            fund_source="",
-            lines=[],
-            results=results,
+        assessment, line = rules.certificate_claim(
+            self.programme, application, facts, certificate, person=person
         )
-        found = rules.certificate_valid(certificate, person.pk)
-        results.append(found)
-        if certificate is None or found.code == "certificate_present":
+        if certificate is None or line is None or assessment.policy is None:
             return assessment
+        results = assessment.results
         day = certificate.completed_on
-        policy = facts.policy(self.programme, application.region, day)
-        assessment.policy, assessment.policy_date = policy, day
-        results.append(rules.policy_in_force(policy))
-        if not policy.is_complete:
-            return assessment
-        p = policy.values
-        assessment.fund_source = p["fund"]
-        line = LineDraft(
-            person=person,
-            certificate=certificate,
-            occupation_id=certificate.occupation_id,
-            skill_level=certificate.course.skill_level,
-            training_date=day,
-            class_hours=certificate.class_hours,
-        )
-        assessment.lines.append(line)
+        p = assessment.policy.values
         claims = facts.other_claims(person.pk, self.programme, application)
         # A training is subsidised once, whoever claims it: the enterprise's online-training
         # claim for the same certificate or occupation and level counts too.
@@ -59,14 +37,6 @@ class LearnerTraining(ApplicationKind):
             person.pk, Programme.ENTERPRISE_ONLINE_TRAINING, application
         )
 
-        results.append(rules.course_in_catalogue(facts, certificate, application.region))
-        results.append(
-            RuleResult(
-                "class_hours",
-                "pass" if certificate.class_hours > 0 else FAIL,
-                inputs={"class_hours": certificate.class_hours},
-            )
-        )
         results.append(rules.same_certificate_claimed(training_claims, certificate))
         occupation_label = str(certificate.occupation) if certificate.occupation_id else ""
         once = rules.same_occupation_level(

@@ -28,7 +28,6 @@ from zhipei.subsidies.kinds.base import (
     PASS,
     ApplicationKind,
     Assessment,
-    LineDraft,
     RuleResult,
 )
 from zhipei.subsidies.models import Application, Programme
@@ -115,47 +114,18 @@ class LivingAllowance(ApplicationKind):
         person = facts.persons[application.person_id]  # type: ignore[index]
         certificate_id = inputs.get("certificate")
         certificate = facts.certificates.get(certificate_id) if certificate_id else None
-        results: list[RuleResult] = []
-        assessment = Assessment(
-            kind=self.programme,
-            policy=None,
-            policy_date=None,
-            fund_source="",
-            lines=[],
-            results=results,
+        # The policy in force where the person lives on the day the training was completed;
+        # it pays from the employment subsidy fund (10号).
+        assessment, line = rules.certificate_claim(
+            self.programme, application, facts, certificate, person=person
         )
-        found = rules.certificate_valid(certificate, person.pk)
-        results.append(found)
-        if certificate is None or found.code == "certificate_present":
+        if certificate is None or line is None or assessment.policy is None:
             return assessment
-        # The policy in force where the person lives on the day the training was completed.
+        results = assessment.results
         day = certificate.completed_on
-        policy = facts.policy(self.programme, application.region, day)
-        assessment.policy, assessment.policy_date = policy, day
-        results.append(rules.policy_in_force(policy))
-        if not policy.is_complete:
-            return assessment
-        p = policy.values
-        assessment.fund_source = p["fund"]  # the employment subsidy fund (10号)
-        line = LineDraft(
-            person=person,
-            certificate=certificate,
-            occupation_id=certificate.occupation_id,
-            skill_level=certificate.course.skill_level,
-            training_date=day,
-            class_hours=certificate.class_hours,
-        )
-        assessment.lines.append(line)
+        p = assessment.policy.values
         claims = facts.other_claims(person.pk, self.programme, application)
 
-        results.append(rules.course_in_catalogue(facts, certificate, application.region))
-        results.append(
-            RuleResult(
-                "class_hours",
-                PASS if certificate.class_hours > 0 else FAIL,
-                inputs={"class_hours": certificate.class_hours},
-            )
-        )
         results.append(rules.same_certificate_claimed(claims, certificate))
         results.append(rules.in_groups(facts, person, day, p["eligible_groups"]))
         occupation_label = str(certificate.occupation) if certificate.occupation_id else ""
