@@ -4,16 +4,14 @@ holder's full name; the page fits the phone's width and shows the holder masked.
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
 from django.conf import settings
 from django.utils import timezone
 
+from tests.browser.support import PHONE, fits_phone, shoot
 from zhipei.accounts.models import Role
 from zhipei.accounts.services import create_user, grant_role
 from zhipei.learning.certificates.queries import verify_url
@@ -26,34 +24,9 @@ from zhipei.occupations.models import Occupation
 from zhipei.people.testing import make_person
 from zhipei.regions.testing import make_region_tree
 
-# Playwright's sync API runs an event loop in this thread (see test_officer_scope.py).
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-
 pytestmark = [pytest.mark.browser, pytest.mark.chinese, pytest.mark.django_db(transaction=True)]
 
-PHONE = {"width": 390, "height": 844}
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-SCREENSHOTS = Path(settings.BASE_DIR) / "var" / "screenshots"
 PASSWORD = "Zhipei-test-2026"
-
-
-@pytest.fixture(scope="module")
-def browser(chromium_path: Path) -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(chromium_path), headless=True, args=CHROMIUM_ARGS
-        )
-        yield browser
-        browser.close()
 
 
 @pytest.fixture
@@ -82,11 +55,6 @@ def certificate() -> CompletionCertificate:
     return issue_certificate(enrolment, by=learner)
 
 
-def _fits_phone(page: Any) -> bool:
-    width: int = page.evaluate("document.documentElement.scrollWidth")
-    return width <= PHONE["width"]
-
-
 def test_public_verification_on_a_phone(
     browser: Any, live_server: Any, certificate: CompletionCertificate
 ) -> None:
@@ -110,13 +78,12 @@ def test_public_verification_on_a_phone(
         content = page.content()
         assert "王小芳" not in content
         assert certificate.person.id_masked not in content
-        assert _fits_phone(page)
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(SCREENSHOTS / "certificate-verify-phone.png"), full_page=True)
+        assert fits_phone(page)
+        shoot(page, "certificate-verify-phone")
 
         # By number and full name, typed the way people do (spaces, lower case).
         page.goto(f"{live_server.url}/verify/completion/")
-        assert _fits_phone(page)
+        assert fits_phone(page)
         page.fill("#id_number", certificate.number.replace("-", " ").lower())
         page.fill("#id_name", "王小明")
         with page.expect_navigation():
@@ -131,6 +98,6 @@ def test_public_verification_on_a_phone(
         assert page.locator("#certificate-status .badge-ok").is_visible()
         assert certificate.number in page.locator("#certificate-facts").inner_text()
         assert "王小芳" not in page.content()
-        page.screenshot(path=str(SCREENSHOTS / "certificate-lookup-phone.png"), full_page=True)
+        shoot(page, "certificate-lookup-phone")
     finally:
         context.close()

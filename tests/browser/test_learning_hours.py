@@ -6,15 +6,12 @@ crediting pass turns them into credited time and reasons."""
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
-from django.conf import settings
 
+from tests.browser.support import PHONE, fits_phone, shoot
 from zhipei.accounts.models import Role
 from zhipei.accounts.services import create_user, grant_role
 from zhipei.catalog.models import Course, Lesson
@@ -26,39 +23,14 @@ from zhipei.people.services import pseudonym_for
 from zhipei.people.testing import make_person
 from zhipei.regions.testing import make_region_tree
 
-# Playwright's sync API runs an event loop in this thread (see test_officer_scope.py).
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-PHONE = {"width": 390, "height": 844}
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-SCREENSHOTS = Path(settings.BASE_DIR) / "var" / "screenshots"
 PASSWORD = "Zhipei-test-2026"
 
 
 class Journey(World):
     """The statement builders of the learning tests (learning.tests.helpers.World) over this
     journey's platform, learner and lessons."""
-
-
-@pytest.fixture(scope="module")
-def browser(chromium_path: Path) -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(chromium_path), headless=True, args=CHROMIUM_ARGS
-        )
-        yield browser
-        browser.close()
 
 
 @pytest.fixture
@@ -106,11 +78,6 @@ def learning() -> Journey:
     return journey
 
 
-def _fits_phone(page: Any) -> bool:
-    width: int = page.evaluate("document.documentElement.scrollWidth")
-    return width <= PHONE["width"]
-
-
 def test_learner_reads_credited_hours_and_reasons_on_a_phone(
     browser: Any, live_server: Any, learning: Journey
 ) -> None:
@@ -149,9 +116,8 @@ def test_learner_reads_credited_hours_and_reasons_on_a_phone(
         # Rendered from codes, never stored sentences: no code leaks into the text.
         assert "face_check_missing" not in enrolment.inner_text()
 
-        assert _fits_phone(page)
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(SCREENSHOTS / "my-learning-phone.png"), full_page=True)
+        assert fits_phone(page)
+        shoot(page, "my-learning-phone")
 
         # The menu (behind its button on a phone) marks My learning as the current page.
         page.locator("[data-menu-toggle]").click()

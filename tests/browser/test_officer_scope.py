@@ -8,15 +8,12 @@
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 import pytest
-from django.conf import settings
 
+from tests.browser.support import PHONE, SCREENSHOTS
 from zhipei.accounts.models import Role
 from zhipei.accounts.services import create_user, grant_role
 from zhipei.people.idnumber import check_character
@@ -25,38 +22,15 @@ from zhipei.regions.testing import make_region_tree
 
 # Playwright's sync API runs an event loop in this thread; the ORM calls made by the test
 # itself (creating data) would otherwise be refused as "async unsafe" (STYLE §11).
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
 pytestmark = [pytest.mark.browser, pytest.mark.chinese, pytest.mark.django_db(transaction=True)]
 
 PASSWORD = "Zhipei-test-2026"
-PHONE = {"width": 390, "height": 844}
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-SCREENSHOTS = Path(settings.BASE_DIR) / "var" / "screenshots"
 
 
 def synthetic_id(county: str, born: date, serial: int) -> str:
     body = f"{county}{born:%Y%m%d}{serial:03d}"
     return body + check_character(body)
-
-
-@pytest.fixture(scope="module")
-def browser(chromium_path: Path) -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(chromium_path), headless=True, args=CHROMIUM_ARGS
-        )
-        yield browser
-        browser.close()
 
 
 @pytest.fixture

@@ -9,16 +9,14 @@ public list, which opens without logging in at a phone's width.
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from django.conf import settings
 from django.utils import timezone
 
+from tests.browser.support import DESKTOP, PHONE, SCREENSHOTS
 from zhipei.accounts.models import Role
 from zhipei.accounts.services import create_user, grant_role
 from zhipei.catalog.models import Criterion, PlatformApplication, PlatformCall
@@ -30,40 +28,16 @@ from zhipei.regions.testing import make_region_tree
 
 # Playwright's sync API runs an event loop in this thread; the ORM calls made by the test
 # itself (creating data) would otherwise be refused as "async unsafe" (STYLE §11).
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 PASSWORD = "Zhipei-test-2026"
-PHONE = {"width": 390, "height": 844}
-DESKTOP = {"width": 1280, "height": 900}
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-SCREENSHOTS = Path(settings.BASE_DIR) / "var" / "screenshots"
 ORG_NAME = "江城学堂科技有限公司"
 # A small but well-formed PDF (header, catalog, trailer).
 PDF = (
     b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
     b"2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
 )
-
-
-@pytest.fixture(scope="module")
-def browser(chromium_path: Path) -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(chromium_path), headless=True, args=CHROMIUM_ARGS
-        )
-        yield browser
-        browser.close()
 
 
 @pytest.fixture

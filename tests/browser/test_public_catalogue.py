@@ -11,16 +11,14 @@ screenshots of the catalogue go to var/screenshots/.
 from __future__ import annotations
 
 import json
-import os
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from django.conf import settings
 
+from tests.browser.support import PHONE, SCREENSHOTS
 from zhipei.accounts.models import Role
 from zhipei.accounts.services import create_user, grant_role
 from zhipei.catalog.models import Course
@@ -32,34 +30,11 @@ from zhipei.regions.testing import make_region_tree
 
 # Playwright's sync API runs an event loop in this thread; the ORM calls made by the test
 # itself (creating data) would otherwise be refused as "async unsafe" (STYLE §11).
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 PASSWORD = "Zhipei-test-2026"
-PHONE = {"width": 390, "height": 844}
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-SCREENSHOTS = Path(settings.BASE_DIR) / "var" / "screenshots"
 SITE = "https://jiangan-online.example.cn"
-
-
-@pytest.fixture(scope="module")
-def browser(chromium_path: Path) -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(chromium_path), headless=True, args=CHROMIUM_ARGS
-        )
-        yield browser
-        browser.close()
 
 
 @pytest.fixture

@@ -16,16 +16,14 @@
 from __future__ import annotations
 
 import io
-import os
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
-from django.conf import settings
 from openpyxl import load_workbook
 
+from tests.browser.support import DESKTOP, PHONE, log_in, shoot
 from zhipei.accounts.models import Role, RoleAssignment
 from zhipei.enterprises.imports import build_template
 from zhipei.enterprises.models import Employment, ShutdownDeclaration
@@ -33,40 +31,14 @@ from zhipei.people.testing import make_id_number
 from zhipei.subsidies.models import Application, ApplicationStatus, Programme
 from zhipei.subsidies.testing import TEST_PASSWORD, build_claim_world, make_org, make_user
 
-# Playwright's sync API runs an event loop in this thread (see test_officer_scope.py).
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 S = ApplicationStatus
-DESKTOP = {"width": 1280, "height": 900}
-PHONE = {"width": 390, "height": 844}
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-SCREENSHOTS = Path(settings.BASE_DIR) / "var" / "screenshots"
 PDF_BYTES = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 STAFF = (
     ("周杰", make_id_number("420102", "19880515", seq=13)),
     ("吴敏", make_id_number("420102", "19920708", seq=24)),
 )
-
-
-@pytest.fixture(scope="module")
-def browser(chromium_path: Path) -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(chromium_path), headless=True, args=CHROMIUM_ARGS
-        )
-        yield browser
-        browser.close()
 
 
 @pytest.fixture(autouse=True)
@@ -87,22 +59,6 @@ def world() -> Any:
     )
     world.extra["enterprise"] = organisation.enterprise
     return world
-
-
-def log_in(browser: Any, base: str, username: str, *, viewport: dict[str, int]) -> Any:
-    context = browser.new_context(viewport=viewport, locale="en-GB")
-    page = context.new_page()
-    page.goto(f"{base}/accounts/login/?tab=password")
-    page.fill("#id_username", username)
-    page.fill("#id_password", TEST_PASSWORD)
-    with page.expect_navigation():
-        page.press("#id_password", "Enter")
-    return page
-
-
-def shoot(page: Any, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"subsidy-{name}.png"), full_page=True)
 
 
 def roster_workbook() -> bytes:
@@ -138,7 +94,7 @@ def declare_and_submit_a_shutdown(page: Any, base: str) -> None:
 
 
 def officer_confirms_the_shutdown(browser: Any, base: str) -> None:
-    page = log_in(browser, base, "county-officer", viewport=DESKTOP)
+    page = log_in(browser, base, "county-officer", TEST_PASSWORD, viewport=DESKTOP)
     try:
         page.goto(f"{base}/enterprises/review/")
         with page.expect_navigation():
@@ -211,7 +167,7 @@ def claim_for_the_staff(page: Any, base: str, certificates: list[Any]) -> Applic
         assert "¥800.00" in line.inner_text()
     assert page.locator("[data-testid=amount]").inner_text() == "¥1,600.00"
     assert page.locator("[data-testid=verdict]").inner_text().startswith("Meets the rules")
-    shoot(page, "enterprise-claim-eligibility")
+    shoot(page, "subsidy-enterprise-claim-eligibility")
 
     assert page.input_value("#id_payee_name") == "江岸精密制造有限公司"
     page.fill("#id_bank_name", "中国银行武汉江岸支行")
@@ -229,7 +185,7 @@ def test_enterprise_declares_imports_roster_and_claims_for_staff(
     browser: Any, live_server: Any, world: Any
 ) -> None:
     base = live_server.url
-    page = log_in(browser, base, "hr", viewport=DESKTOP)
+    page = log_in(browser, base, "hr", TEST_PASSWORD, viewport=DESKTOP)
     try:
         declare_and_submit_a_shutdown(page, base)
         officer_confirms_the_shutdown(browser, base)
@@ -239,7 +195,7 @@ def test_enterprise_declares_imports_roster_and_claims_for_staff(
     finally:
         page.context.close()
 
-    page = log_in(browser, base, "county-officer", viewport=PHONE)
+    page = log_in(browser, base, "county-officer", TEST_PASSWORD, viewport=PHONE)
     try:
         page.goto(f"{base}/subsidies/review/county/")
         row = page.locator(f"[data-testid=queue-row][data-number='{application.number}']")

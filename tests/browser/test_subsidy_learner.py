@@ -18,51 +18,23 @@ from __future__ import annotations
 
 import csv
 import io
-import os
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from django.conf import settings
 from django.utils import timezone
 
+from tests.browser.support import DESKTOP, PHONE, fits_phone, log_in, shoot
 from zhipei.accounts.models import Role
 from zhipei.core.money import parse_yuan
 from zhipei.subsidies import bankfiles
 from zhipei.subsidies.models import Application, ApplicationStatus
 from zhipei.subsidies.testing import TEST_PASSWORD, build_claim_world, make_person_row, make_user
 
-# Playwright's sync API runs an event loop in this thread (see test_officer_scope.py).
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 S = ApplicationStatus
-PHONE = {"width": 390, "height": 844}
-DESKTOP = {"width": 1280, "height": 900}
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-SCREENSHOTS = Path(settings.BASE_DIR) / "var" / "screenshots"
-
-
-@pytest.fixture(scope="module")
-def browser(chromium_path: Path) -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(chromium_path), headless=True, args=CHROMIUM_ARGS
-        )
-        yield browser
-        browser.close()
 
 
 @pytest.fixture
@@ -74,29 +46,8 @@ def world() -> Any:
     return world
 
 
-def log_in(browser: Any, base: str, username: str, *, viewport: dict[str, int]) -> Any:
-    context = browser.new_context(viewport=viewport, locale="en-GB")
-    page = context.new_page()
-    page.goto(f"{base}/accounts/login/?tab=password")
-    page.fill("#id_username", username)
-    page.fill("#id_password", TEST_PASSWORD)
-    with page.expect_navigation():
-        page.press("#id_password", "Enter")
-    return page
-
-
-def fits_phone(page: Any) -> bool:
-    width: int = page.evaluate("document.documentElement.scrollWidth")
-    return width <= PHONE["width"]
-
-
-def shoot(page: Any, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"subsidy-{name}.png"), full_page=True)
-
-
 def learner_claims_on_a_phone(browser: Any, base: str, world: Any) -> Application:
-    page = log_in(browser, base, "lina", viewport=PHONE)
+    page = log_in(browser, base, "lina", TEST_PASSWORD, viewport=PHONE)
     try:
         page.goto(f"{base}/subsidies/mine/")
         assert fits_phone(page)
@@ -119,7 +70,7 @@ def learner_claims_on_a_phone(browser: Any, base: str, world: Any) -> Applicatio
         assert "¥800.00" in page.locator("#eligibility li[data-code=project_cap]").inner_text()
         assert page.locator("[data-testid=amount]").inner_text() == "¥800.00"
         assert fits_phone(page)
-        shoot(page, "learner-eligibility-phone")
+        shoot(page, "subsidy-learner-eligibility-phone")
 
         # Bank details: the payee is prefilled with the learner's name.
         assert page.input_value("#id_payee_name") == "李娜"
@@ -132,7 +83,7 @@ def learner_claims_on_a_phone(browser: Any, base: str, world: Any) -> Applicatio
         assert "6222021234567890123" not in page.content()
         assert page.locator("[data-testid=due]").is_visible()
         assert fits_phone(page)
-        shoot(page, "learner-submitted-phone")
+        shoot(page, "subsidy-learner-submitted-phone")
     finally:
         page.context.close()
     application = Application.objects.get()
@@ -141,7 +92,7 @@ def learner_claims_on_a_phone(browser: Any, base: str, world: Any) -> Applicatio
 
 
 def county_officer_approves(browser: Any, base: str, application: Application) -> None:
-    page = log_in(browser, base, "county-officer", viewport=DESKTOP)
+    page = log_in(browser, base, "county-officer", TEST_PASSWORD, viewport=DESKTOP)
     try:
         page.goto(f"{base}/subsidies/review/")
         page.wait_for_url("**/subsidies/review/county/")
@@ -160,7 +111,7 @@ def county_officer_approves(browser: Any, base: str, application: Application) -
 
 
 def city_officer_approves_in_a_batch(browser: Any, base: str, application: Application) -> None:
-    page = log_in(browser, base, "city-officer", viewport=DESKTOP)
+    page = log_in(browser, base, "city-officer", TEST_PASSWORD, viewport=DESKTOP)
     try:
         page.goto(f"{base}/subsidies/review/city/")
         row = page.locator(f"[data-testid=queue-row][data-number='{application.number}']")
@@ -170,7 +121,7 @@ def city_officer_approves_in_a_batch(browser: Any, base: str, application: Appli
             page.locator("[data-testid=batch-submit]").click()
         outcome = page.locator(f"[data-testid=outcome][data-pk='{application.pk}']")
         assert outcome.get_attribute("data-done") == "1"
-        shoot(page, "city-batch-outcome")
+        shoot(page, "subsidy-city-batch-outcome")
         # The public notice lists it, the name masked.
         page.goto(f"{base}/subsidies/publicity/")
         notice = page.locator(f"[data-testid=publicity-row][data-number='{application.number}']")
@@ -191,7 +142,7 @@ def end_the_public_notice(application: Application) -> None:
 
 
 def finance_officer_approves(browser: Any, base: str, application: Application) -> Any:
-    page = log_in(browser, base, "finance-officer", viewport=DESKTOP)
+    page = log_in(browser, base, "finance-officer", TEST_PASSWORD, viewport=DESKTOP)
     page.goto(f"{base}/subsidies/review/finance/")
     row = page.locator(f"[data-testid=queue-row][data-number='{application.number}']")
     with page.expect_navigation():
@@ -240,14 +191,14 @@ def pay_in_a_batch(page: Any, base: str, application: Application) -> None:
     with page.expect_navigation():
         page.locator("[data-testid=return-file-form] button[type=submit]").click()
     assert page.locator("[data-testid=return-files]").is_visible()
-    shoot(page, "finance-batch-paid")
+    shoot(page, "subsidy-finance-batch-paid")
 
 
 def learner_sees_paid(browser: Any, base: str, application: Application) -> None:
     application.refresh_from_db()
     assert application.status == S.PAID and application.paid_at is not None
     day = timezone.localtime(application.paid_at).date().isoformat()
-    page = log_in(browser, base, "lina", viewport=PHONE)
+    page = log_in(browser, base, "lina", TEST_PASSWORD, viewport=PHONE)
     try:
         page.goto(f"{base}/subsidies/mine/")
         card = page.locator(f"[data-testid=application][data-number='{application.number}']")
@@ -258,7 +209,7 @@ def learner_sees_paid(browser: Any, base: str, application: Application) -> None
         assert day in page.locator("[data-testid=paid-on]").inner_text()
         assert page.locator("[data-testid=time-to-payment]").is_visible()
         assert fits_phone(page)
-        shoot(page, "learner-paid-phone")
+        shoot(page, "subsidy-learner-paid-phone")
     finally:
         page.context.close()
 
