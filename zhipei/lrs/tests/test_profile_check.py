@@ -981,14 +981,8 @@ def test_the_profile_is_read_for_the_site_given():
 # --- the catalogue, read from the database ----------------------------------------------------
 
 
-@pytest.mark.django_db
-def test_catalogue_for_reads_only_this_platforms_learners_courses_and_lessons():
-    regions = make_region_tree()
-    platform, _credential, _secret = make_platform(regions["420102"], 1)
-    other, _other_credential, _other_secret = make_platform(regions["420106"], 2)
-    person = make_person(regions["420102"])
-    pseudonym, _created = pseudonym_for(person, platform=platform)
-    other_pseudonym, _created = pseudonym_for(person, platform=other)
+def make_welding_course(platform: Any, region: Any) -> Course:
+    """The approved course the conforming session reports, with its one video lesson."""
     now = timezone.now()
     course = Course.objects.create(
         platform=platform,
@@ -997,7 +991,7 @@ def test_catalogue_for_reads_only_this_platforms_learners_courses_and_lessons():
         class_hours=2,
         activity_iri=COURSE,
         url="https://platform.example.cn/c/weld",
-        region=regions["420102"],
+        region=region,
         status=Course.Status.APPROVED,
         status_changed_at=now,
         created_at=now,
@@ -1012,6 +1006,18 @@ def test_catalogue_for_reads_only_this_platforms_learners_courses_and_lessons():
         activity_iri=LESSON,
         media_duration_seconds=MEDIA_SECONDS,
     )
+    return course
+
+
+@pytest.mark.django_db
+def test_catalogue_for_reads_only_this_platforms_learners_courses_and_lessons():
+    regions = make_region_tree()
+    platform, _credential, _secret = make_platform(regions["420102"], 1)
+    other, _other_credential, _other_secret = make_platform(regions["420106"], 2)
+    person = make_person(regions["420102"])
+    pseudonym, _created = pseudonym_for(person, platform=platform)
+    other_pseudonym, _created = pseudonym_for(person, platform=other)
+    make_welding_course(platform, regions["420102"])
     statements = conforming_session(pseudonym)
     statements[9]["actor"]["account"]["name"] = other_pseudonym
 

@@ -10,12 +10,10 @@ from typing import Any
 
 import pytest
 from django.test import Client, override_settings
-from django.utils import timezone
 
-from zhipei.catalog.models import Course, Lesson
 from zhipei.lrs.models import Statement
 from zhipei.lrs.tests.helpers import make_platform
-from zhipei.lrs.tests.test_profile_check import COURSE, LESSON, MEDIA_SECONDS, conforming_session
+from zhipei.lrs.tests.test_profile_check import conforming_session, make_welding_course
 from zhipei.lrs_documents import profile as xp
 from zhipei.orgs.models import Platform
 from zhipei.orgs.services import issue_credential
@@ -45,29 +43,7 @@ def world() -> World:
     platform, credential, secret = make_platform(regions["420102"], 1)
     person = make_person(regions["420102"])
     pseudonym, _created = pseudonym_for(person, platform=platform)
-    now = timezone.now()
-    course = Course.objects.create(
-        platform=platform,
-        external_id="weld",
-        title="Welding",
-        class_hours=2,
-        activity_iri=COURSE,
-        url="https://platform.example.cn/c/weld",
-        region=regions["420102"],
-        status=Course.Status.APPROVED,
-        status_changed_at=now,
-        created_at=now,
-        updated_at=now,
-    )
-    Lesson.objects.create(
-        course=course,
-        position=1,
-        external_id="v1",
-        title="Video 1",
-        kind=Lesson.Kind.VIDEO,
-        activity_iri=LESSON,
-        media_duration_seconds=MEDIA_SECONDS,
-    )
+    make_welding_course(platform, regions["420102"])
     return World(platform, credential.key_id, secret, pseudonym, regions)
 
 
