@@ -9,11 +9,12 @@ joined, choice values shown by their labels. A kind adding rules adds its senten
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any
 
 from django.utils.functional import Promise
-from django.utils.translation import gettext
+from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 
 from zhipei.core.money import yuan
@@ -145,7 +146,10 @@ def add_sentences(sentences: dict[str, dict[str, str | Promise]]) -> None:
     SENTENCES.update(sentences)
 
 
-def _labels() -> dict[str, str]:
+@functools.cache
+def _labels(language: str | None, programme: str | None = None) -> dict[str, str]:
+    """Labels of the values reasons show, in `language` (built once per language and
+    programme: render runs for every rule of every application on a page)."""
     from zhipei.catalog.queries import Reason as CatalogueReason
     from zhipei.enterprises.models import EmploymentKind
     from zhipei.people.models import PersonCategory
@@ -159,6 +163,9 @@ def _labels() -> dict[str, str]:
     labels |= {str(v): str(label) for v, label in ShutdownKind.choices}
     labels |= {str(v): str(label) for v, label in EmploymentKind.choices}
     labels |= {k: str(v) for k, v in ROLE_LABELS.items()}
+    if programme:
+        # Parameter names read as that programme's labels (names repeat across programmes).
+        labels |= {spec.name: str(spec.label) for spec in SPECS.get(programme, ())}
     return labels
 
 
@@ -185,13 +192,8 @@ class Reason:
 def render(result: dict[str, Any]) -> Reason:
     """One stored result ({"code", "outcome", "inputs", "parameters", "line"}) in words."""
     code, result_outcome = str(result.get("code", "")), str(result.get("outcome", ""))
-    labels = _labels()
     programme = result.get("inputs", {}).get("programme")
-    if programme:
-        # Parameter names read as that programme's labels (names repeat across programmes).
-        from zhipei.subsidies.parameters import SPECS
-
-        labels |= {spec.name: str(spec.label) for spec in SPECS.get(programme, ())}
+    labels = _labels(get_language(), str(programme) if programme else None)
     values = {
         key: _shown(key, value, labels)
         for key, value in {**result.get("parameters", {}), **result.get("inputs", {})}.items()

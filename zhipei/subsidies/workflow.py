@@ -145,9 +145,13 @@ def _review_target(application: Application, status: str) -> Region | None:
         return route(application, Region.Level.COUNTY)
     if status == S.COUNTY_APPROVED:
         return route(application, Region.Level.PREFECTURE)
-    if status in (S.CITY_APPROVED, S.IN_PUBLICITY, S.FINANCE_APPROVED, S.IN_BATCH):
-        return application.fund_region
-    if status == S.PAYMENT_FAILED:
+    if status in (
+        S.CITY_APPROVED,
+        S.IN_PUBLICITY,
+        S.FINANCE_APPROVED,
+        S.IN_BATCH,
+        S.PAYMENT_FAILED,
+    ):
         return application.fund_region
     return None
 
