@@ -320,14 +320,6 @@ class Application(models.Model):
     # Kind-specific references (certificate, shutdown declaration, …) as plain values; the
     # lines carry the foreign keys that constraints need.
     inputs = models.JSONField(default=dict, blank=True)
-    # The shutdown declaration an enterprise claim stands on.
-    shutdown = models.ForeignKey(
-        "enterprises.ShutdownDeclaration",
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
     # Payee's bank details: the account number is personal data (encrypted, shown masked).
     payee_name = models.CharField(max_length=200, blank=True)
     bank_name = models.CharField(max_length=100, blank=True)
