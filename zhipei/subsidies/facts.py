@@ -32,7 +32,7 @@ from zhipei.occupations.models import Occupation
 from zhipei.orgs.models import OrganisationHold, Platform
 from zhipei.people.models import Person, PersonCategory, PersonHold
 from zhipei.regions.models import Region
-from zhipei.subsidies.models import DEAD_STATUSES, Application, ApplicationLine, PolicyVersion
+from zhipei.subsidies.models import Application, ApplicationLine, PolicyVersion
 from zhipei.subsidies.queries import ResolvedPolicy, merge_versions, region_chain
 
 
@@ -176,8 +176,8 @@ class Facts:
             ).values_list("person_id", flat=True)
         )
         lines = (
+            # `live` is cleared in the same transaction that rejects or withdraws (workflow).
             ApplicationLine.objects.filter(any_of("person_id", missing), live=True)
-            .exclude(application__status__in=DEAD_STATUSES)
             .select_related("certificate")
             .values_list(
                 "application_id",
@@ -343,4 +343,6 @@ def any_of(field_name: str, values: Iterable[int]) -> AnyOf:
 
 
 def live_claim_filter() -> Q:
-    return Q(live=True) & ~Q(application__status__in=DEAD_STATUSES)
+    """Lines that claim something: the workflow clears `live` in the same transaction that
+    rejects or withdraws their application, and the one-live-claim index relies on it."""
+    return Q(live=True)
