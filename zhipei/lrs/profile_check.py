@@ -36,7 +36,7 @@ from django.utils.translation import gettext_lazy as _
 
 from zhipei.lrs.formats import XapiInvalid, parse_duration_seconds, parse_timestamp
 from zhipei.lrs.services import refuse_id_numbers
-from zhipei.lrs.validation import VOIDED_VERB, prepare_statement
+from zhipei.lrs.validation import MAX_JSON_DEPTH, VOIDED_VERB, depth_exceeds, prepare_statement
 from zhipei.lrs_documents import profile as xp
 
 ERROR = "error"
@@ -1419,6 +1419,8 @@ def _xapi_problems(raw: Any, base: str, version: str, authority: dict[str, Any],
         add(code, path, **params)
 
     _not_json(raw, base, counting)
+    if not before and depth_exceeds(raw, MAX_JSON_DEPTH - 1):
+        counting("nested_too_deeply", base)  # as in a batch: the LRS refuses the request
     if before:
         return True
     try:

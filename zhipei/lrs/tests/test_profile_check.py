@@ -784,10 +784,13 @@ def test_an_xapi_invalid_statement_gets_only_its_xapi_error():
 
 
 def test_deep_extension_values_that_the_lrs_stores_are_checked():
+    # The batch's array, statements[2], context, extensions and 60 lists: 64 levels.
     statements = conforming_session()
-    statements[2]["context"]["extensions"]["https://platform.example.cn/x/deep"] = deep_list(400)
-    text = json.dumps(statements)
-    assert check_statements(parse_json(text)).problems == []
+    statements[2]["context"]["extensions"]["https://platform.example.cn/x/deep"] = deep_list(59)
+    assert check_statements(parse_json(json.dumps(statements))).problems == []
+    statements[2]["context"]["extensions"]["https://platform.example.cn/x/deep"] = deep_list(60)
+    report = check_statements(parse_json(json.dumps(statements)))
+    assert [(p.index, p.code) for p in report.problems] == [(2, "nested_too_deeply")]
 
 
 def test_json_too_deep_for_the_parser_is_refused_as_such():

@@ -3,13 +3,21 @@ after it. They call the validator directly; test_statements_api.py covers the HT
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from zhipei.lrs.formats import XapiInvalid, parse_duration_seconds, parse_timestamp
 from zhipei.lrs.tests.helpers import statement
-from zhipei.lrs.validation import comparable, load_json, prepare_statement
+from zhipei.lrs.validation import (
+    _load_json_strictly,
+    comparable,
+    load_json,
+    prepare_statement,
+)
 
 NOW = datetime(2026, 5, 1, 1, 2, 3, 456000, tzinfo=UTC)
 AUTHORITY = {"objectType": "Agent", "account": {"homePage": "https://z.cn/xapi", "name": "k"}}
@@ -32,6 +40,40 @@ def rejects(data, path=None, version="1.0.3"):
 def test_statement_must_use_each_property_no_more_than_one_time():
     with pytest.raises(XapiInvalid, match="more than once"):
         load_json('{"actor": {}, "actor": {}}')
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '[{"id": 1}, {"a": {"b": [1, {"c": 1, "c": 2}]}}]',  # deep in a later element
+        '{"a\\u0022": 1, "a\\"": 2}',  # the same key spelled two ways
+        '{"x": "\\\\u0022", "x": 1}',  # a backslash, then u0022: no escape
+        '{"\\u0022": "\\u0022", "\\"": 1}',
+        '{"a": "\u738b", "a": "\u738b"}',  # the same value twice, non-ASCII as is
+        b'{"k": 1, "k": 1}',
+    ],
+)
+def test_a_repeated_property_is_found_however_it_is_spelled(text):
+    # The fast path counts quote characters (validation.load_json); each of these tries to
+    # make the counts agree although a property was dropped.
+    with pytest.raises(XapiInvalid, match="more than once"):
+        load_json(text)
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ('{"a\\u0022": 1, "b\\"": 2}', {'a"': 1, 'b"': 2}),
+        ('{"s": "\\\\u0022"}', {"s": "\\u0022"}),
+        ('{"n": 123456789012345678901234567890}', {"n": 123456789012345678901234567890}),
+        ('{"n": -18446744073709551617}', {"n": -18446744073709551617}),
+        ('{"f": 1.5, "t": true, "z": null}', {"f": 1.5, "t": True, "z": None}),
+    ],
+)
+def test_json_is_read_exactly_as_sent(text, expected):
+    value = load_json(text)
+    assert value == expected
+    assert [type(v) for v in value.values()] == [type(v) for v in expected.values()]
 
 
 @pytest.mark.parametrize("missing", ["actor", "verb", "object"])
@@ -453,3 +495,41 @@ def test_json_nesting_limit_is_exactly_64_levels_of_arrays_and_objects():
         load_json(nested(65))
     with pytest.raises(XapiInvalid, match="nested more than 64 levels"):
         load_json("[" + ",".join(["1", "[]", nested(64)]) + "]")  # deep in a later element
+
+
+# Text built from pairs, so that an object may repeat a key; keys and strings spelled with and
+# without \u escapes, quotes and backslashes among the characters.
+_chars = st.text(alphabet='ab"\\\u738b', max_size=3)
+
+
+def _spell(text: str, ascii_only: bool) -> str:
+    return json.dumps(text, ensure_ascii=ascii_only)
+
+
+_json_text = st.recursive(
+    st.one_of(
+        st.integers(min_value=-(2**70), max_value=2**70).map(str),
+        st.sampled_from(["true", "false", "null", "1.5"]),
+        st.tuples(_chars, st.booleans()).map(lambda p: _spell(*p)),
+    ),
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3).map(lambda items: "[" + ",".join(items) + "]"),
+        st.lists(st.tuples(_chars, st.booleans(), inner), max_size=3).map(
+            lambda pairs: "{" + ",".join(f"{_spell(k, a)}:{v}" for k, a, v in pairs) + "}"
+        ),
+    ),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_json_text)
+def test_fast_json_reading_agrees_with_the_strict_reader(text):
+    try:
+        expected = _load_json_strictly(text, "")
+    except XapiInvalid as exc:
+        with pytest.raises(XapiInvalid) as caught:
+            load_json(text)
+        assert str(caught.value) == str(exc)
+    else:
+        assert load_json(text) == expected

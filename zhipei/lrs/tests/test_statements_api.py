@@ -84,6 +84,31 @@ class PostTests(StatementsApiTestCase):
         self.assert_400(self.x.post([first, second]), "statements[1].id")
         self.assertEqual(Statement.objects.count(), 0)
 
+    def test_json_deeper_than_64_levels_is_400_and_stores_nothing(self):
+        # statement → result → extensions → deep(n): n + 4 levels; a batch's array adds one.
+        def deep(levels):
+            value = []
+            for _level in range(levels - 1):
+                value = [value]
+            return statement(result={"extensions": {"https://x.cn/deep": value}})
+
+        self.assertEqual(self.x.post(deep(61)).status_code, 200)  # 64 levels
+        self.assertEqual(self.x.post([statement(), deep(60)]).status_code, 200)
+        message = self.assert_400(self.x.post(deep(62)))
+        self.assertIn("nested more than 64 levels", message)
+        self.assert_400(self.x.post([statement(), deep(61)]), "statements[1]")
+        too_deep = deep(62)
+        self.assertIn("nested more than", self.assert_400(self.x.put(too_deep, too_deep["id"])))
+        self.assertEqual(Statement.objects.count(), 3)
+        # Deeper than orjson writes, and than Python's parser reads: still a clear 400.
+        self.assert_400(self.x.post(deep(500)))
+        text = json.dumps(deep(1)).replace("[]", "[" * 100_000 + "]" * 100_000)
+        response = self.client.post(
+            "/xapi/statements", text, content_type="application/json", headers=self.x.headers
+        )
+        self.assertIn("nested more than", self.assert_400(response))
+        self.assertEqual(Statement.objects.count(), 3)
+
     def test_same_id_and_equivalent_body_is_a_no_op(self):
         data = statement()
         self.x.post(data)
