@@ -98,6 +98,10 @@ _IDLE_SCHEMA = {
 }
 
 
+# A lesson's activity type: media for video and audio, lesson otherwise (docs/xapi-profile.md §4).
+LESSON_OR_MEDIA = (LESSON, MEDIA)
+
+
 def _label(en: str, zh: str) -> dict[str, str]:
     return {"en": en, "zh-CN": zh}
 
@@ -111,19 +115,29 @@ def _template(
     zh: str,
     definition: str,
     verb: str,
-    object_type: str,
+    object_type: str | tuple[str, ...],
     rules: list[dict[str, Any]],
 ) -> dict[str, Any]:
-    return {
+    """One activity type is the template's objectActivityType; several (a lesson is either
+    `lesson` or, for video and audio, `media`) become a rule on the object's type, since
+    objectActivityType names exactly one."""
+    template: dict[str, Any] = {
         "id": f"{site_url}/xapi/profile/templates/{name}",
         "type": "StatementTemplate",
         "inScheme": scheme,
         "prefLabel": _label(en, zh),
         "definition": {"en": definition},
         "verb": verb,
-        "objectActivityType": object_type,
-        "rules": rules,
     }
+    if isinstance(object_type, str):
+        template["objectActivityType"] = object_type
+    else:
+        rules = [
+            {"location": "$.object.definition.type", "presence": "included", "any": [*object_type]},
+            *rules,
+        ]
+    template["rules"] = rules
+    return template
 
 
 def _learner_rules(site_url: str) -> list[dict[str, Any]]:
@@ -232,7 +246,7 @@ def reporting_profile(site_url: str) -> dict[str, Any]:
             zh="课程启动",
             definition="The platform opened a lesson of a course for the learner.",
             verb=LAUNCHED,
-            object_type=LESSON,
+            object_type=LESSON_OR_MEDIA,
             rules=learner + session,
         ),
         _template(
@@ -243,7 +257,7 @@ def reporting_profile(site_url: str) -> dict[str, Any]:
             zh="学习开始",
             definition="A learning session starts; it carries the face check made before it.",
             verb=INITIALIZED,
-            object_type=LESSON,
+            object_type=LESSON_OR_MEDIA,
             rules=[
                 *learner,
                 *session,
@@ -260,7 +274,7 @@ def reporting_profile(site_url: str) -> dict[str, Any]:
             "result.duration is the time since the previous heartbeat of the session; media "
             "lessons add the segment played; a random face check adds its outcome.",
             verb=PROGRESSED,
-            object_type=LESSON,
+            object_type=LESSON_OR_MEDIA,
             rules=[
                 *learner,
                 *session,
@@ -295,7 +309,7 @@ def reporting_profile(site_url: str) -> dict[str, Any]:
             definition="The learner did not answer an idle prompt; time from idle.since is "
             "not credited until resumed.",
             verb=SUSPENDED,
-            object_type=LESSON,
+            object_type=LESSON_OR_MEDIA,
             rules=[
                 *learner,
                 *session,
@@ -310,7 +324,7 @@ def reporting_profile(site_url: str) -> dict[str, Any]:
             zh="恢复学习",
             definition="The learner is back after an idle pause.",
             verb=RESUMED,
-            object_type=LESSON,
+            object_type=LESSON_OR_MEDIA,
             rules=learner + session,
         ),
         _template(
@@ -321,7 +335,7 @@ def reporting_profile(site_url: str) -> dict[str, Any]:
             zh="学习结束",
             definition="The session ends; result.duration is the time since the last heartbeat.",
             verb=TERMINATED,
-            object_type=LESSON,
+            object_type=LESSON_OR_MEDIA,
             rules=[*learner, *session, {"location": "$.result.duration", "presence": "included"}],
         ),
         _template(

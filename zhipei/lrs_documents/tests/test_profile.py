@@ -9,7 +9,10 @@ from pathlib import Path
 from django.conf import settings
 
 from zhipei.lrs_documents.profile import (
+    COURSE,
     EXAMPLE_SITE_URL,
+    LESSON,
+    MEDIA,
     reporting_profile,
     reporting_profile_json,
 )
@@ -96,3 +99,17 @@ def test_the_guide_names_every_verb_and_extension_of_the_profile():
     for iri in verbs | extensions:
         short = iri.removeprefix("http://adlnet.gov/expapi/verbs/")
         assert iri in guide or f"`{short}`" in guide, iri
+
+
+def test_lesson_templates_accept_lesson_and_media_activities():
+    # The guide (§4): a lesson is `media` for video and audio, `lesson` otherwise; seeking is
+    # only for media, completion is of the course, tests are assessments.
+    profile = reporting_profile(SITE)
+    by_name = {t["id"].rsplit("/", 1)[1]: t for t in profile["templates"]}
+    for name in ("launched", "initialized", "progressed", "suspended", "resumed", "terminated"):
+        template = by_name[name]
+        assert "objectActivityType" not in template, name
+        (rule,) = [r for r in template["rules"] if r["location"] == "$.object.definition.type"]
+        assert rule["any"] == [LESSON, MEDIA], name
+    assert by_name["seeked"]["objectActivityType"] == MEDIA
+    assert by_name["completed"]["objectActivityType"] == COURSE
