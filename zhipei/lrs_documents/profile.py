@@ -153,6 +153,11 @@ def _learner_rules(site_url: str) -> list[dict[str, Any]]:
             "scopeNote": {"en": "The learner's pseudonym account from POST /api/v1/learners."},
         },
         {"location": "$.actor.account.name", "presence": "included"},
+        {
+            "location": "$.actor.name",
+            "presence": "excluded",
+            "scopeNote": {"en": "No real names in statements: the pseudonym identifies."},
+        },
         {"location": "$.actor.mbox", "presence": "excluded"},
         {"location": "$.actor.mbox_sha1sum", "presence": "excluded"},
         {"location": "$.actor.openid", "presence": "excluded"},

@@ -113,3 +113,9 @@ def test_lesson_templates_accept_lesson_and_media_activities():
         assert rule["any"] == [LESSON, MEDIA], name
     assert by_name["seeked"]["objectActivityType"] == MEDIA
     assert by_name["completed"]["objectActivityType"] == COURSE
+
+
+def test_every_learner_template_excludes_the_actors_name_as_the_validator_does():
+    for template in reporting_profile(SITE)["templates"]:
+        rules = {r["location"]: r["presence"] for r in template["rules"]}
+        assert rules["$.actor.name"] == "excluded", template["id"]
