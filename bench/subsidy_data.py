@@ -511,7 +511,6 @@ APPLICATION_COLUMNS = [
     "person_id",
     "region_id",
     "review_region_id",
-    "shutdown_id",
 ]
 LINE_COLUMNS = [
     "id",
@@ -581,7 +580,6 @@ def claim_rows(
                 fund_region_id,
                 p,
                 region_id,
-                None,
                 None,
             )
         )
