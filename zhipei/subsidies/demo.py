@@ -27,19 +27,20 @@ START = date(2020, 2, 17)
 
 # (programme, parameters, evidence): values from policy-rules §15, each an example from the
 # place named in `evidence`, not national law. Amounts in fen, ratios in basis points.
+# Two §15 entries are not subsidy parameters: `requires_certificate: 培训合格证明` [N✓] is what a
+# learner-training claim always rests on, and `class_hour` (45 minutes, GD/Dongguan/Wuhan [L✓])
+# is the learning app's crediting policy, whose class hours the certificates carry.
 DEMO_POLICIES: list[tuple[str, dict[str, Any], str]] = [
     (
         Programme.LEARNER_TRAINING,
         {
             "fund": FundSource.SKILLS_ACCOUNT,  # 10号 [N✓]
             "per_class_hour_fen": 30_00,  # Guangdong 30 元/课时 [L✓]
-            "minutes_per_class_hour": 45,  # GD/Dongguan/Wuhan [L✓]
             "per_person_per_project_cap_fen": 800_00,  # Zhejiang [L✓]
             "per_person_per_year_cap_fen": 1000_00,  # Guangdong [L✓]
             "max_times_per_person_per_year": 3,  # Wenzhou/Qingdao [L✓]
             "same_occupation_level_once": True,  # [L✓ many]
             "next_only_after_previous_finished": True,  # Wenzhou [L✓]
-            "requires_certificate": True,  # 培训合格证明 [N✓]
             "claim_window_months": 12,  # Guangdong [L✓]
             "min_age": 16,
             "max_age_male": 60,  # Guangdong [L✓]
@@ -77,7 +78,6 @@ DEMO_POLICIES: list[tuple[str, dict[str, Any], str]] = [
         {
             "fund": FundSource.SKILLS_ACCOUNT,  # [N✓]
             "per_class_hour_fen": 30_00,  # Guangdong [L✓]
-            "minutes_per_class_hour": 45,
             "cost_share_cap_bp": 9500,  # Zhejiang 95% [L✓]
             "per_person_per_project_cap_fen": 800_00,  # Zhejiang [L✓]
             "per_person_per_year_cap_fen": 1000_00,  # Guangdong [L✓]

@@ -7,11 +7,16 @@ validates a version's parameters (`validate_parameters`), the officer form's fie
 * amounts: integer fen (`*_fen`), never floats;
 * ratios: integer basis points (`*_bp`: 9500 = 95.00%), so a ratio is exact and
   `amount_fen * bp // 10000` stays in integers;
-* counts, days, months, years, minutes, ages: integers;
+* counts, days, months, years, ages: integers;
 * lists (eligible groups, shutdown kinds, excluded statuses): enum values.
 
 A version sets any subset of its programme's parameters (the rest comes from the parent
 region); `check_complete` applies the rules that span several parameters to a resolved set.
+
+A parameter is offered only if it changes a decision. `RETIRED` names those a programme
+used to offer: a new version that sets one is refused with the reason, and resolution reads
+only the names in `SPECS`, so a stored value under a retired name is never applied (migration
+0006 removed them from the stored versions).
 """
 
 from __future__ import annotations
@@ -47,7 +52,6 @@ class Unit(enum.StrEnum):
     DAYS = "days"
     MONTHS = "months"
     YEARS = "years"
-    MINUTES = "minutes"
     FLAG = "flag"
     CHOICE = "choice"  # one value of `choices`
     CHOICES = "choices"  # a non-empty list of values of `choices`
@@ -134,7 +138,6 @@ SPECS: dict[str, tuple[ParameterSpec, ...]] = {
     Programme.LEARNER_TRAINING: (
         _fund(),
         _fen("per_class_hour_fen", _("Subsidy per class hour")),
-        _int("minutes_per_class_hour", _("Minutes per class hour"), Unit.MINUTES, 1, 240),
         _fen("per_person_per_project_cap_fen", _("Cap per person per project")),
         _fen("per_person_per_year_cap_fen", _("Cap per person per year")),
         _int(
@@ -149,7 +152,6 @@ SPECS: dict[str, tuple[ParameterSpec, ...]] = {
             "next_only_after_previous_finished",
             _("Next training only after the previous one ended"),
         ),
-        _flag("requires_certificate", _("A completion certificate is required")),
         _int("claim_window_months", _("Months to claim after the certificate"), Unit.MONTHS, 1, 60),
         _int("min_age", _("Minimum age"), Unit.YEARS, 14, 70),
         _int("max_age_male", _("Maximum age (men)"), Unit.YEARS, 16, 80),
@@ -180,7 +182,6 @@ SPECS: dict[str, tuple[ParameterSpec, ...]] = {
     Programme.ENTERPRISE_ONLINE_TRAINING: (
         _fund(),
         _fen("per_class_hour_fen", _("Subsidy per person per class hour")),
-        _int("minutes_per_class_hour", _("Minutes per class hour"), Unit.MINUTES, 1, 240),
         _bp("cost_share_cap_bp", _("Share of the actual cost covered at most")),
         _fen("per_person_per_project_cap_fen", _("Cap per person per project")),
         _fen("per_person_per_year_cap_fen", _("Cap per person per year")),
@@ -235,6 +236,29 @@ SPECS: dict[str, tuple[ParameterSpec, ...]] = {
         _bp("prepay_ratio_max_bp", _("Advance at most (share of the subsidy)")),
         _bp("shortage_uplift_max_bp", _("Uplift for occupations in short supply at most")),
     ),
+}
+
+
+# Parameters a programme no longer offers, with the reason an officer who sets one is shown.
+# policy-rules §15: `requires_certificate: 培训合格证明` names the document a learner-training
+# claim rests on (rules.certificate_claim: certificate_present), it is not a switch; class hours
+# are credited by the learning app under the region's crediting policy (zhipei/learning/
+# policies, §15 `class_hour`) and certificates carry them, so a programme's own "minutes per
+# class hour" would change nothing.
+_CLASS_HOURS_ELSEWHERE = _(
+    "No longer a subsidy parameter: class hours are credited under the region's crediting "
+    "policy (learning policies), and certificates carry them."
+)
+RETIRED: dict[str, dict[str, str | Promise]] = {
+    Programme.LEARNER_TRAINING: {
+        "requires_certificate": _(
+            "No longer a parameter: every learner-training claim rests on a completion certificate."
+        ),
+        "minutes_per_class_hour": _CLASS_HOURS_ELSEWHERE,
+    },
+    Programme.ENTERPRISE_ONLINE_TRAINING: {
+        "minutes_per_class_hour": _CLASS_HOURS_ELSEWHERE,
+    },
 }
 
 
@@ -333,9 +357,14 @@ def validate_parameters(programme: str, raw: dict[str, Any]) -> dict[str, Any]:
         raise InvalidInput(_("Unknown programme."), field="programme") from None
     except ValidationError as exc:
         errors: dict[str, list[str]] = {}
+        retired = RETIRED.get(programme, {})
         for error in exc.errors():
             name = str(error["loc"][0]) if error["loc"] else "__all__"
-            errors.setdefault(name, []).append(_message(dict(error)))
+            if error["type"] == "extra_forbidden" and name in retired:
+                message = str(retired[name])
+            else:
+                message = _message(dict(error))
+            errors.setdefault(name, []).append(message)
         raise InvalidParameters(errors) from None
     cleaned = model.model_dump(exclude_none=True)
     for spec in specs_for(programme):

@@ -29,7 +29,14 @@ from zhipei.subsidies.kinds.enterprise_online_training import (
     eligible_certificates,
     share_of,
 )
-from zhipei.subsidies.models import Application, ApplicationLine, ApplicationStatus, Programme
+from zhipei.subsidies.models import (
+    Application,
+    ApplicationLine,
+    ApplicationStatus,
+    PolicyVersion,
+    Programme,
+)
+from zhipei.subsidies.parameters import SPECS, InvalidParameters
 from zhipei.subsidies.queries import application_committed_fen
 from zhipei.subsidies.reasons import SENTENCES, render
 from zhipei.subsidies.services import application_ref
@@ -843,14 +850,31 @@ def test_fund_parameter(world, firm):
     )
 
 
-def test_minutes_per_class_hour_does_not_change_credited_hours(world, firm):
-    """Class hours on the certificate were credited under the learning policy; this
-    programme's minutes per class hour is recorded with the claim, not applied again."""
-    wuhan_policy(world, minutes_per_class_hour=60)
+def test_minutes_per_class_hour_is_not_a_parameter(world):
+    """Class hours on the certificates were credited under the learning app's crediting
+    policy: this programme offers no minutes per class hour, and setting it is refused with
+    the reason."""
+    with pytest.raises(InvalidParameters) as caught:
+        wuhan_policy(world, minutes_per_class_hour=60)
+    assert set(caught.value.errors) == {"minutes_per_class_hour"}
+    assert "crediting policy" in caught.value.errors["minutes_per_class_hour"][0]
+    assert not PolicyVersion.objects.filter(line__region=world.regions["420100"]).exists()
+
+
+def test_version_stored_with_minutes_per_class_hour_decides_without_it(world, firm):
+    """A Wuhan version stored while the programme still offered it: the amount follows the
+    certificate's class hours, and the claim's snapshot lists the programme's parameters
+    only."""
+    version = wuhan_policy(world, per_class_hour_fen=10_00)
+    PolicyVersion.objects.filter(pk=version.pk).update(
+        parameters=version.parameters | {"minutes_per_class_hour": 60}
+    )
     _a, certificate = staff(world, firm, "张三")
     application = claim(firm, declare(firm), [certificate], actual_cost_fen=RICH)
-    assert application.amount_fen == 800_00
-    assert application.parameters["values"]["minutes_per_class_hour"] == 60
+    assert application.amount_fen == 400_00  # 40 × ¥10, not 40 × 45/60 × ¥10
+    assert version.pk in application.parameters["versions"]
+    assert set(application.parameters["values"]) == {spec.name for spec in SPECS[EOT]}
+    assert "minutes_per_class_hour" not in application.parameters["values"]
 
 
 # --- Inputs ----------------------------------------------------------------------------------

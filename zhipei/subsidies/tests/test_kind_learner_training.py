@@ -30,8 +30,10 @@ from zhipei.subsidies.models import (
     ApplicationLine,
     ApplicationStatus,
     FundAccount,
+    PolicyVersion,
     Programme,
 )
+from zhipei.subsidies.parameters import SPECS, InvalidParameters
 from zhipei.subsidies.queries import account_balance, application_committed_fen
 from zhipei.subsidies.reasons import render
 from zhipei.subsidies.services import application_ref
@@ -1049,25 +1051,43 @@ def test_publicity_runs_the_policys_working_days(world, learner, base, days):
     assert working_days_between(today, ends_on) == days
 
 
-def test_minutes_per_class_hour_does_not_change_the_credited_hours(world, learner, base):
-    """Class hours on the certificate were credited under the learning policy (how many
-    minutes make a class hour); this programme's `minutes_per_class_hour` is recorded with the
-    claim but not applied again: the amount follows the certificate's hours."""
-    wuhan_policy(world, minutes_per_class_hour=60, per_class_hour_fen=10_00)
+def test_requires_certificate_and_minutes_per_class_hour_are_not_parameters(world):
+    """A learner claim always rests on a certificate (policy-rules §15 names the 培训合格证明),
+    and its class hours were credited under the learning app's crediting policy: neither is
+    a parameter of this programme, and setting one is refused with the reason."""
+    with pytest.raises(InvalidParameters) as caught:
+        wuhan_policy(world, requires_certificate=False, minutes_per_class_hour=60)
+    assert set(caught.value.errors) == {"requires_certificate", "minutes_per_class_hour"}
+    assert "completion certificate" in caught.value.errors["requires_certificate"][0]
+    assert "crediting policy" in caught.value.errors["minutes_per_class_hour"][0]
+    assert not PolicyVersion.objects.filter(line__region=world.regions["420100"]).exists()
+
+
+def test_snapshot_lists_the_programmes_parameters_only(world, learner, base):
     person, _user = learner
     application = apply(learner, training(world, person, base))
+    assert set(application.parameters["values"]) == {spec.name for spec in SPECS[LT]}
+    assert "requires_certificate" not in application.parameters["values"]
+    assert "minutes_per_class_hour" not in application.parameters["values"]
+
+
+def test_version_stored_with_them_before_still_decides_without_them(world, learner, base):
+    """A Wuhan version stored while the programme still offered them: the claim is decided
+    by the other parameters, the amount follows the certificate's class hours, the snapshot
+    leaves them out, and a claim without a certificate still fails."""
+    version = wuhan_policy(world, per_class_hour_fen=10_00)
+    PolicyVersion.objects.filter(pk=version.pk).update(
+        parameters=version.parameters
+        | {"requires_certificate": False, "minutes_per_class_hour": 60}
+    )
+    person, _user = learner
+    application = apply(learner, training(world, person, base))
+    assert evaluation_of(application).eligible
     assert application.amount_fen == 400_00  # 40 × ¥10, not 40 × 45/60 × ¥10
     assert result(application, "amount")["inputs"]["class_hours"] == "40.0"
-    assert application.parameters["values"]["minutes_per_class_hour"] == 60
-
-
-def test_requires_certificate_off_still_needs_a_certificate(world, learner):
-    """The learner kind is a claim on a certificate: class hours, occupation, level and the
-    training date all come from it, so `requires_certificate` does not change the rules."""
-    wuhan_policy(world, requires_certificate=False)
-    application = apply(learner, None)
-    assert codes(application) == ["certificate_present"]
-    assert not evaluation_of(application).eligible
+    assert version.pk in application.parameters["versions"]
+    assert set(application.parameters["values"]) == {spec.name for spec in SPECS[LT]}
+    assert codes(apply(learner, None)) == ["certificate_present"]
 
 
 def test_wuhan_version_does_not_reach_another_city(world, base):

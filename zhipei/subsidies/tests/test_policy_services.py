@@ -1,10 +1,12 @@
 """Policy versions: who may create and retire them, validation, overlaps, succession,
-previews and the audit trail."""
+previews, the audit trail, and parameters a programme no longer offers."""
 
 from __future__ import annotations
 
+import importlib
 from datetime import date, timedelta
 
+from django.apps import apps
 from django.utils import timezone
 
 from zhipei.audit.models import AuditEvent
@@ -12,11 +14,19 @@ from zhipei.core.errors import InvalidInput, NotAllowed, NotInScope
 from zhipei.subsidies import services
 from zhipei.subsidies.errors import PolicyOverlap
 from zhipei.subsidies.models import PolicyVersion, Programme
-from zhipei.subsidies.parameters import InvalidParameters, validate_parameters
+from zhipei.subsidies.parameters import SPECS, InvalidParameters, validate_parameters
 from zhipei.subsidies.queries import resolve_policy
 from zhipei.subsidies.tests.helpers import SubsidiesTestCase, make_version
 
 P = Programme.LEARNER_TRAINING
+EOT = Programme.ENTERPRISE_ONLINE_TRAINING
+CERTIFICATE_REASON = (
+    "No longer a parameter: every learner-training claim rests on a completion certificate."
+)
+CLASS_HOURS_REASON = (
+    "No longer a subsidy parameter: class hours are credited under the region's crediting "
+    "policy (learning policies), and certificates carry them."
+)
 
 
 def draft(region, parameters, start=date(2020, 1, 1), end=None, programme=P):
@@ -84,8 +94,8 @@ class CreateVersionTests(SubsidiesTestCase):
 
     def test_booleans_are_not_numbers_and_numbers_are_not_booleans(self):
         with self.assertRaises(InvalidParameters) as caught:
-            validate_parameters(P, {"min_age": True, "requires_certificate": 1})
-        self.assertEqual(set(caught.exception.errors), {"min_age", "requires_certificate"})
+            validate_parameters(P, {"min_age": True, "same_occupation_level_once": 1})
+        self.assertEqual(set(caught.exception.errors), {"min_age", "same_occupation_level_once"})
 
     def test_a_list_value_may_not_repeat_or_be_empty(self):
         with self.assertRaises(InvalidParameters):
@@ -282,3 +292,170 @@ class DemoPolicyTests(SubsidiesTestCase):
         for programme in Programme.values:
             resolved = resolve_policy(programme, self.xiling, date(2020, 6, 1))
             self.assertTrue(resolved.is_complete, (programme, resolved.missing, resolved.problems))
+
+
+def store_as_before(version, **retired):
+    """The version as stored before the programme stopped offering `retired` (parameters
+    are never edited through the services, so straight to the row)."""
+    PolicyVersion.objects.filter(pk=version.pk).update(parameters=version.parameters | retired)
+    version.refresh_from_db()
+    return version
+
+
+class RetiredParameterTests(SubsidiesTestCase):
+    """`requires_certificate` and `minutes_per_class_hour` changed no decision (a learner
+    claim always rests on a certificate; class hours are credited under the learning app's
+    crediting policy), so the programmes no longer offer them."""
+
+    def test_the_programmes_do_not_offer_them(self):
+        offered = {programme: {spec.name for spec in specs} for programme, specs in SPECS.items()}
+        self.assertFalse({"requires_certificate", "minutes_per_class_hour"} & offered[P])
+        self.assertNotIn("minutes_per_class_hour", offered[EOT])
+
+    def test_setting_one_is_refused_with_the_reason_and_nothing_saved(self):
+        with self.assertRaises(InvalidParameters) as caught:
+            make_version(
+                self.wuhan,
+                {"min_age": 18, "requires_certificate": True, "minutes_per_class_hour": 45},
+                by=self.city_officer,
+            )
+        self.assertEqual(
+            caught.exception.errors,
+            {
+                "requires_certificate": [CERTIFICATE_REASON],
+                "minutes_per_class_hour": [CLASS_HOURS_REASON],
+            },
+        )
+        self.assertFalse(PolicyVersion.objects.exists())
+        self.assertFalse(AuditEvent.objects.filter(action__startswith="subsidies.").exists())
+
+    def test_enterprise_programme_refuses_minutes_per_class_hour_with_the_reason(self):
+        with self.assertRaises(InvalidParameters) as caught:
+            validate_parameters(EOT, {"per_class_hour_fen": 3000, "minutes_per_class_hour": 60})
+        self.assertEqual(caught.exception.errors, {"minutes_per_class_hour": [CLASS_HOURS_REASON]})
+        # It never offered a certificate switch: the plain refusal.
+        with self.assertRaises(InvalidParameters) as caught:
+            validate_parameters(EOT, {"requires_certificate": False})
+        self.assertEqual(
+            caught.exception.errors,
+            {"requires_certificate": ["This parameter does not belong to the programme."]},
+        )
+
+    def test_a_version_stored_with_them_still_resolves_previews_and_takes_a_successor(self):
+        hubei = store_as_before(
+            make_version(self.hubei, {"min_age": 16, "per_class_hour_fen": 3000}),
+            requires_certificate=False,
+            minutes_per_class_hour=60,
+        )
+        resolved = resolve_policy(P, self.jiangan, date(2020, 6, 1))
+        self.assertEqual(resolved.values, {"per_class_hour_fen": 3000, "min_age": 16})
+        self.assertNotIn("requires_certificate", resolved.missing)
+        self.assertNotIn("minutes_per_class_hour", resolved.missing)
+        self.assertEqual(resolved.problems, {})
+
+        preview = services.preview_policy_version(draft(self.wuhan, {"min_age": 18}))
+        self.assertEqual(preview.values, {"per_class_hour_fen": 3000, "min_age": 18})
+        wuhan = make_version(self.wuhan, {"min_age": 18}, by=self.city_officer)
+        event = AuditEvent.objects.get(
+            action="subsidies.policy.version_created", object_id=str(wuhan.pk)
+        )
+        self.assertEqual(event.data["changes"], {"min_age": {"old": 16, "new": 18}})
+        # A successor at the province closes the stored version and does not carry them on.
+        successor = make_version(self.hubei, {"min_age": 17}, start=date(2021, 1, 1))
+        hubei.refresh_from_db()
+        self.assertEqual(hubei.effective_to, date(2020, 12, 31))
+        self.assertEqual(successor.parameters, {"min_age": 17})
+
+
+class RetireParametersMigrationTests(SubsidiesTestCase):
+    migration = importlib.import_module(
+        "zhipei.subsidies.migrations.0006_retire_requires_certificate_and_minutes_per_class_hour"
+    )
+
+    def migrate(self):
+        self.migration.remove_retired_parameters(apps, None)
+
+    def test_removes_them_from_stored_versions_and_records_each_change(self):
+        learner = store_as_before(
+            make_version(self.hubei, {"min_age": 16, "per_class_hour_fen": 3000}),
+            requires_certificate=True,
+            minutes_per_class_hour=45,
+        )
+        only_retired = make_version(self.wuhan, {"min_age": 17})
+        PolicyVersion.objects.filter(pk=only_retired.pk).update(
+            parameters={"minutes_per_class_hour": 40}
+        )
+        enterprise = store_as_before(
+            make_version(None, {"per_class_hour_fen": 2500}, programme=EOT),
+            minutes_per_class_hour=60,
+            requires_certificate=True,  # never an enterprise parameter: not this migration's
+        )
+        untouched = make_version(self.yichang, {"min_age": 18})
+        other_programme = store_as_before(
+            make_version(
+                self.hubei,
+                {"online_rate_per_class_hour_fen": 500},
+                programme=Programme.LIVING_ALLOWANCE,
+            ),
+            minutes_per_class_hour=45,
+        )
+        before_events = AuditEvent.objects.count()
+
+        self.migrate()
+
+        stored = {v.pk: v.parameters for v in PolicyVersion.objects.all()}
+        self.assertEqual(stored[learner.pk], {"min_age": 16, "per_class_hour_fen": 3000})
+        self.assertEqual(stored[only_retired.pk], {})
+        self.assertEqual(
+            stored[enterprise.pk], {"per_class_hour_fen": 2500, "requires_certificate": True}
+        )
+        self.assertEqual(stored[untouched.pk], {"min_age": 18})
+        self.assertEqual(
+            stored[other_programme.pk],
+            {"online_rate_per_class_hour_fen": 500, "minutes_per_class_hour": 45},
+        )
+        events = {
+            e.object_id: e
+            for e in AuditEvent.objects.filter(action="subsidies.policy.parameters_retired")
+        }
+        self.assertEqual(AuditEvent.objects.count(), before_events + 3)
+        self.assertEqual(set(events), {str(learner.pk), str(only_retired.pk), str(enterprise.pk)})
+        event = events[str(learner.pk)]
+        self.assertEqual(
+            (event.object_type, event.region_code, event.actor_id, event.actor_label),
+            ("subsidies.policyversion", "420000", None, "system"),
+        )
+        self.assertEqual(event.data["programme"], P)
+        self.assertEqual(
+            event.data["parameters"],
+            {
+                "requires_certificate": {"old": True, "new": None},
+                "minutes_per_class_hour": {"old": 45, "new": None},
+            },
+        )
+        self.assertEqual(events[str(enterprise.pk)].region_code, "")
+        self.assertEqual(
+            events[str(enterprise.pk)].data["parameters"],
+            {"minutes_per_class_hour": {"old": 60, "new": None}},
+        )
+        # The resolved policy is what it was: the values had stopped applying already.
+        self.assertEqual(
+            resolve_policy(P, self.jiangan, date(2020, 6, 1)).values,
+            {"per_class_hour_fen": 3000, "min_age": 16},
+        )
+
+    def test_running_it_again_changes_nothing(self):
+        store_as_before(make_version(self.hubei, {"min_age": 16}), minutes_per_class_hour=45)
+        self.migrate()
+        after_first = (
+            list(PolicyVersion.objects.values_list("pk", "parameters")),
+            AuditEvent.objects.count(),
+        )
+        self.migrate()
+        self.assertEqual(
+            (
+                list(PolicyVersion.objects.values_list("pk", "parameters")),
+                AuditEvent.objects.count(),
+            ),
+            after_first,
+        )

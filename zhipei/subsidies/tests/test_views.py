@@ -27,7 +27,7 @@ def policy_post(region, **overrides):
         "note": "",
         "per_class_hour_fen": "25.50",
         "min_age": "18",
-        "requires_certificate": "yes",
+        "same_occupation_level_once": "yes",
         "excluded_statuses": ["pensioner"],
         "action": "preview",
     }
@@ -115,11 +115,54 @@ class PolicyPageTests(SubsidiesTestCase):
             {
                 "per_class_hour_fen": 2550,
                 "min_age": 18,
-                "requires_certificate": True,
+                "same_occupation_level_once": True,
                 "excluded_statuses": ["pensioner"],
             },
         )
         self.assertEqual(version.created_by, self.city_officer)
+
+    def test_form_offers_neither_requires_certificate_nor_minutes_per_class_hour(self):
+        self.client.force_login(self.city_officer)
+        for programme, retired in (
+            (P, ("requires_certificate", "minutes_per_class_hour")),
+            (Programme.ENTERPRISE_ONLINE_TRAINING, ("minutes_per_class_hour",)),
+        ):
+            response = self.client.get(reverse("subsidies:policy_new", args=[programme]))
+            self.assertEqual(response.status_code, 200)
+            self.assertIn("per_class_hour_fen", response.context["form"].fields)
+            for name in retired:
+                self.assertNotIn(name, response.context["form"].fields)
+                self.assertNotContains(response, f'name="{name}"')
+
+    def test_a_page_from_before_the_change_saves_without_them(self):
+        """A form sent from a page opened before the programme stopped offering them: the
+        values are not part of the form, so neither the preview nor the version has them."""
+        self.client.force_login(self.city_officer)
+        url = reverse("subsidies:policy_new", args=[P])
+        stale = {"requires_certificate": "no", "minutes_per_class_hour": "60"}
+        preview = self.client.post(url, policy_post(self.wuhan, **stale))
+        rows = {row.name for row in preview.context["preview_rows"]}
+        self.assertFalse(rows & set(stale))
+        self.client.post(
+            url,
+            policy_post(self.wuhan, **stale, action="save", previewed=preview.context["digest"]),
+        )
+        version = PolicyVersion.objects.get(line__region=self.wuhan)
+        self.assertFalse(set(version.parameters) & set(stale))
+
+    def test_detail_of_a_version_stored_with_them_leaves_them_out(self):
+        PolicyVersion.objects.filter(pk=self.hubei_version.pk).update(
+            parameters=self.hubei_version.parameters
+            | {"requires_certificate": True, "minutes_per_class_hour": 45}
+        )
+        self.client.force_login(self.city_officer)
+        response = self.client.get(reverse("subsidies:policy_detail", args=[self.hubei_version.pk]))
+        self.assertEqual(response.status_code, 200)
+        self.assertEqual(
+            [row.name for row in response.context["rows"]], ["per_class_hour_fen", "min_age"]
+        )
+        self.assertNotContains(response, 'data-parameter="requires_certificate"')
+        self.assertNotContains(response, 'data-parameter="minutes_per_class_hour"')
 
     def test_bad_input_shows_field_errors_and_saves_nothing(self):
         self.client.force_login(self.city_officer)
