@@ -64,7 +64,7 @@ class ResolutionTests(SubsidiesTestCase):
     def test_nothing_in_force_leaves_everything_missing(self):
         resolved = resolve_policy(P, self.wuhan, date(2020, 1, 1))
         self.assertEqual(resolved.parameters, {})
-        self.assertEqual(len(resolved.missing), 15)
+        self.assertEqual(len(resolved.missing), 13)
 
     def test_national_resolution_without_region(self):
         make_version(None, {"min_age": 16})
