@@ -10,7 +10,9 @@ step. Finance approval commits the amount in the ledger of the nearest fund of t
 source above the applicant; payment moves are made by subsidies.disbursement.
 
 Every approval re-runs the kind's rules (holds included) and refuses when a rule fails.
-Nobody reviews a claim they are party to or declared a conflict of interest in.
+Nobody reviews a claim they are party to or declared a conflict of interest in. Before
+submission (a draft, or a claim returned for correction) the applicant may correct the inputs
+of kinds that allow it (`revise_inputs`); the rules then run again as for a new draft.
 """
 
 from __future__ import annotations
@@ -51,7 +53,7 @@ from zhipei.subsidies.errors import (
 )
 from zhipei.subsidies.facts import Facts
 from zhipei.subsidies.kinds import get_kind
-from zhipei.subsidies.kinds.base import FAIL, Assessment
+from zhipei.subsidies.kinds.base import FAIL, ApplicationKind, Assessment
 from zhipei.subsidies.models import (
     DEAD_STATUSES,
     Application,
@@ -90,6 +92,8 @@ DEFAULT_STEP_DAYS: dict[str, int] = {
 }
 
 HOLD_CODES = frozenset({"no_hold_person", "no_hold_organisation"})
+# Where the applicant may still correct the inputs (revise_inputs) and the lines are rewritten.
+REVISABLE_STATUSES = frozenset({S.DRAFT, S.RETURNED})
 
 
 def step_days() -> dict[str, int]:
@@ -465,11 +469,19 @@ def set_bank_details(
     return application
 
 
+def _lock(application: Application) -> None:
+    """Reload the application with its row locked until the transaction ends (PostgreSQL):
+    a revision of the inputs re-evaluates and rewrites the lines before it commits, so a
+    submission or withdrawal must not read the inputs or touch the lines in the meantime.
+    SQLite has no row locks; its IMMEDIATE transactions already run one writer at a time."""
+    application.refresh_from_db(from_queryset=Application.objects.select_for_update())
+
+
 @transaction.atomic(durable=True)
 def submit(application: Application, *, by: User) -> Application:
     """Send a draft (or a returned application) for review. Submitting twice is a no-op."""
     _require_applicant(application, by)
-    application.refresh_from_db()
+    _lock(application)
     if application.status == S.SUBMITTED:
         return application  # a double click or a retried request
     if application.status not in (S.DRAFT, S.RETURNED):
@@ -490,10 +502,86 @@ def submit(application: Application, *, by: User) -> Application:
 @transaction.atomic(durable=True)
 def withdraw(application: Application, *, by: User, note: str = "") -> Application:
     _require_applicant(application, by)
-    application.refresh_from_db()
+    _lock(application)
     if application.status == S.WITHDRAWN:
         return application
     return _move(application, S.WITHDRAWN, by=by, note=note)
+
+
+def _cleaned(handler: ApplicationKind, inputs: dict[str, Any]) -> dict[str, Any] | None:
+    try:
+        return handler.clean_inputs(inputs)
+    except InvalidInput:
+        return None
+
+
+@transaction.atomic(durable=True)
+def revise_inputs(application: Application, *, inputs: dict[str, Any], by: User) -> Application:
+    """The applicant corrects what a draft or returned claim is for (an enterprise's claim
+    comes back because a trainee or the cost was wrong), and the rules run again exactly as
+    for a new draft: a new evaluation, the lines and amount rewritten from policy.
+
+    Guarantees: only the applicant (the person, or an administrator of the enterprise); the
+    row is locked, so a revision never interleaves with a submission or withdrawal; the
+    inputs are cleaned by the kind before anything is written; the lines are replaced in
+    this transaction, so a certificate dropped is released and one added is claimed at the
+    same commit (the one-live-claim index never sees both or neither); the same inputs
+    again change and record nothing; one audit event with the inputs before and after.
+
+    Raises NotInScope (not the applicant), Conflict (a kind whose input is what it claims, a
+    fixed input changed, the application past draft or returned, or a certificate claimed
+    in another application meanwhile) or InvalidInput naming the field (nothing changed).
+    """
+    _require_applicant(application, by)
+    handler = get_kind(application.kind)
+    _lock(application)
+    if not handler.revisable:
+        raise Conflict(
+            _(
+                "This claim is for one certificate and cannot be changed. To claim for another "
+                "certificate, withdraw this application and claim the other certificate."
+            )
+        )
+    if application.status not in REVISABLE_STATUSES:
+        raise Conflict(
+            _(
+                "The claim can be corrected only as a draft or when returned for correction; "
+                "it is now “%(status)s”."
+            )
+            % {"status": application.get_status_display()}
+        )
+    cleaned = handler.clean_inputs(inputs)
+    before = dict(application.inputs)
+    for key in sorted(handler.fixed_inputs):
+        if cleaned.get(key) != before.get(key):
+            raise Conflict(
+                _(
+                    "This cannot be changed in a correction; withdraw this application and "
+                    "start a new claim instead."
+                ),
+                field=key,
+            )
+    if cleaned == before or cleaned == _cleaned(handler, before):
+        return application  # a resent form or a retried request
+    amount_before = application.amount_fen
+    Application.objects.filter(pk=application.pk).update(inputs=cleaned)
+    application.inputs = cleaned
+    evaluation = evaluate(application, stage="revision")
+    audit.record(
+        "subsidies.application.revised",
+        actor=by,
+        obj=application,
+        region_code=application.region.code,
+        data={
+            "status": application.status,
+            "before": before,
+            "after": cleaned,
+            "amount_before_fen": amount_before,
+            "amount_fen": application.amount_fen,
+            "eligible": evaluation.eligible,
+        },
+    )
+    return application
 
 
 # --- Reviewers -------------------------------------------------------------------------------

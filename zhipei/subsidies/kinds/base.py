@@ -129,10 +129,23 @@ class ApplicationKind(abc.ABC):
     programme: ClassVar[str]
     payee: ClassVar[str]  # "person" or "enterprise"
     label: ClassVar[str | Promise]
+    # Whether the applicant may correct the inputs of a draft or returned application
+    # (workflow.revise_inputs). Not for a claim whose only input is what it claims (one
+    # certificate): another certificate is another claim.
+    revisable: ClassVar[bool] = False
+    # Inputs a revision may not change: they say which claim this is (e.g. the shutdown an
+    # enterprise claims under).
+    fixed_inputs: ClassVar[frozenset[str]] = frozenset()
 
     @abc.abstractmethod
     def assess(self, application: Application, facts: Facts) -> Assessment:
         """Run every rule of this kind for `application` over preloaded `facts`."""
+
+    def clean_inputs(self, raw: Any) -> dict[str, Any]:
+        """The inputs checked strictly, in the form they are stored in; InvalidInput naming
+        the field when malformed. Revisable kinds implement it (revisions are cleaned before
+        anything is written)."""
+        raise NotImplementedError(f"{type(self).__name__} does not clean inputs for revision.")
 
     def policy_region(self, application: Application) -> Any:
         """The region whose policy applies: the applicant's (a child overrides its parent)."""

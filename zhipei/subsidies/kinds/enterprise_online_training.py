@@ -274,6 +274,13 @@ class EnterpriseOnlineTraining(ApplicationKind):
     programme = Programme.ENTERPRISE_ONLINE_TRAINING
     payee = "enterprise"
     label = _("Enterprise online-training subsidy")
+    # A claim returned because a trainee or the cost was wrong is corrected by the
+    # enterprise; the shutdown it is claimed under stays (another shutdown, another claim).
+    revisable = True
+    fixed_inputs = frozenset({"shutdown"})
+
+    def clean_inputs(self, raw: Any) -> dict[str, Any]:
+        return clean_inputs(raw).as_json()
 
     def assess(self, application: Application, facts: Facts) -> Assessment:
         inputs = clean_inputs(application.inputs)
