@@ -12,6 +12,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("applications/<int:pk>/", views.application_detail, name="application_detail"),
     path("applications/<int:pk>/submit/", views.application_submit, name="application_submit"),
     path("applications/<int:pk>/bank/", views.application_bank, name="application_bank"),
+    path("applications/<int:pk>/revise/", views.application_revise, name="application_revise"),
     path(
         "applications/<int:pk>/withdraw/",
         views.application_withdraw,

@@ -137,6 +137,21 @@ class EnterpriseClaimForm(ZhipeiForm):
         return amount
 
 
+class EnterpriseRevisionForm(EnterpriseClaimForm):
+    """The enterprise claim's fields, to correct a draft or returned claim: the staff named
+    and the actual cost. No token: the same correction sent twice changes nothing."""
+
+    def __init__(self, *args: Any, certificates: list[Any], **kwargs: Any) -> None:
+        super().__init__(*args, certificates=certificates, **kwargs)
+        del self.fields["token"]
+
+
+def yuan_text(fen: int) -> str:
+    """Fen as a YuanField reads it back: 100050 → "1000.50"."""
+    whole, cents = divmod(fen, 100)
+    return f"{whole}.{cents:02d}"
+
+
 # --- Officers ---------------------------------------------------------------------------------
 
 

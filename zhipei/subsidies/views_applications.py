@@ -42,6 +42,7 @@ from zhipei.enterprises import queries as enterprise_queries
 from zhipei.enterprises.models import ShutdownDeclaration
 from zhipei.learning.certificates.numbers import mask_name
 from zhipei.learning.certificates.queries import valid_certificates_of
+from zhipei.learning.models import CompletionCertificate
 from zhipei.orgs.models import Enterprise, Organisation
 from zhipei.orgs.queries import find_by_uscc, search_organisations
 from zhipei.people.models import PersonCategory
@@ -57,9 +58,11 @@ from zhipei.subsidies.forms_applications import (
     ClaimForm,
     ConflictForm,
     EnterpriseClaimForm,
+    EnterpriseRevisionForm,
     NoteForm,
     QueueFilterForm,
     new_form_token,
+    yuan_text,
 )
 from zhipei.subsidies.kinds import KINDS, enterprise_online_training
 from zhipei.subsidies.models import Application, ApplicationStatus, ConflictOfInterest, Programme
@@ -228,19 +231,63 @@ def _bank_form(application: Application, data: Any = None) -> BankDetailsForm:
     )
 
 
+def _can_revise(application: Application) -> bool:
+    kind = KINDS.get(application.kind)
+    return kind is not None and kind.revisable and application.status in workflow.REVISABLE_STATUSES
+
+
+def _revision_certificates(application: Application) -> list[CompletionCertificate]:
+    """What the correction form offers: the certificates the claim names now, and those the
+    enterprise could add (staff on the roster who completed a course within the shutdown,
+    not claimed elsewhere). The rules still decide."""
+    inputs, enterprise = application.inputs, application.enterprise
+    named = [pk for pk in inputs.get("certificates", ()) if isinstance(pk, int)]
+    offered = {
+        c.pk: c for c in CompletionCertificate.objects.filter(pk__in=named).select_related("person")
+    }
+    shutdown = inputs.get("shutdown")
+    declaration = (
+        enterprise_queries.declarations_of(enterprise).filter(pk=shutdown).first()
+        if enterprise is not None and isinstance(shutdown, int)
+        else None
+    )
+    if enterprise is not None and declaration is not None:
+        for certificate in _eligible_certificates(enterprise, declaration):
+            offered.setdefault(certificate.pk, certificate)
+    return sorted(offered.values(), key=lambda c: (c.person.name, c.completed_on, c.pk))
+
+
+def _revision_form(application: Application, data: Any = None) -> EnterpriseRevisionForm:
+    inputs = application.inputs
+    cost = inputs.get("actual_cost_fen")
+    return EnterpriseRevisionForm(
+        data,
+        certificates=_revision_certificates(application),
+        initial={
+            "certificates": list(inputs.get("certificates", ())),
+            "actual_cost": yuan_text(cost) if isinstance(cost, int) and cost > 0 else "",
+        },
+        prefix="revise",
+    )
+
+
 def _applicant_page(
     request: HttpRequest,
     application: Application,
     *,
     bank_form: BankDetailsForm | None = None,
+    revise_form: EnterpriseRevisionForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
     view = aq.application_view(application)
     prefill = aq.bank_prefill(application)
+    if revise_form is None and _can_revise(application):
+        revise_form = _revision_form(application)
     context = {
         "view": view,
         "application": application,
         "bank_form": bank_form or _bank_form(application),
+        "revise_form": revise_form,
         "prefill": prefill,
         "can_submit": application.status in (S.DRAFT, S.RETURNED),
         "can_correct_bank": application.status == S.PAYMENT_FAILED,
@@ -323,6 +370,50 @@ def application_submit(request: HttpRequest, pk: int) -> HttpResponse:
         return _applicant_page(request, saved, bank_form=form, status=422)
     messages.success(request, _("Submitted. The labour bureau reviews it next."))
     return redirect("subsidies:application_detail", pk=application.pk)
+
+
+@never_cache
+@login_required
+@require_POST
+def application_revise(request: HttpRequest, pk: int) -> HttpResponse:
+    """Correct the staff or the cost of a draft or returned enterprise claim: the rules run
+    again at once and the page shows the new reasons; the applicant then submits."""
+    user = _user(request)
+    application = aq.get_application_for_applicant(user, pk)
+    detail = reverse("subsidies:application_detail", args=[application.pk])
+    if not _can_revise(application):
+        messages.error(request, _("This claim can no longer be corrected."))
+        return redirect(detail)
+    form = _revision_form(application, request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        inputs: dict[str, Any] = {
+            "shutdown": application.inputs.get("shutdown"),
+            "certificates": sorted(data["certificates"]),
+        }
+        if data["actual_cost"] is not None:
+            inputs["actual_cost_fen"] = data["actual_cost"]
+        before = application.inputs
+        try:
+            saved = workflow.revise_inputs(application, inputs=inputs, by=user)
+        except DomainError as exc:
+            raise_for_scope_errors(exc)
+            field = {"actual_cost_fen": "actual_cost"}.get(exc.field or "", exc.field)
+            form.add_error(field if field in form.fields else None, str(exc.message))
+            application.refresh_from_db()
+            if not _can_revise(application):  # moved on meanwhile (submitted, withdrawn)
+                messages.error(request, str(exc.message))
+                return redirect(detail)
+        else:
+            if saved.inputs == before:
+                messages.info(request, _("Nothing was changed."))
+            else:
+                messages.success(
+                    request,
+                    _("The claim is corrected and was checked again: see the reasons below."),
+                )
+            return redirect(detail + "#eligibility")
+    return _applicant_page(request, application, revise_form=form, status=422)
 
 
 @never_cache
