@@ -14,7 +14,10 @@ Each chunk is one transaction. Its applications are locked first (`SELECT … FO
 primary-key order), so one approved concurrently by someone else is reported "stale" and a
 concurrent single approval of one in the chunk waits and then finds it moved. A refused
 application writes nothing — as a refused single approval rolls back — and never blocks the
-others: at finance approval each commitment is its own savepoint.
+others. At finance approval the chunk's commitments go to the ledger together
+(`services.commit_funds_many`: each fund's accounts locked once, its balance read once and
+run down in order, the postings inserted in bulk); one a fund cannot cover is refused with
+the figures `commit_funds` gives and writes nothing, and later, smaller ones may still fit.
 """
 
 from __future__ import annotations
@@ -313,25 +316,29 @@ class _ChunkApproval:
         return kept
 
     def _commit(self, applications: list[Application]) -> list[Application]:
-        """approve_for_payment commits each amount in the ledger: one savepoint each, so an
-        application the fund cannot cover is refused with the figures and the others go on."""
-        kept: list[Application] = []
+        """approve_for_payment commits each amount in the ledger, here all at once: an
+        application the fund cannot cover is refused with the figures (nothing written for
+        it) and the others go on."""
+        requests = []
         for application in applications:
             assert application.fund_region is not None
-            try:
-                ledger.commit_funds(
+            requests.append(
+                ledger.CommitRequest(
                     source=application.fund_source,
                     region=application.fund_region,
                     amount_fen=application.amount_fen,
                     application=ledger.application_ref(application),
-                    by=self.by,
                     reference=f"application-{application.pk}-commitment",
                     memo=application.number,
                 )
-            except DomainError as error:
-                self.refuse(application, error)
-                continue
-            kept.append(application)
+            )
+        kept: list[Application] = []
+        results = ledger.commit_funds_many(requests, by=self.by)
+        for application, result in zip(applications, results, strict=True):
+            if isinstance(result, DomainError):
+                self.refuse(application, result)
+            else:
+                kept.append(application)
         return kept
 
     def _publicity(self, applications: list[Application]) -> list[Application]:

@@ -9,18 +9,22 @@ writes its audit event in the same transaction.
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from zhipei.accounts.models import Role, User
 from zhipei.accounts.services import require_role
 from zhipei.audit import services as audit
-from zhipei.core.errors import InvalidInput, NotAllowed, NotInScope
+from zhipei.audit.models import AuditEvent
+from zhipei.core.errors import DomainError, InvalidInput, NotAllowed, NotInScope
 from zhipei.core.money import MAX_FEN
 from zhipei.regions.models import Region
 from zhipei.subsidies.errors import (
@@ -330,8 +334,7 @@ def _require_finance_officer(by: User | None, region: Region) -> None:
 
 def open_fund(source: str, region: Region) -> dict[str, FundAccount]:
     """The four accounts of a fund source at a region, created on first use."""
-    if source not in FundSource.values:
-        raise InvalidInput(_("Unknown fund source."), field="source")
+    _check_source(source)
     accounts = {a.kind: a for a in FundAccount.objects.filter(source=source, region=region)}
     if len(accounts) < len(K.values):
         now = timezone.now()
@@ -342,6 +345,11 @@ def open_fund(source: str, region: Region) -> dict[str, FundAccount]:
                     source=source, region=region, kind=kind, defaults={"opened_at": now}
                 )
     return accounts
+
+
+def _check_source(source: str) -> None:
+    if source not in FundSource.values:
+        raise InvalidInput(_("Unknown fund source."), field="source")
 
 
 def _check_amount(amount_fen: int) -> None:
@@ -522,6 +530,272 @@ def commit_funds(
         application=application,
         memo=memo,
     )
+
+
+@dataclass(frozen=True)
+class CommitRequest:
+    """The arguments of one `commit_funds` call but `by`, for `commit_funds_many`."""
+
+    source: str
+    region: Region
+    amount_fen: int
+    application: ApplicationRef
+    reference: str = ""
+    memo: str = ""
+
+
+FundKey = tuple[str, int]  # (source, region pk)
+
+
+def commit_funds_many(
+    requests: Sequence[CommitRequest], *, by: User | None
+) -> list[LedgerPosting | DomainError]:
+    """`commit_funds` for each request in turn, read and written per fund instead of per
+    request (bulk finance approval, issue 5). Returns, per request, the posting (new, or the
+    one its reference already names: a replay writes nothing) or the DomainError
+    `commit_funds` would have raised. Same checks in the same order, same refusals (class,
+    code, figures), same rows (the posting, its two entries, its audit event); a refused
+    request writes nothing. Raises nothing for a request; runs inside the caller's
+    transaction, as `_post` (TransactionManagementError otherwise).
+
+    How: the finance officer's role and scope are checked once per region and the amounts
+    per request; then, in one query each, the available and committed accounts of every
+    fund involved are locked in pk order (as `_post` locks one pair: no deadlock with a
+    single posting or another bulk), the references looked up and the available balances
+    read; each balance is run down in request order (a request it cannot cover is refused
+    with the balance at that moment; a later, smaller one may still fit). The rows go in by
+    bulk inserts, in one savepoint per fund: should a concurrent transaction commit a
+    posting with one of the fund's references (on another fund: other locks), the insert
+    fails on the unique reference, the savepoint rolls it back and that fund's requests go
+    through `commit_funds` one by one instead.
+    """
+    if not transaction.get_connection().in_atomic_block:
+        raise transaction.TransactionManagementError("commit_funds_many needs a transaction.")
+    return _Commitments(requests, by).run()
+
+
+class _Commitments:
+    """The state of one `commit_funds_many` call."""
+
+    def __init__(self, requests: Sequence[CommitRequest], by: User | None) -> None:
+        self.requests, self.by = requests, by
+        self.results: list[LedgerPosting | DomainError | None] = [None] * len(requests)
+        self.by_fund: dict[FundKey, list[int]] = defaultdict(list)  # checked, in order
+        # Per fund: (request index, posting to insert, available balance before it).
+        self.planned: dict[FundKey, list[tuple[int, LedgerPosting, int]]] = defaultdict(list)
+
+    def run(self) -> list[LedgerPosting | DomainError]:
+        self._check()
+        if self.by_fund:
+            regions = {key: self.requests[ids[0]].region for key, ids in self.by_fund.items()}
+            accounts = _lock_funds(regions)
+            self._plan(accounts, _available_balances(accounts, regions))
+            inserted = []
+            for key, rows in self.planned.items():
+                if _insert_postings(key, rows, accounts[key], regions[key]):
+                    inserted += rows
+                else:
+                    self._one_by_one(self.by_fund[key])
+            audit.record_many([self._event(i, p, before) for i, p, before in sorted(inserted)])
+        answered = [r for r in self.results if r is not None]
+        assert len(answered) == len(self.results)
+        return answered
+
+    def _check(self) -> None:
+        """What `commit_funds` checks before the locks: role and scope (once per region),
+        the amount, the fund source."""
+        scope: dict[int, DomainError | None] = {}
+        for i, request in enumerate(self.requests):
+            region = request.region
+            if self.by is not None and region.pk not in scope:
+                try:
+                    _require_finance_officer(self.by, region)
+                except DomainError as refused:
+                    scope[region.pk] = refused
+                else:
+                    scope[region.pk] = None
+            found = scope.get(region.pk)
+            if found is None:
+                try:
+                    _check_amount(request.amount_fen)
+                    _check_source(request.source)
+                except DomainError as refused:
+                    found = refused
+            if found is not None:
+                self.results[i] = found
+            else:
+                self.by_fund[request.source, region.pk].append(i)
+
+    def _plan(
+        self, accounts: dict[FundKey, dict[str, FundAccount]], balances: dict[FundKey, int]
+    ) -> None:
+        """`_post`'s reference and balance checks, request by request, under the locks."""
+        checked = sorted(i for ids in self.by_fund.values() for i in ids)
+        references = {self.requests[i].reference.strip() for i in checked} - {""}
+        known: dict[str, LedgerPosting] = {}
+        if references:
+            known = {
+                p.reference: p
+                for p in LedgerPosting.objects.filter(
+                    kind=PostingKind.COMMITMENT, reference__in=sorted(references)
+                )
+            }
+        now = timezone.now()
+        for i in checked:
+            request = self.requests[i]
+            key = (request.source, request.region.pk)
+            reference = request.reference.strip()
+            existing = known.get(reference) if reference else None
+            if existing is not None:
+                same = _same_posting(
+                    existing,
+                    source=request.source,
+                    region=request.region,
+                    amount_fen=request.amount_fen,
+                    application=request.application,
+                )
+                self.results[i] = existing if same else ReferenceReused(field="reference")
+                continue
+            balance = balances[key]
+            if balance < request.amount_fen:
+                debit = accounts[key].get(K.AVAILABLE) or FundAccount(
+                    source=request.source, region=request.region, kind=K.AVAILABLE
+                )
+                self.results[i] = InsufficientFunds(
+                    account_label=str(debit), balance_fen=balance, amount_fen=request.amount_fen
+                )
+                continue
+            app_type, app_id = request.application or ("", "")
+            posting = LedgerPosting(
+                kind=PostingKind.COMMITMENT,
+                source=request.source,
+                region=request.region,
+                amount_fen=request.amount_fen,
+                reference=reference,
+                application_type=app_type,
+                application_id=app_id,
+                memo=request.memo.strip()[:500],
+                created_at=now,
+                created_by=self.by,
+            )
+            balances[key] = balance - request.amount_fen
+            self.planned[key].append((i, posting, balance))
+            self.results[i] = posting
+            if reference:
+                known[reference] = posting  # a later request with it: a replay, or refused
+
+    def _one_by_one(self, indexes: list[int]) -> None:
+        for i in indexes:
+            request = self.requests[i]
+            try:
+                self.results[i] = commit_funds(
+                    source=request.source,
+                    region=request.region,
+                    amount_fen=request.amount_fen,
+                    application=request.application,
+                    by=self.by,
+                    reference=request.reference,
+                    memo=request.memo,
+                )
+            except DomainError as error:
+                self.results[i] = error
+
+    def _event(self, i: int, posting: LedgerPosting, before: int) -> AuditEvent:
+        """The event `_post` records for this commitment."""
+        request = self.requests[i]
+        return audit.prepare(
+            "subsidies.ledger." + PostingKind.COMMITMENT,
+            actor=self.by,
+            obj=posting,
+            region_code=request.region.code,
+            data={
+                "source": request.source,
+                "amount_fen": request.amount_fen,
+                "from": K.AVAILABLE,
+                "to": K.COMMITTED,
+                "reference": posting.reference,
+                "application": (
+                    [posting.application_type, posting.application_id]
+                    if request.application
+                    else None
+                ),
+                "from_balance_fen": {"old": before, "new": before - request.amount_fen},
+                "reverses": None,
+                "memo": request.memo,
+            },
+        )
+
+
+def _lock_funds(regions: dict[FundKey, Region]) -> dict[FundKey, dict[str, FundAccount]]:
+    """The available and committed accounts of each fund, locked in pk order in one query
+    (SQLite ignores the lock: its IMMEDIATE transaction holds the database write lock). A
+    fund never posted to may have none yet: `open_fund` opens all four together."""
+    wanted = Q()
+    for source, region_pk in regions:
+        wanted |= Q(source=source, region_id=region_pk)
+    accounts: dict[FundKey, dict[str, FundAccount]] = {key: {} for key in regions}
+    locked = (
+        FundAccount.objects.select_for_update()
+        .filter(wanted, kind__in=(K.AVAILABLE, K.COMMITTED))
+        .order_by("pk")
+    )
+    for account in locked:
+        key = (account.source, account.region_id)
+        account.region = regions[key]  # for str(account), without a query per fund
+        accounts[key][account.kind] = account
+    return accounts
+
+
+def _available_balances(
+    accounts: dict[FundKey, dict[str, FundAccount]], regions: dict[FundKey, Region]
+) -> dict[FundKey, int]:
+    """`account_balance` of each fund's available account (0 for a fund not opened yet),
+    in one query."""
+    available = {key: a[K.AVAILABLE].pk for key, a in accounts.items() if K.AVAILABLE in a}
+    totals = dict(
+        LedgerEntry.objects.filter(account_id__in=sorted(available.values()))
+        .values("account_id")
+        .annotate(total=Sum("amount_fen"))
+        .order_by()
+        .values_list("account_id", "total")
+    )
+    return {key: int(totals.get(available[key]) or 0) if key in available else 0 for key in regions}
+
+
+def _insert_postings(
+    key: FundKey,
+    rows: list[tuple[int, LedgerPosting, int]],
+    accounts: dict[str, FundAccount],
+    region: Region,
+) -> bool:
+    """Insert one fund's planned postings and their entries in a savepoint; False (and
+    nothing written) when a posting's reference is taken meanwhile."""
+    try:
+        with transaction.atomic():
+            if K.AVAILABLE not in accounts or K.COMMITTED not in accounts:
+                accounts = open_fund(key[0], region)  # as `_post` would (a damaged fund)
+            postings = LedgerPosting.objects.bulk_create([posting for _i, posting, _b in rows])
+            LedgerEntry.objects.bulk_create(
+                [
+                    entry
+                    for posting in postings
+                    for entry in (
+                        LedgerEntry(
+                            posting=posting,
+                            account=accounts[K.AVAILABLE],
+                            amount_fen=-posting.amount_fen,
+                        ),
+                        LedgerEntry(
+                            posting=posting,
+                            account=accounts[K.COMMITTED],
+                            amount_fen=posting.amount_fen,
+                        ),
+                    )
+                ]
+            )
+    except IntegrityError:
+        return False
+    return True
 
 
 @transaction.atomic

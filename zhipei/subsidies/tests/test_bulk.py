@@ -38,7 +38,7 @@ from zhipei.core.errors import DomainError, InvalidInput, NotInScope, StaleObjec
 from zhipei.occupations.models import Occupation
 from zhipei.people.models import Person, PersonCategory
 from zhipei.people.services import place_hold
-from zhipei.subsidies import bulk, workflow
+from zhipei.subsidies import bulk, services, workflow
 from zhipei.subsidies.facts import Facts
 from zhipei.subsidies.kinds.base import RuleResult
 from zhipei.subsidies.models import (
@@ -47,10 +47,12 @@ from zhipei.subsidies.models import (
     ApplicationStep,
     Evaluation,
     FundAccount,
+    FundSource,
     LedgerEntry,
+    LedgerPosting,
     Programme,
 )
-from zhipei.subsidies.queries import application_committed_fen, resolve_policy
+from zhipei.subsidies.queries import account_balance, application_committed_fen, resolve_policy
 from zhipei.subsidies.services import application_ref
 from zhipei.subsidies.testing import ClaimWorld, build_claim_world, make_person_row, make_user
 from zhipei.subsidies.tests.helpers import make_version
@@ -129,7 +131,10 @@ def twin_sets(world: ClaimWorld, officer: User, own: Person, cases: list[str]) -
                 )
                 continue
             person, user = claimant(world, f"p{twin}-{index}")
-            application = submitted(world, person, user)
+            # ¥800 (capped) for 40 hours; ¥300 for a "small" claim of 10.
+            application = submitted(
+                world, person, user, hours="10.0" if case == "small" else "40.0"
+            )
             if case == "held":
                 place_hold(person, reason="Case 12", by=world.county_officer)
             elif case == "conflict":
@@ -199,7 +204,58 @@ def record_of(application: Application) -> dict[str, Any]:
             if e.actor_id != row.created_by_id  # the applicant's own events (twins differ)
         ],
         "committed_fen": application_committed_fen(*application_ref(row)),
+        "ledger": ledger_record_of(row),
     }
+
+
+def ledger_record_of(application: Application) -> list[tuple[Any, ...]]:
+    """The application's postings with their entries and audit events; what names the
+    application (reference, memo, id) is checked here, so that twins compare equal."""
+    app_type, app_id = application_ref(application)
+    records = []
+    for posting in LedgerPosting.objects.filter(
+        application_type=app_type, application_id=app_id
+    ).order_by("pk"):
+        assert posting.reference == f"application-{application.pk}-commitment"
+        assert posting.memo == application.number
+        events = []
+        for event in AuditEvent.objects.filter(
+            object_type="subsidies.ledgerposting", object_id=str(posting.pk)
+        ):
+            names: dict[str, Any] = {"reference": posting.reference, "memo": posting.memo}
+            names["application"] = [app_type, app_id]
+            assert {k: event.data[k] for k in names} == names
+            data = {k: v for k, v in event.data.items() if k not in names}
+            events.append((event.action, event.actor_id, event.region_code, data))
+        entries = posting.entries.order_by("pk").values_list("account__kind", "amount_fen")
+        records.append(
+            (
+                posting.kind,
+                posting.source,
+                posting.region_id,
+                posting.amount_fen,
+                posting.created_by_id,
+                list(entries),
+                events,
+            )
+        )
+    return records
+
+
+def refill(world: ClaimWorld, available_fen: int) -> None:
+    """Allocate what brings the learner-training fund's available balance back to
+    `available_fen`, so that the second twin meets the fund as the first did."""
+    account = FundAccount.objects.get(
+        source=FundSource.SKILLS_ACCOUNT, region=world.regions["420100"], kind="available"
+    )
+    missing = available_fen - account_balance(account)
+    if missing > 0:
+        services.allocate_budget(
+            source=FundSource.SKILLS_ACCOUNT,
+            region=world.regions["420100"],
+            amount_fen=missing,
+            by=None,
+        )
 
 
 def assert_equivalent(
@@ -288,9 +344,11 @@ def _to_finance(world: ClaimWorld, application: Application, *, notice_over: boo
 
 @pytest.mark.django_db
 def test_finance_bulk_approval_equals_one_by_one_and_commits_each_amount():
-    world = build_claim_world()
+    # Each twin meets the fund with ¥2,700 before its stale application (¥800) and ¥1,900
+    # after: ¥800 + ¥800 fit, the third ¥800 does not (¥300 left), the small ¥300 still does.
+    world = build_claim_world(budget_fen=2_700_00)
     officer, own = reviewer_with_a_claim(world)
-    cases = ["ok", "notice", "ok", "held later", "stale"]
+    cases = ["ok", "notice", "ok", "held later", "stale", "ok", "small"]
     singles, bulks = twin_sets(world, officer, own, cases)
     for applications in (singles, bulks):
         for case, application in zip(cases, applications, strict=True):
@@ -298,17 +356,30 @@ def test_finance_bulk_approval_equals_one_by_one_and_commits_each_amount():
             if case == "held later":
                 place_hold(application.person, reason="Case 12", by=world.county_officer)
         stale = applications[cases.index("stale")]
+        refill(world, 2_700_00)
         workflow.approve_for_payment(stale, by=world.finance_officer)
 
     expected = one_by_one(workflow.approve_for_payment, singles, world.finance_officer)
+    refill(world, 1_900_00)
     got = bulk.approve_many(bulks, by=world.finance_officer, step="finance", note="ok")
 
     assert as_tuples(got) == expected
-    assert [o.code for o in got] == ["", "publicity_running", "", "on_hold", "stale_object"]
+    assert [o.code for o in got] == [
+        "",
+        "publicity_running",
+        "",
+        "on_hold",
+        "stale_object",
+        "insufficient_funds",
+        "",
+    ]
+    assert "¥300.00" in got[5].message and "¥800.00" in got[5].message
     assert_equivalent(singles, bulks, cases)
-    for outcome, application in zip(got, bulks, strict=True):
+    amounts = {"ok": 800_00, "stale": 800_00, "small": 300_00}
+    for case, outcome, application in zip(cases, got, bulks, strict=True):
         committed = application_committed_fen(*application_ref(application))
-        assert committed == (800_00 if outcome.approved or outcome.code == "stale_object" else 0)
+        assert committed == (amounts[case] if outcome.approved or case == "stale" else 0)
+        assert len(record_of(application)["ledger"]) == (1 if committed else 0)
 
 
 @pytest.mark.django_db
