@@ -87,7 +87,7 @@ class PostTests(StatementsApiTestCase):
     def test_json_deeper_than_64_levels_is_400_and_stores_nothing(self):
         # statement → result → extensions → deep(n): n + 4 levels; a batch's array adds one.
         def deep(levels):
-            value = []
+            value: list[object] = []
             for _level in range(levels - 1):
                 value = [value]
             return statement(result={"extensions": {"https://x.cn/deep": value}})

@@ -18,10 +18,13 @@ from config.wsgi import XAPI_MIDDLEWARE, application
 from zhipei.lrs.http import clear_auth_cache
 from zhipei.lrs.models import Statement
 from zhipei.lrs.tests.helpers import basic, make_platform, statement
+from zhipei.orgs.models import Platform, PlatformCredential
 from zhipei.regions.testing import make_region_tree
 
 
-def call(method: str, path: str, body: bytes = b"", **headers: str) -> tuple[str, dict, bytes]:
+def call(
+    method: str, path: str, body: bytes = b"", **headers: str
+) -> tuple[str, dict[str, str], bytes]:
     environ: dict[str, Any] = {
         "REQUEST_METHOD": method,
         "PATH_INFO": path,
@@ -56,6 +59,10 @@ def call(method: str, path: str, body: bytes = b"", **headers: str) -> tuple[str
 
 
 class WsgiEntryTests(TestCase):
+    platform: Platform
+    credential: PlatformCredential
+    secret: str
+
     @classmethod
     def setUpTestData(cls):
         regions = make_region_tree()
@@ -109,8 +116,11 @@ class WsgiEntryTests(TestCase):
         status, headers, _content = call(
             "GET",
             "/xapi/statements",
-            Authorization=basic(self.credential.key_id, "wrong"),
-            **{"X-Experience-API-Version": "1.0.3"},
+            b"",
+            **{
+                "Authorization": basic(self.credential.key_id, "wrong"),
+                "X-Experience-API-Version": "1.0.3",
+            },
         )
         self.assertEqual(status[:3], "401")
         self.assertIn("WWW-Authenticate", headers)
