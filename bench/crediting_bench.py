@@ -4,6 +4,12 @@ rules alone, and through payload parsing (crediting.events) plus the rules; the 
 ≥ 50,000 statements/s per worker. No database is touched.
 
     .venv/bin/python bench/crediting_bench.py --learners 2000 --sessions 3 --minutes 30
+
+With --db it times the whole incremental pass (learning.services.credit_new_statements)
+against DATABASE_URL instead, on statements stored first through the LRS service; use a
+scratch database, it writes (bench/README.md, "Crediting rules"):
+
+    .venv/bin/python bench/crediting_bench.py --db --learners 600 [--batch-size 1000]
 """
 
 from __future__ import annotations
@@ -213,10 +219,13 @@ def _as_statement(row: Row, lessons: list[Any], home: str, name: str, site: str)
     return data
 
 
-def database_pass(learners: int, sessions: int, minutes: int, seed: int) -> None:
+def database_pass(
+    learners: int, sessions: int, minutes: int, seed: int, batch_size: int = 1000
+) -> None:
     """The whole incremental pass against the configured database: a scratch world of
     `learners` enrolled learners, their statements stored through the LRS service, then
-    `credit_new_statements` timed. Use a scratch database: it writes."""
+    `credit_new_statements` (in batches of `batch_size` statements) timed. Use a scratch
+    database: it writes."""
     import os
     import uuid
 
@@ -258,7 +267,7 @@ def database_pass(learners: int, sessions: int, minutes: int, seed: int) -> None
     started = time.perf_counter()
     read = 0
     while True:
-        summary = services.credit_new_statements()
+        summary = services.credit_new_statements(batch_size=batch_size)
         read += summary.statements
         if summary.statements == 0:
             break
@@ -275,9 +284,12 @@ def main() -> None:
     parser.add_argument(
         "--db", action="store_true", help="time the whole pass against DATABASE_URL (writes!)"
     )
+    parser.add_argument(
+        "--batch-size", type=int, default=1000, help="statements per crediting batch (--db)"
+    )
     args = parser.parse_args()
     if args.db:
-        database_pass(args.learners, args.sessions, args.minutes, args.seed)
+        database_pass(args.learners, args.sessions, args.minutes, args.seed, args.batch_size)
         return
     rnd = random.Random(args.seed)
     days = [synthetic_day(rnd, i, args.sessions, args.minutes) for i in range(args.learners)]

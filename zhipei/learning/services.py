@@ -4,13 +4,18 @@ into CreditedTime and UncreditedSegment rows (rules in zhipei.learning.crediting
 from __future__ import annotations
 
 import logging
+import math
+from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass
-from datetime import date, datetime, time, timedelta
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
+import orjson
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, models, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -29,7 +34,7 @@ from zhipei.learning.models import (
 )
 from zhipei.learning.queries import policy_in_force
 from zhipei.lrs.models import Statement
-from zhipei.lrs.queries import Watermark, statements_after
+from zhipei.lrs.queries import StatementHead, Watermark, statement_heads_after
 from zhipei.occupations.models import Occupation
 from zhipei.orgs.models import Platform
 from zhipei.people.models import Person
@@ -180,7 +185,8 @@ def _day_bounds(day: date) -> tuple[datetime, datetime]:
 
 
 def _local_day(moment: datetime) -> date:
-    return timezone.localtime(moment).date()
+    # The zone of _day_bounds (timezone.localtime would look up the active one each call).
+    return moment.astimezone(timezone.get_default_timezone()).date()
 
 
 @dataclass
@@ -190,6 +196,9 @@ class DayOutcome:
 
 
 PolicyCache = dict[tuple[int | None, date], rules.Params]
+# A person's region with its parents (county → prefecture → province), so that finding the
+# policy in force walks the tree without a query per level.
+_REGION_CHAIN = ("region__parent__parent",)
 
 
 def _params_for(person: Person, day: date, cache: PolicyCache | None) -> rules.Params:
@@ -202,24 +211,140 @@ def _params_for(person: Person, day: date, cache: PolicyCache | None) -> rules.P
     return params
 
 
-def _events_of_day(
-    person: Person, day: date, enrolments: dict[int, tuple[int, int]]
-) -> list[rules.Event]:
-    """The crediting events of a person's statements around `day` on their live enrolments
-    (`enrolments`: course id → (enrolment id, platform id))."""
-    day_start, day_end = _day_bounds(day)
-    iris = ev.ProfileIris.for_site(settings.SITE_URL)
-    events: list[rules.Event] = []
-    if not enrolments:
-        return events
-    # By person and time only, so the (person, timestamp) index is the one used: a course's
-    # statements are many, one person's day is a few hundred. Courses and voided statements
-    # are filtered here.
-    rows = Statement.objects.filter(
-        person=person,
-        timestamp__gte=day_start - WINDOW_SLACK,
-        timestamp__lt=day_end + WINDOW_SLACK,
-    ).values_list(
+MediaUse = dict[rules.MediaKey, int]
+_SLACK_SECONDS = int(WINDOW_SLACK.total_seconds())
+
+
+@dataclass
+class _Learner:
+    """One person in a recomputation: the days asked for, the live enrolments (course id →
+    (enrolment id, platform id)), the media use stored per day (see recompute_days) and the
+    crediting events read around the days, in time order (`times` holds their `at`)."""
+
+    person: Person
+    requested: set[date]
+    enrolments: dict[int, tuple[int, int]] = field(default_factory=dict)
+    stored: dict[date, MediaUse] = field(default_factory=dict)
+    events: list[rules.Event] = field(default_factory=list)
+    times: list[int] = field(default_factory=list)
+
+    def candidates(self) -> list[date]:
+        """The requested days and every later stored day a media change may carry to."""
+        first = min(self.requested)
+        return sorted(self.requested | {day for day in self.stored if day > first})
+
+    def events_around(self, day: date) -> list[rules.Event]:
+        """The events of statements from WINDOW_SLACK before the day to WINDOW_SLACK after
+        it. Day bounds are whole seconds, so comparing an event's `at` (the timestamp rounded
+        down) selects exactly the statements a timestamp range would."""
+        start, end = _window(day)
+        return self.events[bisect_left(self.times, start) : bisect_left(self.times, end)]
+
+
+@dataclass
+class _Rows:
+    """What replaces the stored rows of the recomputed (enrolment, day) pairs."""
+
+    now: datetime
+    cleared: dict[date, set[int]] = field(default_factory=lambda: defaultdict(set))
+    # (enrolment, day, credited, uncredited, parameters, media seconds)
+    credited: list[tuple[int, date, int, int, dict[str, Any], dict[str, int]]] = field(
+        default_factory=list
+    )
+    # (enrolment, day, start, end, seconds, rule, parameters, statement ids); epoch seconds
+    segments: list[tuple[int, date, int, int, int, str, dict[str, Any], list[str]]] = field(
+        default_factory=list
+    )
+
+
+def _window(day: date) -> tuple[int, int]:
+    """The statements read with `day`, as epoch seconds [start, end)."""
+    start, end = _day_bounds(day)
+    return int(start.timestamp()) - _SLACK_SECONDS, int(end.timestamp()) + _SLACK_SECONDS
+
+
+def _merge_spans(spans: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def _lock_enrolments(learners: dict[int, _Learner]) -> None:
+    """Lock the learners' live enrolments in one query, in primary-key order (every
+    recomputation locks in that order, so two of them never deadlock), and note them."""
+    rows = (
+        Enrolment.objects.select_for_update()
+        .filter(person_id__in=list(learners), status=Enrolment.Status.ACTIVE)
+        .order_by("pk")
+        .values_list("pk", "person_id", "course_id", "platform_id")
+    )
+    for pk, person_id, course_id, platform_id in rows:
+        learners[person_id].enrolments[course_id] = (pk, platform_id)
+
+
+def _read_media_use(learners: dict[int, _Learner]) -> None:
+    """Seconds credited per (enrolment, media lesson) on each stored day of the learners'
+    live enrolments."""
+    owner = {
+        pk: learner
+        for learner in learners.values()
+        for pk, _platform in learner.enrolments.values()
+    }
+    if not owner:
+        return
+    rows = CreditedTime.objects.filter(enrolment_id__in=list(owner)).values_list(
+        "enrolment_id", "day", "media_seconds"
+    )
+    for enrolment_id, day, media_seconds in rows:
+        if not isinstance(media_seconds, dict):
+            continue
+        for lesson, seconds in media_seconds.items():
+            if isinstance(seconds, int):
+                owner[enrolment_id].stored.setdefault(day, {})[(enrolment_id, lesson)] = seconds
+
+
+# The statements of some people inside some time windows, as (person, statement id, verb,
+# timestamp rounded down to the second, course, platform, activity, duration, payload, voided,
+# is voiding). By person = ANY and time only, so the (person, timestamp) index is the one used
+# (a course's statements are many, one person's day is a few hundred); one index range per
+# window (the windows are disjoint). The time comes as epoch seconds and the id as text:
+# psycopg's datetime and UUID loaders cost more than the rest of reading a row.
+_STATEMENTS_SQL = (
+    "SELECT s.person_id, s.statement_id::text, s.verb_id,"
+    ' floor(extract(epoch FROM s."timestamp"))::bigint, s.course_id, s.platform_id,'
+    " s.activity_id, s.duration_seconds, s.payload, s.voided, s.is_voiding"
+    ' FROM unnest(%s::timestamptz[], %s::timestamptz[]) AS w(start, "end")'
+    " JOIN lrs_statement s ON s.person_id = ANY(%s::bigint[])"
+    ' AND s."timestamp" >= w.start AND s."timestamp" < w."end"'
+)
+_StatementRow = tuple[int, str, str, int, int | None, int, str, float | None, str, bool, bool]
+
+
+def _statement_rows(
+    person_ids: list[int], windows: list[tuple[int, int]]
+) -> Iterable[_StatementRow]:
+    zone = timezone.get_default_timezone()
+    bounds = [
+        (datetime.fromtimestamp(start, tz=zone), datetime.fromtimestamp(end, tz=zone))
+        for start, end in windows
+    ]
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                _STATEMENTS_SQL,
+                ([start for start, _e in bounds], [end for _s, end in bounds], person_ids),
+            )
+            fetched: list[_StatementRow] = cursor.fetchall()
+        return fetched
+    within = Q()
+    for start, end in bounds:
+        within |= Q(timestamp__gte=start, timestamp__lt=end)
+    rows = Statement.objects.filter(within, person_id__in=person_ids).values_list(
+        "person_id",
         "statement_id",
         "verb_id",
         "timestamp",
@@ -231,73 +356,87 @@ def _events_of_day(
         "voided",
         "is_voiding",
     )
+    return [(row[0], str(row[1]), row[2], math.floor(row[3].timestamp()), *row[4:]) for row in rows]
+
+
+def _read_events(learners: dict[int, _Learner]) -> None:
+    """The crediting events of every learner's statements around their candidate days on
+    their live enrolments, in one query (_statement_rows) for the union of the learners'
+    windows; other learners' windows, courses and voided statements are filtered here."""
+    spans = {
+        person_id: _merge_spans(_window(day) for day in learner.candidates())
+        for person_id, learner in learners.items()
+        if learner.enrolments
+    }
+    if not spans:
+        return
+    rows = _statement_rows(
+        sorted(spans), _merge_spans(span for each in spans.values() for span in each)
+    )
+    iris = ev.ProfileIris.for_site(settings.SITE_URL)
     for row in rows:
-        statement_id, verb_id, at, course_id, platform_id, activity, duration, payload = row[:8]
+        (person_id, statement_id, verb_id, moment, course_id, platform_id) = row[:6]
         verb = ev.crediting_verb(verb_id)
-        enrolment = enrolments.get(course_id) if course_id is not None else None
-        if verb is None or enrolment is None or row[8] or row[9]:
+        learner = learners[person_id]
+        enrolment = learner.enrolments.get(course_id) if course_id is not None else None
+        if verb is None or enrolment is None or row[9] or row[10]:  # voided, voiding
             continue
         enrolment_id, enrolment_platform = enrolment
         if platform_id != enrolment_platform:
             continue
-        events.append(
+        for start, end in spans[person_id]:
+            if start <= moment < end:
+                break
+        else:
+            continue  # read for another learner's window
+        learner.events.append(
             ev.event_from_payload(
-                statement_id=str(statement_id),
+                statement_id=statement_id,
                 verb=verb,
-                at=at,
+                # The event keeps the time to the second only, so the second is what is read.
+                at=datetime.fromtimestamp(moment, tz=UTC),
                 enrolment=enrolment_id,
-                lesson=activity,
-                duration_seconds=duration,
-                payload=ev.parse_payload(payload),
+                lesson=row[6],
+                duration_seconds=row[7],
+                payload=ev.parse_payload(row[8]),
                 iris=iris,
             )
         )
-    return events
+    for learner in learners.values():
+        learner.events.sort(key=lambda event: event.at)
+        learner.times = [event.at for event in learner.events]
 
 
-MediaUse = dict[rules.MediaKey, int]
-
-
-def _stored_media_use(enrolment_ids: list[int]) -> dict[date, MediaUse]:
-    """Seconds credited per (enrolment, media lesson) on each stored day."""
-    out: dict[date, MediaUse] = defaultdict(dict)
-    rows = CreditedTime.objects.filter(enrolment_id__in=enrolment_ids).values_list(
-        "enrolment_id", "day", "media_seconds"
-    )
-    for enrolment_id, day, media_seconds in rows:
-        if not isinstance(media_seconds, dict):
-            continue
-        for lesson, seconds in media_seconds.items():
-            if isinstance(seconds, int):
-                out[day][(enrolment_id, lesson)] = seconds
-    return out
-
-
-def _credit_one_day(
-    person: Person,
-    day: date,
-    enrolments: dict[int, tuple[int, int]],
-    used_before: MediaUse,
-    *,
-    now: datetime,
-    cache: PolicyCache | None,
-) -> tuple[DayOutcome, MediaUse]:
-    """Credit one day and replace its stored rows; returns the outcome and the seconds
-    credited per (enrolment, media lesson)."""
-    day_start, day_end = _day_bounds(day)
-    enrolment_ids = [value[0] for value in enrolments.values()]
-    params = _params_for(person, day, cache)
-    events = _events_of_day(person, day, enrolments)
-    lessons = {event.lesson for event in events if event.lesson}
-    media = {
+def _media_durations(learners: dict[int, _Learner]) -> dict[str, int]:
+    """Length in seconds of every media lesson the learners' events are on."""
+    lessons = {event.lesson for learner in learners.values() for event in learner.events}
+    lessons.discard("")
+    if not lessons:
+        return {}
+    return {
         iri: seconds
         for iri, seconds in Lesson.objects.filter(
             activity_iri__in=lessons, media_duration_seconds__isnull=False
         ).values_list("activity_iri", "media_duration_seconds")
         if seconds is not None
     }
+
+
+def _credit_one_day(
+    learner: _Learner,
+    day: date,
+    used_before: MediaUse,
+    *,
+    media: dict[str, int],
+    cache: PolicyCache | None,
+    rows: _Rows,
+) -> tuple[DayOutcome, MediaUse]:
+    """Credit one day of a learner and note the rows replacing its stored ones; returns the
+    outcome and the seconds credited per (enrolment, media lesson)."""
+    day_start, day_end = _day_bounds(day)
+    params = _params_for(learner.person, day, cache)
     result = rules.credit_day(
-        events,
+        learner.events_around(day),
         day_start=int(day_start.timestamp()),
         day_end=int(day_end.timestamp()),
         params=params,
@@ -308,31 +447,29 @@ def _credit_one_day(
     per_enrolment: dict[int, dict[str, int]] = defaultdict(dict)
     for (enrolment_id, lesson), seconds in result.media_credited.items():
         per_enrolment[enrolment_id][lesson] = seconds
-    zone = timezone.get_default_timezone()
-    CreditedTime.objects.filter(enrolment_id__in=enrolment_ids, day=day).delete()
-    UncreditedSegment.objects.filter(enrolment_id__in=enrolment_ids, day=day).delete()
-    CreditedTime.objects.bulk_create(
-        CreditedTime(
-            enrolment_id=enrolment_id,
-            day=day,
-            credited_seconds=credited,
-            uncredited_seconds=uncredited,
-            parameters=params.to_json(),
-            media_seconds=dict(sorted(per_enrolment.get(enrolment_id, {}).items())),
-            computed_at=now,
+    rows.cleared[day].update(pk for pk, _platform in learner.enrolments.values())
+    parameters = params.to_json()
+    rows.credited.extend(
+        (
+            enrolment_id,
+            day,
+            credited,
+            uncredited,
+            parameters,
+            dict(sorted(per_enrolment.get(enrolment_id, {}).items())),
         )
         for enrolment_id, (credited, uncredited) in sorted(totals.items())
     )
-    UncreditedSegment.objects.bulk_create(
-        UncreditedSegment(
-            enrolment_id=piece.enrolment,
-            day=day,
-            start=datetime.fromtimestamp(piece.start, tz=zone),
-            end=datetime.fromtimestamp(piece.end, tz=zone),
-            seconds=piece.seconds,
-            rule=piece.rule,
-            parameters=dict(piece.parameters),
-            statement_ids=list(piece.statement_ids),
+    rows.segments.extend(
+        (
+            piece.enrolment,
+            day,
+            piece.start,
+            piece.end,
+            piece.seconds,
+            piece.rule,
+            dict(piece.parameters),
+            list(piece.statement_ids),
         )
         for piece in result.uncredited
     )
@@ -341,6 +478,180 @@ def _credit_one_day(
         outcome.credited_seconds += credited
         outcome.uncredited_seconds += uncredited
     return outcome, dict(result.media_credited)
+
+
+def _credit_learner(
+    learner: _Learner, *, media: dict[str, int], cache: PolicyCache | None, rows: _Rows
+) -> dict[date, DayOutcome]:
+    """The days of one learner in day order, carrying media changes (see recompute_days)."""
+    outcomes: dict[date, DayOutcome] = {}
+    stored = learner.stored
+    changed: set[rules.MediaKey] = set()
+    for day in learner.candidates():
+        before = stored.get(day, {})
+        if day not in learner.requested and not (changed & before.keys()):
+            continue
+        used: MediaUse = defaultdict(int)
+        for other, use in stored.items():
+            if other < day:
+                for key, seconds in use.items():
+                    used[key] += seconds
+        outcome, after = _credit_one_day(learner, day, used, media=media, cache=cache, rows=rows)
+        outcomes[day] = outcome
+        changed |= {
+            key for key in before.keys() | after.keys() if before.get(key) != after.get(key)
+        }
+        stored[day] = after
+    return outcomes
+
+
+# Terms of one DELETE's WHERE clause: SQLite limits an expression's depth.
+_DELETE_TERMS = 200
+
+
+def _replace_rows(rows: _Rows) -> None:
+    """Delete what was stored for the recomputed (enrolment, day) pairs and insert the new
+    rows: one DELETE per table (pairs grouped by their set of enrolments) and one insert per
+    table (COPY on PostgreSQL)."""
+    days_of: dict[tuple[int, ...], list[date]] = defaultdict(list)
+    for day, cleared in sorted(rows.cleared.items()):
+        if cleared:
+            days_of[tuple(sorted(cleared))].append(day)
+    groups = list(days_of.items())
+    for index in range(0, len(groups), _DELETE_TERMS):
+        condition = Q()
+        for enrolment_ids, days in groups[index : index + _DELETE_TERMS]:
+            condition |= Q(enrolment_id__in=enrolment_ids, day__in=days)
+        CreditedTime.objects.filter(condition).delete()
+        UncreditedSegment.objects.filter(condition).delete()
+    if connection.vendor == "postgresql":
+        _copy_rows(rows)
+        return
+    zone = timezone.get_default_timezone()
+    CreditedTime.objects.bulk_create(
+        CreditedTime(
+            enrolment_id=enrolment_id,
+            day=day,
+            credited_seconds=credited,
+            uncredited_seconds=uncredited,
+            parameters=parameters,
+            media_seconds=media_seconds,
+            computed_at=rows.now,
+        )
+        for enrolment_id, day, credited, uncredited, parameters, media_seconds in rows.credited
+    )
+    UncreditedSegment.objects.bulk_create(
+        UncreditedSegment(
+            enrolment_id=enrolment_id,
+            day=day,
+            start=datetime.fromtimestamp(start, tz=zone),
+            end=datetime.fromtimestamp(end, tz=zone),
+            seconds=seconds,
+            rule=rule,
+            parameters=parameters,
+            statement_ids=statement_ids,
+        )
+        for enrolment_id, day, start, end, seconds, rule, parameters, statement_ids in rows.segments
+    )
+
+
+def _copy_text(value: str) -> str:
+    # COPY text format: a backslash starts an escape; tab and newline end a field or row.
+    return (
+        value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+    )
+
+
+def _json_text(value: object) -> str:
+    # jsonb keeps the value, not the text: orjson's text stores what json.dumps' would.
+    return _copy_text(orjson.dumps(value).decode())
+
+
+def _copy_rows(rows: _Rows) -> None:
+    """The new rows by COPY (PostgreSQL): a bulk insert would send each JSON column as an
+    array that psycopg quotes character by character."""
+    computed_at = rows.now.isoformat()
+    moments: dict[int, str] = {}
+
+    def moment(epoch: int) -> str:
+        text = moments.get(epoch)
+        if text is None:
+            text = moments[epoch] = datetime.fromtimestamp(epoch, tz=UTC).isoformat()
+        return text
+
+    credited = [
+        f"{enrolment_id}\t{day.isoformat()}\t{credited}\t{uncredited}\t"
+        f"{_json_text(parameters)}\t{_json_text(media_seconds)}\t{computed_at}\n"
+        for enrolment_id, day, credited, uncredited, parameters, media_seconds in rows.credited
+    ]
+    segments = [
+        f"{enrolment_id}\t{day.isoformat()}\t{moment(start)}\t{moment(end)}\t{seconds}\t"
+        f"{_copy_text(rule)}\t{_json_text(parameters)}\t{_json_text(statement_ids)}\n"
+        for enrolment_id, day, start, end, seconds, rule, parameters, statement_ids in rows.segments
+    ]
+    _copy_lines(
+        CreditedTime,
+        (
+            "enrolment_id",
+            "day",
+            "credited_seconds",
+            "uncredited_seconds",
+            "parameters",
+            "media_seconds",
+            "computed_at",
+        ),
+        credited,
+    )
+    _copy_lines(
+        UncreditedSegment,
+        ("enrolment_id", "day", "start", "end", "seconds", "rule", "parameters", "statement_ids"),
+        segments,
+    )
+
+
+def _copy_lines(model: type[models.Model], columns: tuple[str, ...], lines: list[str]) -> None:
+    if not lines:
+        return
+    quote = connection.ops.quote_name
+    names = ", ".join(quote(column) for column in columns)
+    with (
+        connection.cursor() as cursor,
+        connection.wrap_database_errors,
+        cursor.cursor.copy(f"COPY {quote(model._meta.db_table)} ({names}) FROM STDIN") as copy,
+    ):
+        copy.write("".join(lines))
+
+
+def _recompute(
+    people: dict[int, Person],
+    days: dict[int, set[date]],
+    *,
+    now: datetime,
+    cache: PolicyCache | None,
+) -> dict[int, dict[date, DayOutcome]]:
+    """recompute_days for several people at once (person id → days), inside the caller's
+    transaction, in as many queries whatever the number of people and days: lock their live
+    enrolments, read their stored media use, the statements around all their candidate days
+    and the media lengths; the policies through `cache` (one query per region and day); one
+    delete and one insert per table. Returns each person's outcomes (see recompute_days)."""
+    learners = {
+        person_id: _Learner(people[person_id], set(requested))
+        for person_id, requested in sorted(days.items())
+        if requested
+    }
+    if not learners:
+        return {}
+    _lock_enrolments(learners)
+    _read_media_use(learners)
+    _read_events(learners)
+    media = _media_durations(learners)
+    rows = _Rows(now=now)
+    outcomes = {
+        person_id: _credit_learner(learner, media=media, cache=cache, rows=rows)
+        for person_id, learner in learners.items()
+    }
+    _replace_rows(rows)
+    return outcomes
 
 
 def recompute_days(
@@ -360,40 +671,19 @@ def recompute_days(
     recomputed too (in day order, so the result is the same whatever order days arrive in).
     Returns the outcome of every day recomputed, those carried along included. The person's
     live enrolment rows are locked for the duration, so two recomputations of one person
-    never interleave."""
-    now = now or timezone.now()
+    never interleave. The crediting pass does the same for all the people of a batch at once
+    (`_recompute`)."""
     requested = set(days)
-    outcomes: dict[date, DayOutcome] = {}
     if not requested:
-        return outcomes
+        return {}
     with transaction.atomic():
-        rows = list(
-            Enrolment.objects.select_for_update()
-            .filter(person=person, status=Enrolment.Status.ACTIVE)
-            .order_by("pk")
-            .values_list("pk", "course_id", "platform_id")
+        outcomes = _recompute(
+            {person.pk: person},
+            {person.pk: requested},
+            now=now or timezone.now(),
+            cache={} if cache is None else cache,
         )
-        enrolments = {course_id: (pk, platform_id) for pk, course_id, platform_id in rows}
-        stored = _stored_media_use([pk for pk, _c, _p in rows])
-        first = min(requested)
-        candidates = sorted(requested | {d for d in stored if d > first})
-        changed: set[rules.MediaKey] = set()
-        for day in candidates:
-            before = stored.get(day, {})
-            if day not in requested and not (changed & before.keys()):
-                continue
-            used: MediaUse = defaultdict(int)
-            for other, use in stored.items():
-                if other < day:
-                    for key, seconds in use.items():
-                        used[key] += seconds
-            outcome, after = _credit_one_day(person, day, enrolments, used, now=now, cache=cache)
-            outcomes[day] = outcome
-            changed |= {
-                key for key in before.keys() | after.keys() if before.get(key) != after.get(key)
-            }
-            stored[day] = after
-    return outcomes
+    return outcomes[person.pk]
 
 
 def recompute_day(
@@ -421,14 +711,7 @@ class PassSummary:
             setattr(self, key, getattr(self, key) + value)
 
 
-def _affected_days(statement: Statement) -> set[date]:
-    days = {_local_day(statement.timestamp)}
-    if statement.duration_seconds and statement.duration_seconds > 0:
-        days.add(_local_day(statement.timestamp - timedelta(seconds=statement.duration_seconds)))
-    return days
-
-
-def _classify(batch: list[Statement], summary: PassSummary) -> dict[int, set[date]]:
+def _classify(batch: list[StatementHead], summary: PassSummary) -> dict[int, set[date]]:
     """The (person, days) a batch touches; counts what cannot be credited in `summary`."""
     touched: dict[int, set[date]] = defaultdict(set)
     enrolled = set(
@@ -448,24 +731,25 @@ def _classify(batch: list[Statement], summary: PassSummary) -> dict[int, set[dat
         elif (statement.person_id, statement.course_id) not in enrolled:
             summary.not_enrolled += 1
         else:
-            touched[statement.person_id] |= _affected_days(statement)
+            touched[statement.person_id] |= _days_touched(
+                statement.timestamp, statement.duration_seconds
+            )
     if voided_targets:
-        for target in Statement.objects.filter(
+        targets = Statement.objects.filter(
             statement_id__in=voided_targets, person__isnull=False
-        ):
-            if target.person_id is not None:
-                touched[target.person_id] |= _affected_days(target)
+        ).values_list("person_id", "timestamp", "duration_seconds")
+        for person_id, at, duration in targets:
+            if person_id is not None:
+                touched[person_id] |= _days_touched(at, duration)
     return touched
 
 
 def _credit_batch(batch_size: int) -> PassSummary | None:
-    """One batch in one transaction: lock the state row (another pass holding it means this
-    one has nothing to do), read statements after the watermark, recompute the (person, day)
-    pairs they touch, move the watermark. None when there was nothing new."""
+    """One batch in one transaction: lock the state row (credit_new_statements creates it;
+    another pass holding it means this one has nothing to do), read statements after the
+    watermark, recompute the (person, day) pairs they touch (all at once, `_recompute`), move
+    the watermark. None when there was nothing new."""
     with transaction.atomic():
-        CreditingState.objects.get_or_create(
-            name=STATE_NAME, defaults={"updated_at": timezone.now()}
-        )
         state = (
             CreditingState.objects.select_for_update(skip_locked=True)
             .filter(name=STATE_NAME)
@@ -474,16 +758,14 @@ def _credit_batch(batch_size: int) -> PassSummary | None:
         if state is None:
             return None
         watermark = Watermark.decode(state.watermark)
-        batch, new_watermark = statements_after(watermark, limit=batch_size)
+        batch, new_watermark = statement_heads_after(watermark, limit=batch_size)
         if not batch:
             return None
         summary = PassSummary(statements=len(batch), batches=1)
         touched = _classify(batch, summary)
-        people = Person.objects.select_related("region").in_bulk(list(touched))
-        cache: PolicyCache = {}
-        for person_id in sorted(touched):
-            outcomes = recompute_days(people[person_id], touched[person_id], cache=cache)
-            summary.days_recomputed += len(outcomes)
+        people = Person.objects.select_related(*_REGION_CHAIN).in_bulk(list(touched))
+        outcomes = _recompute(people, touched, now=timezone.now(), cache={})
+        summary.days_recomputed = sum(len(days) for days in outcomes.values())
         state.watermark = new_watermark.encode()
         state.last_summary = asdict(summary)
         state.updated_at = timezone.now()
@@ -496,6 +778,7 @@ def credit_new_statements(*, batch_size: int = 1000, max_batches: int = 100) -> 
     in batches and recompute every (person, day) they touch. Safe to run concurrently (a
     second pass finds the state row locked and stops) and to repeat."""
     total = PassSummary()
+    CreditingState.objects.get_or_create(name=STATE_NAME, defaults={"updated_at": timezone.now()})
     for _i in range(max_batches):
         summary = _credit_batch(batch_size)
         if summary is None:
@@ -549,7 +832,7 @@ def recredit_period(
         for day in _days_touched(at, duration):
             if period_start <= day <= period_end:
                 touched[person_id].add(day)
-    people = Person.objects.select_related("region").in_bulk(list(touched))
+    people = Person.objects.select_related(*_REGION_CHAIN).in_bulk(list(touched))
     cache: PolicyCache = {}
     summary = RecreditSummary()
     for person_id in sorted(touched):

@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
+from datetime import UTC, datetime, timedelta
+from typing import Any, NamedTuple
+from uuid import UUID
 
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import F, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
@@ -90,6 +91,76 @@ def statements_after(after: Watermark, *, limit: int = 1000) -> tuple[list[State
     if not rows:
         return [], after
     return rows, Watermark(0, rows[-1].seq)
+
+
+class StatementHead(NamedTuple):
+    """The columns of a stored statement an incremental reader needs to decide what it
+    touches, without its payload (`statement_heads_after`)."""
+
+    person_id: int | None
+    course_id: int | None
+    timestamp: datetime
+    duration_seconds: float | None
+    is_voiding: bool
+    object_statement_id: UUID | None
+
+
+# The row comparison (xid, seq) > (a, b) lets PostgreSQL walk the (xid, seq) index of each
+# partition in order (a merge of them) and stop after `limit` rows; with the equivalent
+# "xid > a OR (xid = a AND seq > b)" it collects and sorts every row after the watermark.
+# Those rows are the newest of the table, which its statistics know least: when they
+# underestimate them the planner still prefers to collect and sort (100 ms instead of 0.5 ms
+# for 80,000 rows behind), so sorting is switched off for this query (SET LOCAL, then on
+# again). The horizon is _XMIN_SQL's. The timestamp comes as microseconds since the epoch
+# (exact): Django's timestamptz loader costs more than the rest of the row.
+_HEADS_SQL = (
+    "SELECT xid, seq, person_id, course_id,"
+    ' (extract(epoch FROM "timestamp") * 1000000)::bigint, duration_seconds, is_voiding,'
+    " object_statement_id FROM lrs_statement WHERE (xid, seq) > (%s, %s)"
+    " AND xid < pg_snapshot_xmin(pg_current_snapshot())::text::bigint"
+    " ORDER BY xid, seq LIMIT %s"
+)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def statement_heads_after(
+    after: Watermark, *, limit: int = 1000
+) -> tuple[list[StatementHead], Watermark]:
+    """`statements_after` reading only the StatementHead columns (no payload, no model
+    instances): the same statements in the same order, and the same watermark to pass next
+    time."""
+    if _is_postgresql():
+        with transaction.atomic(savepoint=False), connection.cursor() as cursor:
+            cursor.execute("SET LOCAL enable_sort = off")
+            cursor.execute(_HEADS_SQL, (after.xid, after.seq, limit))
+            rows: list[tuple[Any, ...]] = cursor.fetchall()
+            cursor.execute("SET LOCAL enable_sort = on")
+        if not rows:
+            return [], after
+        heads = [
+            StatementHead(
+                row[2], row[3], _EPOCH + timedelta(microseconds=row[4]), row[5], row[6], row[7]
+            )
+            for row in rows
+        ]
+        last = rows[-1]
+        return heads, Watermark(int(last[0]), last[1])
+    rows = list(
+        Statement.objects.filter(seq__gt=after.seq)
+        .order_by("seq")
+        .values_list(
+            "seq",
+            "person_id",
+            "course_id",
+            "timestamp",
+            "duration_seconds",
+            "is_voiding",
+            "object_statement_id",
+        )[:limit]
+    )
+    if not rows:
+        return [], after
+    return [StatementHead(*row[1:]) for row in rows], Watermark(0, rows[-1][0])
 
 
 def consistent_through() -> datetime:
