@@ -773,10 +773,14 @@ def _credit_batch(batch_size: int) -> PassSummary | None:
     return summary
 
 
-def credit_new_statements(*, batch_size: int = 1000, max_batches: int = 100) -> PassSummary:
+def credit_new_statements(*, batch_size: int = 5000, max_batches: int = 100) -> PassSummary:
     """The incremental crediting pass: read committed statements after the stored watermark
     in batches and recompute every (person, day) they touch. Safe to run concurrently (a
-    second pass finds the state row locked and stops) and to repeat."""
+    second pass finds the state row locked and stops) and to repeat.
+
+    Batches of 5,000: the per-batch queries are a fixed number (see _recompute), so larger
+    batches cost less per statement — about 32,000 statements/s at 1,000 and 42,000 at 5,000
+    (bench/README.md) — while one batch's transaction stays around a tenth of a second."""
     total = PassSummary()
     CreditingState.objects.get_or_create(name=STATE_NAME, defaults={"updated_at": timezone.now()})
     for _i in range(max_batches):
