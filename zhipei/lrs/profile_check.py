@@ -736,6 +736,11 @@ def _rule_codes(
     }
 
 
+# Template rules the checks below apply with codes of their own.
+_OBJECT_TYPE = "$.object.definition.type"
+_ACTOR_NAME = "$.actor.name"
+
+
 @lru_cache(maxsize=8)
 def _compiled(site_url: str) -> _Profile:
     """The profile of `site_url` with a code for each rule of each statement template. A
@@ -749,13 +754,19 @@ def _compiled(site_url: str) -> _Profile:
     templates: dict[str, _Template] = {}
     for template in document["templates"]:
         name = str(template["id"]).rsplit("/", 1)[-1]
-        object_type = str(template["objectActivityType"])
-        # docs/xapi-profile.md §4: lessons of video and audio are reported with the media
-        # activity type, other lessons with the lesson type.
-        object_types = (object_type, xp.MEDIA) if object_type == xp.LESSON else (object_type,)
+        # One activity type is the template's objectActivityType; a lesson's two (lesson, or
+        # media for video and audio, docs/xapi-profile.md §4) are a rule on the object's type.
+        object_types: tuple[str, ...] = ()
+        if "objectActivityType" in template:
+            object_types = (str(template["objectActivityType"]),)
         rules: list[_Rule] = []
         for rule in template["rules"]:
             location = str(rule["location"])
+            if location == _OBJECT_TYPE:
+                object_types = tuple(str(iri) for iri in rule["any"])
+                continue  # checked by _check_object_type, with its own codes
+            if location == _ACTOR_NAME:
+                continue  # checked with the learner (actor_has_name)
             found = codes.get((name, location)) or codes.get(("*", location))
             if found is None:
                 raise LookupError(f"no rule code for {location} in the {name} template")
