@@ -24,8 +24,9 @@ from typing import Any, TypeVar, cast
 from django.db import models
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import F, Lookup, Q, QuerySet
+from django.utils import timezone
 
-from zhipei.catalog.models import Course
+from zhipei.catalog.models import Attendance, Course
 from zhipei.catalog.queries import CatalogueAnswer, catalogue_status, catalogue_statuses
 from zhipei.learning.models import CompletionCertificate
 from zhipei.occupations.models import Occupation
@@ -75,6 +76,8 @@ class Facts:
     )
     # Courses, platforms, occupations and regions the loaded rows share, by (model, pk).
     _shared: dict[tuple[type[models.Model], int], models.Model] = field(default_factory=dict)
+    # certificate id → the days its holder attended the course's offline sessions (lazy)
+    _offline_days: dict[int, list[date]] | None = None
 
     # --- loading ---------------------------------------------------------------------------
 
@@ -157,6 +160,30 @@ class Facts:
             if certificate.occupation_id is not None:
                 certificate.occupation = occupations[certificate.occupation_id]
             self.certificates[certificate.pk] = certificate
+
+    def offline_days(self, certificate: CompletionCertificate) -> list[date]:
+        """The days (local dates, in order) on which the certificate's holder was present at
+        an offline practical session of its course (线上学习线下实训, catalog.Attendance)
+        between the training's start and its completion. Read for every loaded certificate at
+        the first call: one query, and only for the kinds that ask."""
+        if self._offline_days is None:
+            self._offline_days = {}
+            wanted = {(c.person_id, c.course_id) for c in self.certificates.values()}
+            attended: dict[tuple[int, int], set[date]] = defaultdict(set)
+            rows = Attendance.objects.filter(
+                any_of("person_id", {person for person, _course in wanted}),
+                any_of("session__course_id", {course for _person, course in wanted}),
+                present=True,
+            ).values_list("person_id", "session__course_id", "session__starts_at")
+            for person_id, course_id, starts_at in rows:
+                if (person_id, course_id) in wanted:
+                    attended[person_id, course_id].add(timezone.localdate(starts_at))
+            for pk, found in self.certificates.items():
+                days = attended.get((found.person_id, found.course_id), set())
+                self._offline_days[pk] = sorted(
+                    d for d in days if found.started_on <= d <= found.completed_on
+                )
+        return self._offline_days.get(certificate.pk, [])
 
     def load_people(self, ids: set[int]) -> None:
         missing = ids - self.persons.keys()

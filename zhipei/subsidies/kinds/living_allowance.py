@@ -3,9 +3,11 @@ an allowance for the online training a completion certificate proves; paid to th
 from the employment subsidy fund (notice 10号 §1.3; policy-rules §4, §15 `living_allowance`).
 
 Inputs: {"certificate": <CompletionCertificate pk>}. The allowance is the online rate per
-class hour times the certificate's class hours. Online training never carries a transport
-allowance (the offline day rate may include one; policy-rules §15 `includes_transport`), so
-the offline parameters play no part here. The yearly cap is a share of the local monthly
+class hour times the certificate's class hours, never with a transport allowance; for a
+blended course (线上学习线下实训) each day the person was present at one of its offline
+practical sessions between the start and the completion adds the offline day rate, which
+may include transport (policy-rules §15 `includes_transport`; the flag decides what the
+reason says). The yearly cap is a share of the local monthly
 minimum wage (Qingdao: 60%). The programme has no claim window: none is applied.
 
 Zhipei also proposes the allowance to the person without an application where the policy
@@ -168,6 +170,30 @@ class LivingAllowance(ApplicationKind):
                 },
             )
         )
+        # A blended course's offline practical days: the day rate, which may include transport.
+        offline = facts.offline_days(certificate)
+        if offline:
+            offline_fen = len(offline) * int(p["offline_rate_per_day_fen"])
+            amount += offline_fen
+            results.append(
+                RuleResult(
+                    "allowance_offline_days"
+                    if p["offline_rate_includes_transport"]
+                    else "allowance_offline_days_no_transport",
+                    INFO,
+                    inputs={
+                        "days": len(offline),
+                        "first_day": offline[0].isoformat(),
+                        "last_day": offline[-1].isoformat(),
+                        "offline_amount_fen": offline_fen,
+                        "amount_fen": amount,
+                    },
+                    parameters={
+                        "offline_rate_per_day_fen": p["offline_rate_per_day_fen"],
+                        "offline_rate_includes_transport": p["offline_rate_includes_transport"],
+                    },
+                )
+            )
         amount, yearly = allowance_yearly_cap(claims, day.year, amount, p)
         results.append(yearly)
         line.amount_fen = amount
@@ -189,6 +215,20 @@ add_sentences(
                 "%(class_hours)s class hours of online training × "
                 "%(online_rate_per_class_hour_fen)s per class hour = %(amount_fen)s "
                 "(online training carries no transport allowance)."
+            ),
+        },
+        "allowance_offline_days": {
+            "info": _(
+                "Days at the course's offline practical sessions: %(days)s (%(first_day)s to "
+                "%(last_day)s) × %(offline_rate_per_day_fen)s per day, transport included = "
+                "%(offline_amount_fen)s; %(amount_fen)s in all."
+            ),
+        },
+        "allowance_offline_days_no_transport": {
+            "info": _(
+                "Days at the course's offline practical sessions: %(days)s (%(first_day)s to "
+                "%(last_day)s) × %(offline_rate_per_day_fen)s per day, transport not included "
+                "= %(offline_amount_fen)s; %(amount_fen)s in all."
             ),
         },
         "allowance_yearly_cap": {

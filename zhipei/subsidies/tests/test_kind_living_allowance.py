@@ -3,12 +3,13 @@ parameter's effect, and the claim through review to a commitment on the employme
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
 import pytest
-from django.utils import translation
+from django.utils import timezone, translation
 
 from zhipei.accounts.models import Role
+from zhipei.catalog.models import Attendance, OfflineSession
 from zhipei.core.errors import InvalidInput
 from zhipei.learning.certificates.services import revoke_certificate
 from zhipei.occupations.models import Occupation
@@ -496,7 +497,28 @@ def test_online_rate_sets_the_amount(world, learner):
     )
 
 
-def test_offline_rate_and_transport_never_change_an_online_allowance(world, learner):
+def attend(world, person, course, day, *, present=True, hour=9):
+    """`person` at an offline practical session of `course` on `day` (Beijing time)."""
+    zone = timezone.get_default_timezone()
+    session = OfflineSession.objects.create(
+        course=course,
+        starts_at=datetime.combine(day, time(hour), tzinfo=zone),
+        ends_at=datetime.combine(day, time(hour + 3), tzinfo=zone),
+        location="江岸区实训基地",
+        region=world.jiangan,
+        capacity=30,
+    )
+    Attendance.objects.create(
+        session=session,
+        person=person,
+        present=present,
+        recorded_by=make_user(f"trainer{session.pk}", (Role.LEARNER, None)),
+        recorded_at=timezone.now(),
+    )
+    return session
+
+
+def test_without_offline_days_the_offline_parameters_change_nothing(world, learner):
     wuhan_policy(world, offline_rate_per_day_fen=80_00, offline_rate_includes_transport=False)
     application = apply(world, learner)
     assert application.amount_fen == 200_00
@@ -504,6 +526,77 @@ def test_offline_rate_and_transport_never_change_an_online_allowance(world, lear
         "online_rate_per_class_hour_fen": 5_00,
         "includes_transport": False,
     }
+    codes = {r["code"] for r in results_of(application).results}
+    assert not codes & {"allowance_offline_days", "allowance_offline_days_no_transport"}
+
+
+def test_offline_practical_days_add_the_day_rate(world, learner):
+    """A blended course (线上学习线下实训): each day present at one of its offline sessions
+    between the start (2026-03-01) and the completion (2026-03-20) adds the day rate."""
+    wuhan_policy(world, offline_rate_per_day_fen=25_00, offline_rate_includes_transport=True)
+    person, _user = learner
+    certificate = world.certificate(person)
+    for day in (date(2026, 3, 5), date(2026, 3, 6), date(2026, 3, 12)):
+        attend(world, person, certificate.course, day)
+    attend(world, person, certificate.course, date(2026, 3, 12), hour=14)  # same day: once
+    attend(world, person, certificate.course, date(2026, 3, 13), present=False)  # absent
+    attend(world, person, certificate.course, date(2026, 2, 27))  # before the start
+    attend(world, person, certificate.course, date(2026, 3, 21))  # after the completion
+    other = world.another_course(certificate.course)
+    attend(world, person, other, date(2026, 3, 7))  # another course
+    someone = make_person_row(world.jiangan, name="王五")
+    attend(world, someone, certificate.course, date(2026, 3, 8))  # another person
+    application = apply(world, learner, certificate=certificate)
+    assert application.amount_fen == 200_00 + 3 * 25_00
+    found = result(application, "allowance_offline_days")
+    assert found["inputs"] == {
+        "days": 3,
+        "first_day": "2026-03-05",
+        "last_day": "2026-03-12",
+        "offline_amount_fen": 75_00,
+        "amount_fen": 275_00,
+    }
+    assert found["parameters"] == {
+        "offline_rate_per_day_fen": 25_00,
+        "offline_rate_includes_transport": True,
+    }
+    assert reason(application, "allowance_offline_days") == (
+        "info",
+        "Days at the course's offline practical sessions: 3 (2026-03-05 to 2026-03-12) × "
+        "¥25.00 per day, transport included = ¥75.00; ¥275.00 in all.",
+    )
+    assert results_of(application).eligible
+
+
+def test_offline_rate_without_transport_says_so(world, learner):
+    wuhan_policy(world, offline_rate_per_day_fen=60_00, offline_rate_includes_transport=False)
+    person, _user = learner
+    certificate = world.certificate(person)
+    attend(world, person, certificate.course, date(2026, 3, 10))
+    application = apply(world, learner, certificate=certificate)
+    assert application.amount_fen == 260_00
+    assert reason(application, "allowance_offline_days_no_transport") == (
+        "info",
+        "Days at the course's offline practical sessions: 1 (2026-03-10 to 2026-03-10) × "
+        "¥60.00 per day, transport not included = ¥60.00; ¥260.00 in all.",
+    )
+
+
+def test_offline_days_count_towards_the_yearly_cap(world, learner):
+    # Cap: 60 % of ¥400 = ¥240; online ¥200 + 2 offline days × ¥25 = ¥250 → cut to ¥240.
+    wuhan_policy(
+        world,
+        offline_rate_per_day_fen=25_00,
+        min_monthly_wage_fen=400_00,
+        annual_cap_min_wage_ratio_bp=6000,
+    )
+    person, _user = learner
+    certificate = world.certificate(person)
+    attend(world, person, certificate.course, date(2026, 3, 3))
+    attend(world, person, certificate.course, date(2026, 3, 4))
+    application = apply(world, learner, certificate=certificate)
+    assert application.amount_fen == 240_00
+    assert result(application, "allowance_yearly_cap")["inputs"]["before_fen"] == 250_00
 
 
 def test_fractional_hours_round_down_to_the_fen(world, learner):
