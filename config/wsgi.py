@@ -1,8 +1,9 @@
 """WSGI entry. Requests under /xapi/ (platforms reporting learning records, the hottest path)
 go through a second Django handler whose middleware is only what that API uses: security
-headers, the language of its error messages from Accept-Language, and a Content-Length. Sessions, CSRF (the
-xAPI views are exempt), log-in, messages, htmx, static files and framing headers serve pages,
-and cost about a tenth of a one-statement request. Everything else gets settings.MIDDLEWARE."""
+headers, the language of its error messages from Accept-Language, and a Content-Length.
+Sessions, CSRF (the xAPI views are exempt), log-in, messages, htmx, static files and framing
+headers serve pages, and cost about a tenth of a one-statement request. Everything else gets
+settings.MIDDLEWARE. See docs/decisions/0004-xapi-wsgi-entry.md."""
 
 import gc
 import os
