@@ -109,21 +109,7 @@ def prepare(count: int, county_code: str, seed: int) -> list[int]:
                 application.fund_source = assessment.fund_source
                 application.policy_date = assessment.policy_date
                 application.parameters = assessment.parameters_snapshot()
-                lines += [
-                    ApplicationLine(
-                        application=application,
-                        kind=application.kind,
-                        person=line.person,
-                        certificate=line.certificate,
-                        occupation_id=line.occupation_id,
-                        skill_level=line.skill_level,
-                        training_date=line.training_date,
-                        class_hours=line.class_hours,
-                        amount_fen=line.amount_fen,
-                        included=line.included,
-                    )
-                    for line in assessment.lines
-                ]
+                lines += workflow.line_rows(application, assessment, live=True)
                 steps.append(
                     ApplicationStep(
                         application=application,

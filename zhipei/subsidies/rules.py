@@ -339,21 +339,29 @@ def certificate_claim(
     if not policy.is_complete:
         return assessment, None
     assessment.fund_source = policy.values["fund"]
-    line = LineDraft(
+    line = certificate_line(person, certificate)
+    assessment.lines.append(line)
+    results.append(course_in_catalogue(facts, certificate, application.region))
+    results.append(class_hours_rule(certificate))
+    return assessment, line
+
+
+def certificate_line(person: Person, certificate: CompletionCertificate) -> LineDraft:
+    """The line of a training a certificate proves: its occupation, level, day and hours."""
+    return LineDraft(
         person=person,
         certificate=certificate,
         occupation_id=certificate.occupation_id,
         skill_level=certificate.course.skill_level,
-        training_date=day,
+        training_date=certificate.completed_on,
         class_hours=certificate.class_hours,
     )
-    assessment.lines.append(line)
-    results.append(course_in_catalogue(facts, certificate, application.region))
-    results.append(
-        RuleResult(
-            "class_hours",
-            outcome(certificate.class_hours > 0),
-            inputs={"class_hours": certificate.class_hours},
-        )
+
+
+def class_hours_rule(certificate: CompletionCertificate) -> RuleResult:
+    """The certificate credits some class hours."""
+    return RuleResult(
+        "class_hours",
+        outcome(certificate.class_hours > 0),
+        inputs={"class_hours": certificate.class_hours},
     )
-    return assessment, line

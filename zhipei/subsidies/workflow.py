@@ -247,6 +247,28 @@ def _store_evaluation(application: Application, assessment: Assessment, stage: s
     )
 
 
+def line_rows(
+    application: Application, assessment: Assessment, *, live: bool
+) -> list[ApplicationLine]:
+    """The assessment's lines as unsaved ApplicationLine rows of `application`."""
+    return [
+        ApplicationLine(
+            application=application,
+            kind=application.kind,
+            person=line.person,
+            certificate=line.certificate,
+            occupation_id=line.occupation_id,
+            skill_level=line.skill_level,
+            training_date=line.training_date,
+            class_hours=line.class_hours,
+            amount_fen=line.amount_fen,
+            included=line.included,
+            live=live,
+        )
+        for line in assessment.lines
+    ]
+
+
 def _write_lines(application: Application, assessment: Assessment) -> None:
     """Replace the lines with the assessment's (drafts and returned applications only).
     Lines claim their certificate and count against yearly limits (`live`) only while the
@@ -256,24 +278,7 @@ def _write_lines(application: Application, assessment: Assessment) -> None:
     live = application.is_live and not assessment.failures
     try:
         with transaction.atomic():
-            ApplicationLine.objects.bulk_create(
-                [
-                    ApplicationLine(
-                        application=application,
-                        kind=application.kind,
-                        person=line.person,
-                        certificate=line.certificate,
-                        occupation_id=line.occupation_id,
-                        skill_level=line.skill_level,
-                        training_date=line.training_date,
-                        class_hours=line.class_hours,
-                        amount_fen=line.amount_fen,
-                        included=line.included,
-                        live=live,
-                    )
-                    for line in assessment.lines
-                ]
-            )
+            ApplicationLine.objects.bulk_create(line_rows(application, assessment, live=live))
     except IntegrityError as exc:
         raise Conflict(
             _("A certificate in this application is already claimed in another application.")

@@ -452,21 +452,10 @@ class EnterpriseOnlineTraining(ApplicationKind):
         rule other than a hold (the claim must then be computed again)."""
         person = facts.persons[certificate.person_id]
         day = certificate.completed_on
-        line = LineDraft(
-            person=person,
-            certificate=certificate,
-            occupation_id=certificate.occupation_id,
-            skill_level=certificate.course.skill_level,
-            training_date=day,
-            class_hours=certificate.class_hours,
-        )
+        line = rules.certificate_line(person, certificate)
         checks: list[RuleResult] = [
             rules.certificate_valid(certificate, certificate.person_id),
-            RuleResult(
-                "class_hours",
-                rules.outcome(certificate.class_hours > 0),
-                inputs={"class_hours": certificate.class_hours},
-            ),
+            rules.class_hours_rule(certificate),
             RuleResult(
                 "in_shutdown",
                 rules.outcome(declaration.starts_on <= day <= declaration.effective_ends_on),
