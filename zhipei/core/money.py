@@ -31,6 +31,15 @@ def yuan(fen: int) -> str:
     return f"{sign}¥{whole:,}.{cents:02d}"
 
 
+def plain_yuan(fen: int) -> str:
+    """`123450` → `"1234.50"`: what parse_yuan reads back, for form fields and bank files."""
+    if isinstance(fen, bool) or not isinstance(fen, int):
+        raise TypeError("plain_yuan() takes integer fen, not " + type(fen).__name__)
+    sign = "-" if fen < 0 else ""
+    whole, cents = divmod(abs(fen), 100)
+    return f"{sign}{whole}.{cents:02d}"
+
+
 def parse_yuan(text: str, *, allow_negative: bool = False, max_fen: int = MAX_FEN) -> int:
     """Read an amount in yuan as typed by a person and return integer fen.
 

@@ -50,7 +50,7 @@ from django.utils.translation import ngettext
 from openpyxl import Workbook, load_workbook
 
 from zhipei.core.errors import InvalidInput
-from zhipei.core.money import parse_yuan
+from zhipei.core.money import parse_yuan, plain_yuan
 
 CHECKSUM = "CHECKSUM"
 PAYMENT_COLUMNS = (
@@ -126,8 +126,7 @@ def amount_text(fen: int) -> str:
     """Integer fen as the files write amounts: ``123450`` → ``"1234.50"``."""
     if isinstance(fen, bool) or not isinstance(fen, int) or fen < 0:
         raise ValueError("amount_text takes non-negative integer fen")
-    whole, cents = divmod(fen, 100)
-    return f"{whole}.{cents:02d}"
+    return plain_yuan(fen)
 
 
 def _canonical_cells(cells: Sequence[str]) -> list[str]:

@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _g
 from django.utils.translation import gettext_lazy as _
 
+from zhipei.core.errors import DomainError
 from zhipei.core.forms import ZhipeiForm
 from zhipei.regions.models import Region
 from zhipei.subsidies.forms import RegionChoiceField, YuanField
@@ -136,6 +137,23 @@ class EnterpriseClaimForm(ZhipeiForm):
             )
         return amount
 
+    def claim_inputs(self, shutdown: int) -> dict[str, Any]:
+        """The enterprise kind's inputs from the cleaned form (the cost in fen, if given)."""
+        data = self.cleaned_data
+        inputs: dict[str, Any] = {
+            "shutdown": shutdown,
+            "certificates": sorted(data["certificates"]),
+        }
+        if data["actual_cost"] is not None:
+            inputs["actual_cost_fen"] = data["actual_cost"]
+        return inputs
+
+    def add_input_error(self, exc: DomainError) -> None:
+        """A service's refusal of an input, on the field that asked for it (core.forms
+        .add_domain_error, with the inputs' names mapped to the form's)."""
+        field = {"actual_cost_fen": "actual_cost"}.get(exc.field or "", exc.field)
+        self.add_error(field if field in self.fields else None, str(exc.message))
+
 
 class EnterpriseRevisionForm(EnterpriseClaimForm):
     """The enterprise claim's fields, to correct a draft or returned claim: the staff named
@@ -144,12 +162,6 @@ class EnterpriseRevisionForm(EnterpriseClaimForm):
     def __init__(self, *args: Any, certificates: list[Any], **kwargs: Any) -> None:
         super().__init__(*args, certificates=certificates, **kwargs)
         del self.fields["token"]
-
-
-def yuan_text(fen: int) -> str:
-    """Fen as a YuanField reads it back: 100050 → "1000.50"."""
-    whole, cents = divmod(fen, 100)
-    return f"{whole}.{cents:02d}"
 
 
 # --- Officers ---------------------------------------------------------------------------------

@@ -37,6 +37,7 @@ from zhipei.accounts.scope import has_role, officer_prefixes
 from zhipei.accounts.services import require_role
 from zhipei.core.errors import DomainError, NotInScope, OnHold, StaleObject
 from zhipei.core.forms import add_domain_error
+from zhipei.core.money import plain_yuan
 from zhipei.core.views import raise_for_scope_errors
 from zhipei.enterprises import queries as enterprise_queries
 from zhipei.enterprises.models import ShutdownDeclaration
@@ -62,7 +63,6 @@ from zhipei.subsidies.forms_applications import (
     NoteForm,
     QueueFilterForm,
     new_form_token,
-    yuan_text,
 )
 from zhipei.subsidies.kinds import KINDS, enterprise_online_training
 from zhipei.subsidies.models import Application, ApplicationStatus, ConflictOfInterest, Programme
@@ -265,7 +265,7 @@ def _revision_form(application: Application, data: Any = None) -> EnterpriseRevi
         certificates=_revision_certificates(application),
         initial={
             "certificates": list(inputs.get("certificates", ())),
-            "actual_cost": yuan_text(cost) if isinstance(cost, int) and cost > 0 else "",
+            "actual_cost": plain_yuan(cost) if isinstance(cost, int) and cost > 0 else "",
         },
         prefix="revise",
     )
@@ -386,20 +386,13 @@ def application_revise(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect(detail)
     form = _revision_form(application, request.POST)
     if form.is_valid():
-        data = form.cleaned_data
-        inputs: dict[str, Any] = {
-            "shutdown": application.inputs.get("shutdown"),
-            "certificates": sorted(data["certificates"]),
-        }
-        if data["actual_cost"] is not None:
-            inputs["actual_cost_fen"] = data["actual_cost"]
+        inputs = form.claim_inputs(application.inputs.get("shutdown"))
         before = application.inputs
         try:
             saved = workflow.revise_inputs(application, inputs=inputs, by=user)
         except DomainError as exc:
             raise_for_scope_errors(exc)
-            field = {"actual_cost_fen": "actual_cost"}.get(exc.field or "", exc.field)
-            form.add_error(field if field in form.fields else None, str(exc.message))
+            form.add_input_error(exc)
             application.refresh_from_db()
             if not _can_revise(application):  # moved on meanwhile (submitted, withdrawn)
                 messages.error(request, str(exc.message))
@@ -521,25 +514,19 @@ def enterprise_claim(request: HttpRequest, declaration_pk: int) -> HttpResponse:
         initial={"certificates": [c.pk for c in certificates]},
     )
     if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        inputs: dict[str, Any] = {
-            "shutdown": declaration.pk,
-            "certificates": sorted(data["certificates"]),
-        }
-        if data["actual_cost"] is not None:
-            inputs["actual_cost_fen"] = data["actual_cost"]
         try:
             application = workflow.start_application(
                 Programme.ENTERPRISE_ONLINE_TRAINING,
                 by=user,
                 enterprise=enterprise,
-                inputs=inputs,
-                idempotency_key=_idempotency_key(request, data["token"], declaration.pk),
+                inputs=form.claim_inputs(declaration.pk),
+                idempotency_key=_idempotency_key(
+                    request, form.cleaned_data["token"], declaration.pk
+                ),
             )
         except DomainError as exc:
             raise_for_scope_errors(exc)
-            field = {"actual_cost_fen": "actual_cost"}.get(exc.field or "", exc.field)
-            form.add_error(field if field in form.fields else None, str(exc.message))
+            form.add_input_error(exc)
         else:
             return redirect("subsidies:application_detail", pk=application.pk)
     return _render(

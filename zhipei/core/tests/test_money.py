@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from zhipei.core.errors import InvalidInput
-from zhipei.core.money import MAX_FEN, parse_yuan, yuan
+from zhipei.core.money import MAX_FEN, parse_yuan, plain_yuan, yuan
 
 
 @pytest.mark.parametrize(
@@ -136,3 +136,14 @@ def test_template_filter_refuses_floats():
     template = Template("{% load money %}{{ a|yuan }}")
     with pytest.raises(TemplateSyntaxError):
         template.render(Context({"a": 12.5}))
+
+
+def test_plain_yuan_is_what_parse_yuan_reads_back():
+    for fen in (0, 5, 100, 123450, 100000050, -1, -123450):
+        assert parse_yuan(plain_yuan(fen), allow_negative=True) == fen
+    assert plain_yuan(123450) == "1234.50"
+    assert plain_yuan(-5) == "-0.05"
+    with pytest.raises(TypeError):
+        plain_yuan(1.5)  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        plain_yuan(True)
