@@ -8,10 +8,11 @@ import re
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import connection, models
+from django.db import models
 from django.utils import timezone
 
 from zhipei.audit.models import AuditEvent
+from zhipei.core.bulk import insert_rows
 
 # Keys whose values never reach the audit log in clear (pretix log_action style).
 SENSITIVE_KEYS = frozenset(
@@ -112,22 +113,6 @@ def prepare(
 
 def record_many(events: list[AuditEvent]) -> None:
     """Append many prepared events (`prepare`), unsealed, e.g. for a bulk approval; like
-    `record`, call it inside the transaction of the change the events describe. On
-    PostgreSQL by COPY: Django's bulk insert there sends each column as one array, and
-    quoting an array of JSON documents costs more than the rest of a bulk approval's insert."""
-    if not events:
-        return
-    if connection.vendor != "postgresql":
-        AuditEvent.objects.bulk_create(events)
-        return
-    fields = [f for f in AuditEvent._meta.concrete_fields if not f.primary_key]
-    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
-    with (
-        connection.cursor() as cursor,
-        connection.wrap_database_errors,
-        cursor.cursor.copy(f"COPY {AuditEvent._meta.db_table} ({columns}) FROM STDIN") as copy,
-    ):
-        for event in events:
-            copy.write_row(
-                [f.get_db_prep_save(getattr(event, f.attname), connection) for f in fields]
-            )
+    `record`, call it inside the transaction of the change the events describe. By COPY on
+    PostgreSQL (core.bulk.insert_rows)."""
+    insert_rows(events)

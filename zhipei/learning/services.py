@@ -14,7 +14,7 @@ from typing import Any
 
 import orjson
 from django.conf import settings
-from django.db import IntegrityError, connection, models, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -23,6 +23,7 @@ from zhipei.accounts.models import Role, User
 from zhipei.accounts.services import require_role
 from zhipei.audit.services import record
 from zhipei.catalog.models import Course, Lesson
+from zhipei.core.bulk import copy_lines, copy_text
 from zhipei.core.errors import Conflict, InvalidInput, NotInScope
 from zhipei.learning.crediting import events as ev
 from zhipei.learning.crediting import rules
@@ -555,16 +556,9 @@ def _replace_rows(rows: _Rows) -> None:
     )
 
 
-def _copy_text(value: str) -> str:
-    # COPY text format: a backslash starts an escape; tab and newline end a field or row.
-    return (
-        value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
-    )
-
-
 def _json_text(value: object) -> str:
     # jsonb keeps the value, not the text: orjson's text stores what json.dumps' would.
-    return _copy_text(orjson.dumps(value).decode())
+    return copy_text(orjson.dumps(value).decode())
 
 
 def _copy_rows(rows: _Rows) -> None:
@@ -586,10 +580,10 @@ def _copy_rows(rows: _Rows) -> None:
     ]
     segments = [
         f"{enrolment_id}\t{day.isoformat()}\t{moment(start)}\t{moment(end)}\t{seconds}\t"
-        f"{_copy_text(rule)}\t{_json_text(parameters)}\t{_json_text(statement_ids)}\n"
+        f"{copy_text(rule)}\t{_json_text(parameters)}\t{_json_text(statement_ids)}\n"
         for enrolment_id, day, start, end, seconds, rule, parameters, statement_ids in rows.segments
     ]
-    _copy_lines(
+    copy_lines(
         CreditedTime,
         (
             "enrolment_id",
@@ -602,24 +596,11 @@ def _copy_rows(rows: _Rows) -> None:
         ),
         credited,
     )
-    _copy_lines(
+    copy_lines(
         UncreditedSegment,
         ("enrolment_id", "day", "start", "end", "seconds", "rule", "parameters", "statement_ids"),
         segments,
     )
-
-
-def _copy_lines(model: type[models.Model], columns: tuple[str, ...], lines: list[str]) -> None:
-    if not lines:
-        return
-    quote = connection.ops.quote_name
-    names = ", ".join(quote(column) for column in columns)
-    with (
-        connection.cursor() as cursor,
-        connection.wrap_database_errors,
-        cursor.cursor.copy(f"COPY {quote(model._meta.db_table)} ({names}) FROM STDIN") as copy,
-    ):
-        copy.write("".join(lines))
 
 
 def _recompute(

@@ -30,7 +30,7 @@ from decimal import Decimal
 from typing import Any
 
 import orjson
-from django.db import connection, models, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -38,6 +38,7 @@ from zhipei.accounts.models import Role, RoleAssignment, User
 from zhipei.accounts.services import require_role
 from zhipei.audit import services as audit
 from zhipei.audit.models import AuditEvent
+from zhipei.core.bulk import copy_lines, copy_text, insert_rows
 from zhipei.core.errors import (
     DomainError,
     InvalidInput,
@@ -497,27 +498,17 @@ def store_evaluations(evaluations: list[Evaluation]) -> None:
             evaluation.results = _as_json(evaluation.results)
         insert_rows(evaluations)
         return
-    quote = connection.ops.quote_name
-    columns = ", ".join(quote(c) for c in EVALUATION_COLUMNS)
     times: dict[datetime, str] = {}
     lines = []
     for e in evaluations:
         if e.at not in times:
-            times[e.at] = _copy_text(e.at.isoformat())
-        # COPY text format: a backslash starts an escape; JSON holds no raw tab or newline.
+            times[e.at] = copy_text(e.at.isoformat())
         lines.append(
-            f"{int(e.application_id)}\t{times[e.at]}\t{_copy_text(e.stage)}\t"
+            f"{int(e.application_id)}\t{times[e.at]}\t{copy_text(e.stage)}\t"
             f"{'t' if e.eligible else 'f'}\t{int(e.amount_fen)}\t"
-            f"{_copy_text(results_json(e.results))}\n"
+            f"{copy_text(results_json(e.results))}\n"
         )
-    with (
-        connection.cursor() as cursor,
-        connection.wrap_database_errors,
-        cursor.cursor.copy(
-            f"COPY {quote(Evaluation._meta.db_table)} ({columns}) FROM STDIN"
-        ) as copy,
-    ):
-        copy.write("".join(lines))
+    copy_lines(Evaluation, EVALUATION_COLUMNS, lines)
 
 
 def _as_json(results: list[Any]) -> list[Any]:
@@ -541,35 +532,7 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
-def _copy_text(value: str) -> str:
-    return (
-        value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
-    )
-
-
 EVALUATION_COLUMNS = ("application_id", "at", "stage", "eligible", "amount_fen", "results")
-
-
-def insert_rows(objs: Sequence[models.Model]) -> None:
-    """bulk_create without reading primary keys back. On PostgreSQL by COPY: Django 5.2 sends
-    a bulk insert there as one array per column (UNNEST), and psycopg quotes an array of
-    large JSON documents character by character — 1 ms per evaluation, ten times COPY."""
-    if not objs:
-        return
-    model = type(objs[0])
-    if connection.vendor != "postgresql":
-        model._default_manager.bulk_create(objs)
-        return
-    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
-    quote = connection.ops.quote_name
-    columns = ", ".join(quote(f.column) for f in fields)
-    with (
-        connection.cursor() as cursor,
-        connection.wrap_database_errors,
-        cursor.cursor.copy(f"COPY {quote(model._meta.db_table)} ({columns}) FROM STDIN") as copy,
-    ):
-        for obj in objs:
-            copy.write_row([f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields])
 
 
 def _publicity_running(application: Application) -> DomainError | None:
