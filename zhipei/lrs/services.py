@@ -29,10 +29,9 @@ from django.utils.translation import gettext_lazy
 
 from zhipei.catalog.models import Course, Lesson
 from zhipei.core.errors import Conflict
-from zhipei.lrs.formats import XapiInvalid
+from zhipei.lrs.formats import XapiInvalid, has_digit_run
 from zhipei.lrs.models import Attachment, Statement
 from zhipei.lrs.validation import (
-    DIGITS_TO_ZERO,
     MAX_JSON_DEPTH,
     SIGNATURE_USAGE,
     Prepared,
@@ -734,13 +733,9 @@ _ID_NUMBER_RE = re.compile(
 )
 
 
-# Every resident ID number has 17 digits in a row before its check character: a text without
-# such a run holds none (tested on the UTF-8 bytes with every digit mapped to "0").
-_DIGIT_RUN = b"0" * 17
-
-
 def _may_hold_id_number(text: str) -> bool:
-    return _DIGIT_RUN in text.encode("utf-8", "surrogatepass").translate(DIGITS_TO_ZERO)
+    # Every resident ID number has 17 digits in a row before its check character.
+    return has_digit_run(text, 17)
 
 
 def _holds_id_number(text: str) -> bool:

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 
 from zhipei.lrs.agents import Agent, Group, parse_actor, parse_agent, parse_group
 from zhipei.lrs.formats import (
+    BIG_INTEGER_DIGITS,
     XapiInvalid,
     check_bool,
     check_extensions,
@@ -31,6 +32,7 @@ from zhipei.lrs.formats import (
     check_sha1,
     check_string,
     check_uuid,
+    has_digit_run,
     is_iri,
     is_language_tag,
     new_uuid,
@@ -196,18 +198,11 @@ def load_json(raw: bytes | str, path: str = "", *, check_depth: bool = True) -> 
         return _load_json_strictly(raw, path, check_depth=check_depth)
     if quotes != body.count(b'"') + body.count(b"\\u0022"):
         return _load_json_strictly(raw, path, check_depth=check_depth)
-    if _LONG_DIGIT_RUN in body.translate(DIGITS_TO_ZERO):
-        # orjson reads integers beyond 64 bits as floats
+    if has_digit_run(body, BIG_INTEGER_DIGITS):  # orjson reads those integers as floats
         return _load_json_strictly(raw, path, check_depth=check_depth)
     if check_depth and depth_exceeds(data, MAX_JSON_DEPTH):
         raise XapiInvalid(path, _too_deep())
     return data
-
-
-# Every byte mapped to "x" but digits to "0": a run of digits becomes a run of "0" that a C-speed
-# substring search finds (cheaper than a regex scan on the hot path).
-DIGITS_TO_ZERO = bytes(48 if 48 <= byte <= 57 else 120 for byte in range(256))
-_LONG_DIGIT_RUN = b"0" * 19
 
 
 def _load_json_strictly(raw: bytes | str, path: str, *, check_depth: bool = True) -> Any:

@@ -14,6 +14,7 @@ from typing import Any
 import orjson
 
 from zhipei.learning.crediting import rules
+from zhipei.lrs.formats import BIG_INTEGER_DIGITS, has_digit_run
 from zhipei.lrs_documents import profile
 
 _VERBS = {
@@ -138,24 +139,14 @@ def event_from_payload(
     )
 
 
-# orjson reads an integer literal beyond 64 bits as a float, where json keeps it an int: such
-# a literal has at least 19 digits. Every byte maps to "x" but digits to "0", so a run of 19
-# digits becomes a substring a C-speed search finds (a regex scan costs more than orjson's
-# parse); the LRS's load_json does the same.
-_DIGITS_TO_ZERO = bytes(48 if 48 <= byte <= 57 else 120 for byte in range(256))
-_LONG_DIGIT_RUN = b"0" * 19
-
-
 def parse_payload(text: str) -> dict[str, Any]:
     """The stored statement JSON as a dict ({} when it is not an object), exactly as
     json.loads reads it. orjson is several times faster; what it refuses and json takes (NaN,
     Infinity, numbers out of a double's range, lone surrogates) goes to json, and so does
-    anything with an integer literal it could read differently (_LONG_DIGIT_RUN)."""
+    anything with an integer literal it could read differently (as the LRS's load_json)."""
     try:
-        if _LONG_DIGIT_RUN in text.encode("utf-8", "surrogatepass").translate(_DIGITS_TO_ZERO):
-            data = json.loads(text)
-        else:
-            data = orjson.loads(text)
+        exact = has_digit_run(text, BIG_INTEGER_DIGITS)
+        data = json.loads(text) if exact else orjson.loads(text)
     except orjson.JSONDecodeError:
         try:
             data = json.loads(text)
