@@ -462,19 +462,41 @@ def _post(
         actor=by,
         obj=posting,
         region_code=region.code,
-        data={
-            "source": source,
-            "amount_fen": amount_fen,
-            "from": take_from,
-            "to": put_into,
-            "reference": reference,
-            "application": [app_type, app_id] if application else None,
-            "from_balance_fen": {"old": balance_before, "new": balance_before - amount_fen},
-            "reverses": reverses.pk if reverses else None,
-            "memo": memo,
-        },
+        data=_posting_data(
+            posting,
+            take_from=take_from,
+            put_into=put_into,
+            balance_before=balance_before,
+            application=application,
+            memo=memo,
+        ),
     )
     return posting
+
+
+def _posting_data(
+    posting: LedgerPosting,
+    *,
+    take_from: str,
+    put_into: str,
+    balance_before: int,
+    application: ApplicationRef | None,
+    memo: str,
+) -> dict[str, Any]:
+    """What a posting's audit event records (single and bulk commitments alike)."""
+    return {
+        "source": posting.source,
+        "amount_fen": posting.amount_fen,
+        "from": take_from,
+        "to": put_into,
+        "reference": posting.reference,
+        "application": (
+            [posting.application_type, posting.application_id] if application else None
+        ),
+        "from_balance_fen": {"old": balance_before, "new": balance_before - posting.amount_fen},
+        "reverses": posting.reverses_id,
+        "memo": memo,
+    }
 
 
 @transaction.atomic
@@ -708,21 +730,14 @@ class _Commitments:
             actor=self.by,
             obj=posting,
             region_code=request.region.code,
-            data={
-                "source": request.source,
-                "amount_fen": request.amount_fen,
-                "from": K.AVAILABLE,
-                "to": K.COMMITTED,
-                "reference": posting.reference,
-                "application": (
-                    [posting.application_type, posting.application_id]
-                    if request.application
-                    else None
-                ),
-                "from_balance_fen": {"old": before, "new": before - request.amount_fen},
-                "reverses": None,
-                "memo": request.memo,
-            },
+            data=_posting_data(
+                posting,
+                take_from=K.AVAILABLE,
+                put_into=K.COMMITTED,
+                balance_before=before,
+                application=request.application,
+                memo=request.memo,
+            ),
         )
 
 
