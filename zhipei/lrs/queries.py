@@ -5,14 +5,15 @@ reads always filter by the calling platform; officer reads go through scope_to_r
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
 from uuid import UUID
 
 from django.db import connection, transaction
-from django.db.models import F, Q, QuerySet
-from django.db.models.expressions import RawSQL
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from zhipei.accounts.models import User
@@ -73,16 +74,13 @@ def statements_after(after: Watermark, *, limit: int = 1000) -> tuple[list[State
     watermark to pass next time (unchanged when nothing new is final yet). Voided statements
     and voiding statements are included: the reader decides what they mean."""
     if _is_postgresql():
-        rows: list[Any] = list(
-            Statement.objects.annotate(
-                # Constant SQL, no parameters: the hidden column and the snapshot horizon.
-                xid=RawSQL("lrs_statement.xid", ()),
-                horizon=RawSQL(_XMIN_SQL, ()),  # noqa: S611
+        with _sorting_off():
+            rows: list[Any] = list(
+                Statement.objects.raw(
+                    "SELECT lrs_statement.*, xid " + _AFTER_SQL,
+                    (after.xid, after.seq, limit),
+                )
             )
-            .filter(xid__lt=F("horizon"))
-            .filter(Q(xid__gt=after.xid) | Q(xid=after.xid, seq__gt=after.seq))
-            .order_by("xid", "seq")[:limit]
-        )
         if not rows:
             return [], after
         last = rows[-1]
@@ -91,6 +89,29 @@ def statements_after(after: Watermark, *, limit: int = 1000) -> tuple[list[State
     if not rows:
         return [], after
     return rows, Watermark(0, rows[-1].seq)
+
+
+# The committed rows after a watermark, in (xid, seq) order. The row comparison
+# (xid, seq) > (a, b) lets PostgreSQL walk the (xid, seq) index of each partition in order (a
+# merge of them) and stop after `limit` rows; with the equivalent "xid > a OR (xid = a AND
+# seq > b)" it collects and sorts every row after the watermark. Those rows are the newest of
+# the table, which its statistics know least: when they underestimate them the planner still
+# prefers to collect and sort (100 ms instead of 0.5 ms for 80,000 rows behind), so sorting
+# is switched off for these queries (_sorting_off). The horizon is _XMIN_SQL's.
+_AFTER_SQL = (
+    "FROM lrs_statement WHERE (xid, seq) > (%s, %s)"
+    f" AND xid < {_XMIN_SQL} ORDER BY xid, seq LIMIT %s"
+)
+
+
+@contextmanager
+def _sorting_off() -> Iterator[None]:
+    """SET LOCAL enable_sort = off for the queries inside (a transaction of its own when the
+    caller has none), on again after."""
+    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_sort = off")
+        yield
+        cursor.execute("SET LOCAL enable_sort = on")
 
 
 class StatementHead(NamedTuple):
@@ -105,21 +126,14 @@ class StatementHead(NamedTuple):
     object_statement_id: UUID | None
 
 
-# The row comparison (xid, seq) > (a, b) lets PostgreSQL walk the (xid, seq) index of each
-# partition in order (a merge of them) and stop after `limit` rows; with the equivalent
-# "xid > a OR (xid = a AND seq > b)" it collects and sorts every row after the watermark.
-# Those rows are the newest of the table, which its statistics know least: when they
-# underestimate them the planner still prefers to collect and sort (100 ms instead of 0.5 ms
-# for 80,000 rows behind), so sorting is switched off for this query (SET LOCAL, then on
-# again). The horizon is _XMIN_SQL's. The timestamp comes as microseconds since the epoch
-# (exact): Django's timestamptz loader costs more than the rest of the row.
-_HEADS_SQL = (
-    "SELECT xid, seq, person_id, course_id,"
+# The timestamp comes as microseconds since the epoch (exact): Django's timestamptz loader
+# costs more than the rest of the row.
+_HEADS_COLUMNS = (
+    "xid, seq, person_id, course_id,"
     ' (extract(epoch FROM "timestamp") * 1000000)::bigint, duration_seconds, is_voiding,'
-    " object_statement_id FROM lrs_statement WHERE (xid, seq) > (%s, %s)"
-    " AND xid < pg_snapshot_xmin(pg_current_snapshot())::text::bigint"
-    " ORDER BY xid, seq LIMIT %s"
+    " object_statement_id"
 )
+_HEADS_SQL = f"SELECT {_HEADS_COLUMNS} {_AFTER_SQL}"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -130,11 +144,9 @@ def statement_heads_after(
     instances): the same statements in the same order, and the same watermark to pass next
     time."""
     if _is_postgresql():
-        with transaction.atomic(savepoint=False), connection.cursor() as cursor:
-            cursor.execute("SET LOCAL enable_sort = off")
+        with _sorting_off(), connection.cursor() as cursor:
             cursor.execute(_HEADS_SQL, (after.xid, after.seq, limit))
             rows: list[tuple[Any, ...]] = cursor.fetchall()
-            cursor.execute("SET LOCAL enable_sort = on")
         if not rows:
             return [], after
         heads = [
