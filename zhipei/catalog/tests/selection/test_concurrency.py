@@ -82,8 +82,12 @@ class SelectionRaceTests(SelectionFixtures, TransactionTestCase):
         _call, (application,) = self.under_review()
         self.reviewed(application, self.reviewer_a, self.reviewer_b)
 
+        # Every officer opens the page before anyone decides: a copy read after another
+        # officer's decision is a later revision (allowed until publication), not a race.
+        copies = [PlatformApplication.objects.get(pk=application.pk) for _ in range(THREADS)]
+
         def attempt(index: int) -> str:
-            copy = PlatformApplication.objects.get(pk=application.pk)
+            copy = copies[index]
             outcome = "selected" if index % 2 else "not_selected"
             officer = self.city if index % 3 else self.province
             return services.decide(copy, outcome=outcome, by=officer).status
