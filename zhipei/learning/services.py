@@ -4,7 +4,6 @@ into CreditedTime and UncreditedSegment rows (rules in zhipei.learning.crediting
 from __future__ import annotations
 
 import logging
-import math
 from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Iterable
@@ -34,8 +33,15 @@ from zhipei.learning.models import (
     UncreditedSegment,
 )
 from zhipei.learning.queries import policy_in_force
+from zhipei.lrs import evidence
 from zhipei.lrs.models import Statement
-from zhipei.lrs.queries import StatementHead, Watermark, statement_heads_after
+from zhipei.lrs.queries import (
+    CreditingRow,
+    StatementHead,
+    Watermark,
+    crediting_rows,
+    statement_heads_after,
+)
 from zhipei.occupations.models import Occupation
 from zhipei.orgs.models import Platform
 from zhipei.people.models import Person
@@ -308,62 +314,21 @@ def _read_media_use(learners: dict[int, _Learner]) -> None:
                 owner[enrolment_id].stored.setdefault(day, {})[(enrolment_id, lesson)] = seconds
 
 
-# The statements of some people inside some time windows, as (person, statement id, verb,
-# timestamp rounded down to the second, course, platform, activity, duration, payload, voided,
-# is voiding). By person = ANY and time only, so the (person, timestamp) index is the one used
-# (a course's statements are many, one person's day is a few hundred); one index range per
-# window (the windows are disjoint). The time comes as epoch seconds and the id as text:
-# psycopg's datetime and UUID loaders cost more than the rest of reading a row.
-_STATEMENTS_SQL = (
-    "SELECT s.person_id, s.statement_id::text, s.verb_id,"
-    ' floor(extract(epoch FROM s."timestamp"))::bigint, s.course_id, s.platform_id,'
-    " s.activity_id, s.duration_seconds, s.payload, s.voided, s.is_voiding"
-    ' FROM unnest(%s::timestamptz[], %s::timestamptz[]) AS w(start, "end")'
-    " JOIN lrs_statement s ON s.person_id = ANY(%s::bigint[])"
-    ' AND s."timestamp" >= w.start AND s."timestamp" < w."end"'
-)
-_StatementRow = tuple[int, str, str, int, int | None, int, str, float | None, str, bool, bool]
+@dataclass(frozen=True)
+class _Batch:
+    """The statements a pass's batch read (statement_heads_after), after the watermark
+    `after` up to and including `through`."""
+
+    heads: list[StatementHead]
+    after: Watermark
+    through: Watermark
 
 
-def _statement_rows(
-    person_ids: list[int], windows: list[tuple[int, int]]
-) -> Iterable[_StatementRow]:
-    zone = timezone.get_default_timezone()
-    bounds = [
-        (datetime.fromtimestamp(start, tz=zone), datetime.fromtimestamp(end, tz=zone))
-        for start, end in windows
-    ]
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(
-                _STATEMENTS_SQL,
-                ([start for start, _e in bounds], [end for _s, end in bounds], person_ids),
-            )
-            fetched: list[_StatementRow] = cursor.fetchall()
-        return fetched
-    within = Q()
-    for start, end in bounds:
-        within |= Q(timestamp__gte=start, timestamp__lt=end)
-    rows = Statement.objects.filter(within, person_id__in=person_ids).values_list(
-        "person_id",
-        "statement_id",
-        "verb_id",
-        "timestamp",
-        "course_id",
-        "platform_id",
-        "activity_id",
-        "duration_seconds",
-        "payload",
-        "voided",
-        "is_voiding",
-    )
-    return [(row[0], str(row[1]), row[2], math.floor(row[3].timestamp()), *row[4:]) for row in rows]
-
-
-def _read_events(learners: dict[int, _Learner]) -> None:
+def _read_events(learners: dict[int, _Learner], batch: _Batch | None = None) -> None:
     """The crediting events of every learner's statements around their candidate days on
-    their live enrolments, in one query (_statement_rows) for the union of the learners'
-    windows; other learners' windows, courses and voided statements are filtered here."""
+    their live enrolments, in one query (lrs.queries.crediting_rows) for the union of the
+    learners' windows; other learners' windows, courses and voided statements are filtered
+    here. The statements of `batch`, which the pass has read already, are not read again."""
     spans = {
         person_id: _merge_spans(_window(day) for day in learner.candidates())
         for person_id, learner in learners.items()
@@ -371,41 +336,71 @@ def _read_events(learners: dict[int, _Learner]) -> None:
     }
     if not spans:
         return
-    rows = _statement_rows(
-        sorted(spans), _merge_spans(span for each in spans.values() for span in each)
+    zone = timezone.get_default_timezone()
+    windows = [
+        (datetime.fromtimestamp(start, tz=zone), datetime.fromtimestamp(end, tz=zone))
+        for start, end in _merge_spans(span for each in spans.values() for span in each)
+    ]
+    rows: list[CreditingRow | StatementHead] = []
+    rows += crediting_rows(
+        sorted(spans), windows, skip=None if batch is None else (batch.after, batch.through)
     )
+    if batch is not None:  # a head's first columns are a CreditingRow's
+        rows += [head for head in batch.heads if head.person_id in spans]
     iris = ev.ProfileIris.for_site(settings.SITE_URL)
     for row in rows:
-        (person_id, statement_id, verb_id, moment, course_id, platform_id) = row[:6]
+        (person_id, _id, verb_id, moment, course_id, platform_id) = row[:6]
         verb = ev.crediting_verb(verb_id)
-        learner = learners[person_id]
+        learner = learners.get(person_id)  # type: ignore[arg-type]
+        if verb is None or learner is None or row.voided or row.is_voiding:
+            continue
         enrolment = learner.enrolments.get(course_id) if course_id is not None else None
-        if verb is None or enrolment is None or row[9] or row[10]:  # voided, voiding
+        if enrolment is None:
             continue
         enrolment_id, enrolment_platform = enrolment
         if platform_id != enrolment_platform:
             continue
-        for start, end in spans[person_id]:
+        for start, end in spans[person_id]:  # type: ignore[index]
             if start <= moment < end:
                 break
         else:
             continue  # read for another learner's window
-        learner.events.append(
-            ev.event_from_payload(
-                statement_id=statement_id,
-                verb=verb,
-                # The event keeps the time to the second only, so the second is what is read.
-                at=datetime.fromtimestamp(moment, tz=UTC),
-                enrolment=enrolment_id,
-                lesson=row[6],
-                duration_seconds=row[7],
-                payload=ev.parse_payload(row[8]),
-                iris=iris,
-            )
-        )
+        learner.events.append(_event(row, verb, enrolment_id, iris))
     for learner in learners.values():
         learner.events.sort(key=lambda event: event.at)
         learner.times = [event.at for event in learner.events]
+
+
+def _event(
+    row: CreditingRow | StatementHead, verb: str, enrolment_id: int, iris: ev.ProfileIris
+) -> rules.Event:
+    """A statement's event from the evidence the LRS stored, or for a statement stored before
+    it did, from the payload (the same extraction: lrs.evidence)."""
+    if not row.evidence:
+        return ev.event_from_payload(
+            statement_id=row.statement_id,
+            verb=verb,
+            # The event keeps the time to the second only, so the second is what is read.
+            at=datetime.fromtimestamp(row.at, tz=UTC),
+            enrolment=enrolment_id,
+            lesson=row.activity_id,
+            duration_seconds=row.duration_seconds,
+            payload=ev.parse_payload(row.payload or ""),
+            iris=iris,
+        )
+    found = evidence.decode(row.evidence)
+    if found is None:
+        logger.warning("statement %s: stored evidence unreadable, none used", row.statement_id)
+        found = evidence.Evidence(f"~~{row.activity_id}")
+    return ev.event_from_evidence(
+        statement_id=row.statement_id,
+        verb=verb,
+        at=row.at,
+        enrolment=enrolment_id,
+        lesson=row.activity_id,
+        duration_seconds=row.duration_seconds,
+        found=found,
+    )
 
 
 def _media_durations(learners: dict[int, _Learner]) -> dict[str, int]:
@@ -609,12 +604,14 @@ def _recompute(
     *,
     now: datetime,
     cache: PolicyCache | None,
+    batch: _Batch | None = None,
 ) -> dict[int, dict[date, DayOutcome]]:
     """recompute_days for several people at once (person id → days), inside the caller's
     transaction, in as many queries whatever the number of people and days: lock their live
     enrolments, read their stored media use, the statements around all their candidate days
-    and the media lengths; the policies through `cache` (one query per region and day); one
-    delete and one insert per table. Returns each person's outcomes (see recompute_days)."""
+    (less the pass's `batch`, which it holds) and the media lengths; the policies through
+    `cache` (one query per region and day); one delete and one insert per table. Returns each
+    person's outcomes (see recompute_days)."""
     learners = {
         person_id: _Learner(people[person_id], set(requested))
         for person_id, requested in sorted(days.items())
@@ -624,7 +621,7 @@ def _recompute(
         return {}
     _lock_enrolments(learners)
     _read_media_use(learners)
-    _read_events(learners)
+    _read_events(learners, batch)
     media = _media_durations(learners)
     rows = _Rows(now=now)
     outcomes = {
@@ -745,7 +742,13 @@ def _credit_batch(batch_size: int) -> PassSummary | None:
         summary = PassSummary(statements=len(batch), batches=1)
         touched = _classify(batch, summary)
         people = Person.objects.select_related(*_REGION_CHAIN).in_bulk(list(touched))
-        outcomes = _recompute(people, touched, now=timezone.now(), cache={})
+        outcomes = _recompute(
+            people,
+            touched,
+            now=timezone.now(),
+            cache={},
+            batch=_Batch(batch, watermark, new_watermark),
+        )
         summary.days_recomputed = sum(len(days) for days in outcomes.values())
         state.watermark = new_watermark.encode()
         state.last_summary = asdict(summary)

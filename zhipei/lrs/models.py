@@ -77,6 +77,10 @@ class Statement(models.Model):
     member_agents = models.TextField(blank=True)
     payload = models.TextField()
     has_attachments = models.BooleanField(default=False)
+    # A session statement's profile evidence (session id, face check, media positions, seek,
+    # idle pause) as `zhipei.lrs.evidence` encodes it, extracted at ingest for the crediting
+    # pass; empty for other verbs and for statements stored before the column existed.
+    evidence = models.TextField(blank=True, default="")
 
     class Meta:
         indexes = [

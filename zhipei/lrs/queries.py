@@ -5,7 +5,8 @@ reads always filter by the calling platform; officer reads go through scope_to_r
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+import math
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -18,6 +19,7 @@ from django.utils import timezone
 
 from zhipei.accounts.models import User
 from zhipei.accounts.scope import scope_to_regions
+from zhipei.lrs.evidence import SESSION_VERBS
 from zhipei.lrs.models import Attachment, Statement
 
 # On PostgreSQL every row carries the id of the transaction that inserted it (migration
@@ -114,65 +116,188 @@ def _sorting_off() -> Iterator[None]:
         cursor.execute("SET LOCAL enable_sort = on")
 
 
-class StatementHead(NamedTuple):
-    """The columns of a stored statement an incremental reader needs to decide what it
-    touches, without its payload (`statement_heads_after`)."""
+def _sql_text(value: str) -> str:
+    assert "'" not in value and "\\" not in value  # constants of the profile, not input
+    return f"'{value}'"
+
+
+# What the crediting pass reads of a statement, in this order (CreditingRow): the time in
+# whole epoch seconds and the id as text (psycopg's datetime and UUID loaders cost more than
+# the rest of a row), the evidence the LRS extracted at ingest (lrs.evidence), and the payload
+# only for a session statement stored before there was evidence to extract, so that its
+# evidence is extracted from the payload instead.
+_CREDITING_COLUMNS = (
+    'person_id, statement_id::text, verb_id, floor(extract(epoch FROM "timestamp"))::bigint,'
+    " course_id, platform_id, activity_id, duration_seconds, evidence,"
+    " CASE WHEN evidence = '' AND verb_id IN"
+    f" ({', '.join(sorted(map(_sql_text, SESSION_VERBS)))}) THEN payload END,"
+    " voided, is_voiding"
+)
+_CREDITING_FIELDS = (
+    "person_id",
+    "statement_id",
+    "verb_id",
+    "timestamp",
+    "course_id",
+    "platform_id",
+    "activity_id",
+    "duration_seconds",
+    "evidence",
+    "payload",
+    "voided",
+    "is_voiding",
+)
+
+
+class CreditingRow(NamedTuple):
+    """A stored statement as the crediting pass reads it (`crediting_rows`)."""
 
     person_id: int | None
+    statement_id: str
+    verb_id: str
+    at: int  # the timestamp in epoch seconds, rounded down
     course_id: int | None
-    timestamp: datetime
+    platform_id: int
+    activity_id: str
     duration_seconds: float | None
+    evidence: str
+    payload: str | None  # only when a session statement has no evidence
+    voided: bool
     is_voiding: bool
+
+
+class StatementHead(NamedTuple):
+    """A new statement as the crediting pass reads it (`statement_heads_after`): the
+    CreditingRow columns first, under the same names, then what deciding which days a
+    statement touches needs."""
+
+    person_id: int | None
+    statement_id: str
+    verb_id: str
+    at: int
+    course_id: int | None
+    platform_id: int
+    activity_id: str
+    duration_seconds: float | None
+    evidence: str
+    payload: str | None
+    voided: bool
+    is_voiding: bool
+    timestamp_us: int  # the timestamp exactly, in microseconds since the epoch
     object_statement_id: UUID | None
 
+    @property
+    def timestamp(self) -> datetime:
+        return _EPOCH + timedelta(microseconds=self.timestamp_us)
 
-# The timestamp comes as microseconds since the epoch (exact): Django's timestamptz loader
-# costs more than the rest of the row.
-_HEADS_COLUMNS = (
-    "xid, seq, person_id, course_id,"
-    ' (extract(epoch FROM "timestamp") * 1000000)::bigint, duration_seconds, is_voiding,'
-    " object_statement_id"
+
+_HEADS_SQL = (
+    f"SELECT {_CREDITING_COLUMNS},"  # noqa: S608 - constants only
+    ' (extract(epoch FROM "timestamp") * 1000000)::bigint, object_statement_id, xid, seq'
+    f" {_AFTER_SQL}"
 )
-_HEADS_SQL = f"SELECT {_HEADS_COLUMNS} {_AFTER_SQL}"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+def _sqlite_rows(rows: Iterable[tuple[Any, ...]]) -> Iterator[tuple[Any, ...]]:
+    """Django's values (in _CREDITING_FIELDS order, then any others) as the PostgreSQL
+    query gives them."""
+    for row in rows:
+        (person_id, statement_id, verb_id, at, course_id, platform_id, activity_id) = row[:7]
+        duration, evidence, payload, voided, is_voiding = row[7:12]
+        if evidence or verb_id not in SESSION_VERBS:
+            payload = None
+        yield (
+            person_id,
+            str(statement_id),
+            verb_id,
+            math.floor(at.timestamp()),
+            course_id,
+            platform_id,
+            activity_id,
+            duration,
+            evidence,
+            payload,
+            voided,
+            is_voiding,
+            (at - _EPOCH) // _MICROSECOND,
+            *row[12:],
+        )
 
 
 def statement_heads_after(
     after: Watermark, *, limit: int = 1000
 ) -> tuple[list[StatementHead], Watermark]:
-    """`statements_after` reading only the StatementHead columns (no payload, no model
-    instances): the same statements in the same order, and the same watermark to pass next
-    time."""
+    """`statements_after` reading only the StatementHead columns (no model instances): the
+    same statements in the same order, and the same watermark to pass next time."""
     if _is_postgresql():
         with _sorting_off(), connection.cursor() as cursor:
             cursor.execute(_HEADS_SQL, (after.xid, after.seq, limit))
             rows: list[tuple[Any, ...]] = cursor.fetchall()
         if not rows:
             return [], after
-        heads = [
-            StatementHead(
-                row[2], row[3], _EPOCH + timedelta(microseconds=row[4]), row[5], row[6], row[7]
-            )
-            for row in rows
-        ]
         last = rows[-1]
-        return heads, Watermark(int(last[0]), last[1])
-    rows = list(
+        return [StatementHead._make(row[:-2]) for row in rows], Watermark(int(last[-2]), last[-1])
+    values = list(
         Statement.objects.filter(seq__gt=after.seq)
         .order_by("seq")
-        .values_list(
-            "seq",
-            "person_id",
-            "course_id",
-            "timestamp",
-            "duration_seconds",
-            "is_voiding",
-            "object_statement_id",
-        )[:limit]
+        .values_list(*_CREDITING_FIELDS, "object_statement_id", "seq")[:limit]
     )
-    if not rows:
+    if not values:
         return [], after
-    return [StatementHead(*row[1:]) for row in rows], Watermark(0, rows[-1][0])
+    heads = [StatementHead._make(row[:-1]) for row in _sqlite_rows(values)]
+    return heads, Watermark(0, values[-1][-1])
+
+
+# The statements of some people inside some time windows (one index range of the
+# (person, timestamp) index per window: the windows are disjoint), less those of one batch
+# of statement_heads_after: the rows after one watermark up to and including another, which
+# the caller has already read. By person = ANY and time only: a course's statements are
+# many, one person's day is a few hundred.
+_CREDITING_ROWS_SQL = (
+    f"SELECT {_CREDITING_COLUMNS}"  # noqa: S608 - constants only
+    ' FROM unnest(%s::timestamptz[], %s::timestamptz[]) AS w(start, "end")'
+    " JOIN lrs_statement s ON s.person_id = ANY(%s::bigint[])"
+    ' AND s."timestamp" >= w.start AND s."timestamp" < w."end"'
+    " AND NOT ((s.xid, s.seq) > (%s, %s) AND (s.xid, s.seq) <= (%s, %s))"
+)
+
+
+def crediting_rows(
+    person_ids: list[int],
+    windows: list[tuple[datetime, datetime]],
+    *,
+    skip: tuple[Watermark, Watermark] | None = None,
+) -> list[CreditingRow]:
+    """The statements of `person_ids` with a timestamp in one of `windows` ([start, end),
+    disjoint), without those after skip[0] up to and including skip[1] — a batch of
+    statement_heads_after the caller holds already."""
+    after, through = skip or (Watermark(), Watermark())
+    if _is_postgresql():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                _CREDITING_ROWS_SQL,
+                (
+                    [start for start, _end in windows],
+                    [end for _start, end in windows],
+                    person_ids,
+                    after.xid,
+                    after.seq,
+                    through.xid,
+                    through.seq,
+                ),
+            )
+            return [CreditingRow._make(row) for row in cursor.fetchall()]
+    within = Q()
+    for start, end in windows:
+        within |= Q(timestamp__gte=start, timestamp__lt=end)
+    rows = (
+        Statement.objects.filter(within, person_id__in=person_ids)
+        .exclude(seq__gt=after.seq, seq__lte=through.seq)
+        .values_list(*_CREDITING_FIELDS)
+    )
+    return [CreditingRow._make(row[:12]) for row in _sqlite_rows(rows)]
 
 
 def consistent_through() -> datetime:

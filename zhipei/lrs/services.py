@@ -29,6 +29,7 @@ from django.utils.translation import gettext_lazy
 
 from zhipei.catalog.models import Course, Lesson
 from zhipei.core.errors import Conflict
+from zhipei.lrs import evidence
 from zhipei.lrs.formats import XapiInvalid, has_digit_run
 from zhipei.lrs.models import Attachment, Statement
 from zhipei.lrs.validation import (
@@ -65,6 +66,7 @@ COPY_COLUMNS = (
     "member_agents",
     "payload",
     "has_attachments",
+    "evidence",
 )
 _SIGNATURE_ALGORITHMS = frozenset({"RS256", "RS384", "RS512"})
 _SHA2_LENGTHS = {64: hashlib.sha256, 96: hashlib.sha384, 128: hashlib.sha512}
@@ -721,6 +723,12 @@ def _row(
         _joined(extracted.members),
         payload,
         bool(item.attachments),
+        evidence.for_statement(
+            item.data,
+            verb_id=extracted.verb_id,
+            lesson=extracted.activity_id[:500],
+            site_url=settings.SITE_URL,
+        ),
     )
 
 

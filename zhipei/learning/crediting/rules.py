@@ -32,7 +32,7 @@ import bisect
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 # Verbs, by the short names events carry (zhipei.lrs_documents.profile has the IRIs).
 LAUNCHED = "launched"
@@ -93,13 +93,13 @@ class Params:
 DEFAULT_PARAMS = Params()
 
 
-@dataclass(frozen=True, slots=True)
-class Event:
+class Event(NamedTuple):
     """One statement as the rules see it. `enrolment` is the enrolment id the statement's
     learner and course resolve to; `session` the session id (cmi5 extension); `lesson` the
     object's activity IRI. `face_check` is (result, checked_at), `segment` the media positions
     (from, to) played, `seek` the positions (from, to) of a seek, `idle_since` the start of an
-    idle pause."""
+    idle pause. A named tuple: the crediting pass builds one per statement, and a tuple is
+    built in a third of a frozen dataclass's time."""
 
     statement_id: str
     at: int

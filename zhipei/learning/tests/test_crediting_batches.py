@@ -270,6 +270,27 @@ class BatchedPassTests(LivePassWorld):
             self.assertEqual(sorted(outcomes), [DAY1, DAY2, DAY3])
         self.assertEqual(stored_rows(), rows)
 
+    def test_statements_stored_before_their_evidence_are_credited_from_the_payload(self) -> None:
+        bo, bo_name = self.new_learner()
+        self.store(
+            [
+                *self.study(T0, 40, session="a"),
+                *self.study(T0 + timedelta(minutes=10), 30, lesson=self.text, session="t"),
+                *self.study(T0, 40, session="b", actor=bo_name, face="failed"),
+            ]
+        )
+        # As if every other statement had been stored before the LRS kept evidence.
+        seqs = list(Statement.objects.order_by("seq").values_list("seq", flat=True))
+        Statement.objects.filter(seq__in=seqs[::2]).update(evidence="")
+        self.assertTrue(Statement.objects.exclude(evidence="").exists())
+
+        summary = self.credit_in_small_batches(9)
+
+        self.assertEqual(summary.statements, len(seqs))
+        rows = stored_rows()
+        self.assertEqual(rows, reference_rows([self.person, bo]))
+        self.assertIn(canonical(rules.OVERLAP), {row[6] for row in rows if row[0] == "segment"})
+
     def run_one_batch(self) -> tuple[services.PassSummary, int]:
         """The first batch that reads what was stored, and the queries it made."""
         expected, self.unread = self.unread, 0

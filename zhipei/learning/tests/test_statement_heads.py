@@ -4,26 +4,37 @@ and, like it, never past a row whose transaction commits late (PostgreSQL)."""
 
 from __future__ import annotations
 
+import math
 import threading
 import time
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.db import connection, transaction
 
 from zhipei.learning.tests.helpers import T0, LivePassWorld
+from zhipei.lrs.evidence import SESSION_VERBS
 from zhipei.lrs.models import Statement
 from zhipei.lrs.queries import StatementHead, Watermark, statement_heads_after, statements_after
 from zhipei.lrs_documents import profile
 
 
 def head_of(statement: Statement) -> StatementHead:
+    needs_payload = not statement.evidence and statement.verb_id in SESSION_VERBS
     return StatementHead(
         statement.person_id,
+        str(statement.statement_id),
+        statement.verb_id,
+        math.floor(statement.timestamp.timestamp()),
         statement.course_id,
-        statement.timestamp,
+        statement.platform_id,
+        statement.activity_id,
         statement.duration_seconds,
+        statement.evidence,
+        statement.payload if needs_payload else None,
+        statement.voided,
         statement.is_voiding,
+        (statement.timestamp - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(microseconds=1),
         statement.object_statement_id,
     )
 
