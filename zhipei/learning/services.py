@@ -196,6 +196,31 @@ def _local_day(moment: datetime) -> date:
     return moment.astimezone(timezone.get_default_timezone()).date()
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+_MINUTE_US = 60_000_000
+
+
+class _LocalDays:
+    """_local_day of instants given in microseconds since the epoch, worked out once per
+    minute: a batch's statements fall in a few hundred minutes. A minute whose first and last
+    microsecond are on different local days (a midnight inside it, only in a zone whose
+    offset is not whole minutes) is worked out per instant."""
+
+    def __init__(self) -> None:
+        self._minutes: dict[int, date | None] = {}
+
+    def __call__(self, micros: int) -> date:
+        minute = micros // _MINUTE_US
+        try:
+            day = self._minutes[minute]
+        except KeyError:
+            first = _local_day(_EPOCH + minute * _MINUTE_US * _MICROSECOND)
+            last = _local_day(_EPOCH + ((minute + 1) * _MINUTE_US - 1) * _MICROSECOND)
+            day = self._minutes[minute] = first if first == last else None
+        return _local_day(_EPOCH + micros * _MICROSECOND) if day is None else day
+
+
 @dataclass
 class DayOutcome:
     credited_seconds: int = 0
@@ -699,6 +724,7 @@ def _classify(batch: list[StatementHead], summary: PassSummary) -> dict[int, set
         ).values_list("person_id", "course_id")
     )
     voided_targets = [s.object_statement_id for s in batch if s.is_voiding]
+    local_day = _LocalDays()
     for statement in batch:
         if statement.is_voiding:
             continue
@@ -708,10 +734,13 @@ def _classify(batch: list[StatementHead], summary: PassSummary) -> dict[int, set
             summary.unknown_course += 1
         elif (statement.person_id, statement.course_id) not in enrolled:
             summary.not_enrolled += 1
-        else:
-            touched[statement.person_id] |= _days_touched(
-                statement.timestamp, statement.duration_seconds
-            )
+        else:  # the days of _days_touched
+            days = touched[statement.person_id]
+            days.add(local_day(statement.timestamp_us))
+            duration = statement.duration_seconds
+            if duration and duration > 0:
+                start = statement.timestamp_us - timedelta(seconds=duration) // _MICROSECOND
+                days.add(local_day(start))
     if voided_targets:
         targets = Statement.objects.filter(
             statement_id__in=voided_targets, person__isnull=False
