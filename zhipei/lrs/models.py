@@ -79,8 +79,9 @@ class Statement(models.Model):
     has_attachments = models.BooleanField(default=False)
     # A session statement's profile evidence (session id, face check, media positions, seek,
     # idle pause) as `zhipei.lrs.evidence` encodes it, extracted at ingest for the crediting
-    # pass; empty for other verbs and for statements stored before the column existed.
-    evidence = models.TextField(blank=True, default="")
+    # pass; empty for other verbs and for statements stored before the column existed. The
+    # database default lets code that predates the column insert during a rolling deploy.
+    evidence = models.TextField(blank=True, default="", db_default="")
 
     class Meta:
         indexes = [
