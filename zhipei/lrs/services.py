@@ -330,12 +330,14 @@ def _void(platform_id: int, targets: set[str]) -> None:
 #    is waited for, so no race is left to retry) and returns now(), the consistent-through
 #    horizon, the new ids and the stored voiding statements of this platform that target the
 #    batch; then the pseudonym and course lookups when needed.
-# 2. The statement rows: one INSERT and the COMMIT in one simple query; a batch of
-#    COPY_FROM_ROWS or more is COPYed (two round trips) and then committed (3.).
+# 2. The statement rows: an EXECUTE of the prepared row insert per row and the COMMIT in one
+#    simple query; a batch of COPY_FROM_ROWS or more is COPYed (two round trips) and then
+#    committed (3.).
 # Repeated ids (their stored bodies) and voiding statements (their targets) cost a query more.
-# The first statement is prepared once per connection (SQL PREPARE): planning it, with its
-# look at every partition, costs PostgreSQL more than running it. Simple queries with
-# client-side binding keep psycopg's per-query work (and Python time) small.
+# The first statement and the row insert are prepared once per connection (SQL PREPARE):
+# planning them, with their look at every partition, costs PostgreSQL more than running them.
+# Simple queries with client-side binding keep psycopg's per-query work (and Python time)
+# small.
 _FIRST_SQL = (
     "PREPARE lrs_store_first (uuid[], uuid[], bigint) AS "
     "WITH new_ids AS (INSERT INTO lrs_statement_id (statement_id, stored) "
@@ -350,11 +352,21 @@ _FIRST_SQL = (
 )
 _EXECUTE_FIRST_SQL = "EXECUTE lrs_store_first (%s::uuid[], %s::uuid[], %s)"
 _COLUMN_LIST = ", ".join(COPY_COLUMNS)  # constants: no user input reaches these SQL texts
-_ROW_PLACEHOLDERS = "(" + ", ".join(["%s"] * len(COPY_COLUMNS)) + ")"
-# From this many rows on, COPY (2 round trips, cheapest per row); below, one INSERT.
+# The row insert of a small request, prepared alongside (planning an INSERT into the
+# partitioned table costs more than running it); the parameters take the columns' types.
+_ROW_SQL = (
+    f"PREPARE lrs_store_row AS INSERT INTO lrs_statement ({_COLUMN_LIST}) VALUES ("  # noqa: S608
+    + ", ".join(f"${n}" for n in range(1, len(COPY_COLUMNS) + 1))
+    + ")"
+)
+_EXECUTE_ROW_SQL = "EXECUTE lrs_store_row (" + ", ".join(["%s"] * len(COPY_COLUMNS)) + ")"
+# From this many rows on, COPY (2 round trips, cheapest per row); below, the prepared insert.
 COPY_FROM_ROWS = 8
-# The psycopg connections on which the first statement is prepared (per session).
+# The psycopg connections on which the two statements are prepared (per session), and those
+# on which one of them was found gone (DISCARD ALL or DEALLOCATE: which one is looked up).
 _prepared_on: weakref.WeakSet[Any] = weakref.WeakSet()
+_lost_on: weakref.WeakSet[Any] = weakref.WeakSet()
+_PREPARED = {"lrs_store_first": _FIRST_SQL, "lrs_store_row": _ROW_SQL}
 
 
 @dataclass
@@ -370,9 +382,18 @@ class _FirstTrip:
 def _prepare_first() -> None:
     raw = connection.connection
     if raw not in _prepared_on:
+        missing = list(_PREPARED)
         with connection.cursor() as cursor:
-            cursor.execute(_FIRST_SQL)
+            if raw in _lost_on:
+                cursor.execute(
+                    "SELECT name FROM pg_prepared_statements WHERE name = ANY(%s)", [missing]
+                )
+                kept = {name for (name,) in cursor.fetchall()}
+                missing = [name for name in missing if name not in kept]
+            if missing:
+                cursor.execute("; ".join(_PREPARED[name] for name in missing))
         _prepared_on.add(raw)
+        _lost_on.discard(raw)
 
 
 def _first_trip(platform_id: int, prepared: list[Prepared], *, begin: bool) -> _FirstTrip:
@@ -454,12 +475,13 @@ def _store_postgresql(
 
 
 def _forget_lost_prepared(exc: ProgrammingError) -> bool:
-    """True (and the connection marked unprepared) when `exc` says the prepared first
-    statement no longer exists on the session (someone ran DISCARD ALL or DEALLOCATE)."""
+    """True (and the connection marked unprepared) when `exc` says a prepared statement no
+    longer exists on the session (someone ran DISCARD ALL or DEALLOCATE)."""
     if getattr(exc.__cause__, "sqlstate", None) != "26000":  # invalid_sql_statement_name
         return False
     if connection.connection is not None:
         _prepared_on.discard(connection.connection)
+        _lost_on.add(connection.connection)
     return True
 
 
@@ -484,11 +506,9 @@ def _write_postgresql(
         _copy(_COPY_STATEMENTS_SQL, rows)
         commit_now = False
     elif rows:
-        sql = f"INSERT INTO lrs_statement ({_COLUMN_LIST}) VALUES " + ", ".join(  # noqa: S608
-            [_ROW_PLACEHOLDERS] * len(rows)
-        )
+        sql = "; ".join([_EXECUTE_ROW_SQL] * len(rows)) + ("; COMMIT" if commit_now else "")
         with connection.cursor() as cursor:
-            cursor.execute(sql + ("; COMMIT" if commit_now else ""), [v for r in rows for v in r])
+            cursor.execute(sql, [v for r in rows for v in r])
     else:
         commit_now = False
     _void(platform_id, targets)

@@ -127,3 +127,15 @@ class OwnTransactionTests(TransactionTestCase):
         self.assert_connection_clean()
         assert Statement.objects.filter(statement_id__in=[first["id"], second["id"]]).count() == 2
         assert _ids_in_id_table([second["id"]]) == {second["id"]}
+
+    def test_one_lost_prepared_statement_is_prepared_again_beside_the_other(self):
+        self.store([statement()])
+        with connection.cursor() as cursor:
+            cursor.execute("DEALLOCATE lrs_store_row")  # the first statement is kept
+        second = statement()
+        self.store([second])
+        self.assert_connection_clean()
+        assert Statement.objects.filter(statement_id=second["id"]).exists()
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT name FROM pg_prepared_statements ORDER BY name")
+            assert [name for (name,) in cursor.fetchall()] == ["lrs_store_first", "lrs_store_row"]
