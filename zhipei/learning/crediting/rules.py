@@ -14,7 +14,8 @@ by the first rule that applies, in this order:
 2. `idle` — from `idle.since` of a `suspended` statement until `resumed` (or the session's end),
    and the part of any heartbeat longer than the idle limit beyond that limit;
 3. `seek_forward` — heartbeats playing media beyond the furthest position reached without a
-   forward jump (when the policy does not allow seeking forward);
+   forward jump (when the policy does not allow seeking forward); the touching heartbeats
+   past one jump make one block, from the jump's positions, decided on all their statements;
 4. `overlap` — time another session of the same person (any course, any platform) already
    holds: the earlier-started session keeps it;
 5. `beyond_media_duration` — credited time on a media lesson beyond the media's length, counted
@@ -283,6 +284,14 @@ def _observe(
         if frontier is None:
             frontier = max(seg_from, seg_to)
         elif seg_from > frontier + SEEK_TOLERANCE_SECONDS and not params.allow_seek_forward:
+            last = blocks_seek[-1] if blocks_seek else None
+            if last is not None and last.end == low and last.parameters[0][1] == round(frontier):
+                # Still past the same jump: one block from the jump on, with every statement.
+                ids = last.statement_ids + tuple(
+                    i for i in (*last_seek, beat.statement_id) if i not in last.statement_ids
+                )
+                blocks_seek[-1] = _Block(last.start, high, SEEK_FORWARD, last.parameters, ids)
+                continue
             seek_parameters = (("position_from", round(frontier)), ("position_to", round(seg_from)))
             blocks_seek.append(
                 _Block(low, high, SEEK_FORWARD, seek_parameters, (*last_seek, beat.statement_id))

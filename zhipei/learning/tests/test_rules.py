@@ -127,10 +127,28 @@ def test_skipping_forward_in_a_video_is_not_credited() -> None:
     events.append(Event("seek", T + 121, rules.SEEKED, 1, "s1", seek=(120, 900)))
     result = credit(events)
     assert rules_of(result) == {rules.SEEK_FORWARD: 120}
-    assert result.uncredited[0].statement_ids == ("seek", "hb3")
-    assert dict(result.uncredited[0].parameters) == {"position_from": 120, "position_to": 900}
+    [skipped] = result.uncredited  # the two heartbeats past the jump, as one piece
+    assert (skipped.start, skipped.end) == (T + 120, T + 240)
+    assert skipped.statement_ids == ("seek", "hb3", "hb4")
+    assert dict(skipped.parameters) == {"position_from": 120, "position_to": 900}
     allowed = credit(events, Params(allow_seek_forward=True))
     assert allowed.totals() == {1: (300, 0)}
+
+
+def test_each_jump_past_the_furthest_position_gets_its_own_piece() -> None:
+    events = session(beats=0)
+    positions = [(0, 60), (60, 120), (900, 960), (120, 180), (1200, 1260), (1260, 1320)]
+    for i, (a, b) in enumerate(positions, start=1):
+        events.append(
+            Event(f"hb{i}", T + 60 * i, rules.PROGRESSED, 1, "s1", duration=60, segment=(a, b))
+        )
+    result = credit(events)
+    assert [
+        (p.start - T, p.end - T, dict(p.parameters), p.statement_ids) for p in result.uncredited
+    ] == [
+        (120, 180, {"position_from": 120, "position_to": 900}, ("hb3",)),
+        (240, 360, {"position_from": 180, "position_to": 1200}, ("hb5", "hb6")),
+    ]
 
 
 def test_overlapping_sessions_on_two_courses_are_credited_once_earlier_first() -> None:
