@@ -7,13 +7,14 @@ import logging
 from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import orjson
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import DatabaseError, IntegrityError, connection, connections, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -751,7 +752,58 @@ def _classify(batch: list[StatementHead], summary: PassSummary) -> dict[int, set
     return touched
 
 
-def _credit_batch(batch_size: int) -> PassSummary | None:
+class _HeadsReader:
+    """The pass's reads of statement heads (statement_heads_after). On PostgreSQL, when the
+    pass is not inside a caller's transaction and a batch came back full, the next batch is
+    read ahead on a thread with a connection of its own while this one is credited: the read
+    is mostly the database's work, which the other core does meanwhile.
+
+    A batch read ahead is as good as one read later: heads are immutable apart from `voided`
+    and a voiding statement read later recomputes its target's days; the commit-safe horizon
+    holds for the earlier read. It is used only when the watermark it was read from is the
+    one the next batch starts at, and only when it found something (else it is read again)."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.ahead = connection.vendor == "postgresql" and not connection.in_atomic_block
+        self.executor: ThreadPoolExecutor | None = None
+        self.pending: tuple[Watermark, Future[tuple[list[StatementHead], Watermark]]] | None = None
+
+    def read(self, after: Watermark) -> tuple[list[StatementHead], Watermark]:
+        pending, self.pending = self.pending, None
+        if pending is not None and pending[0] == after:
+            try:
+                heads, through = pending[1].result()
+            except DatabaseError:
+                logger.warning("crediting: the batch read ahead failed; reading it again")
+            else:
+                if heads:
+                    return heads, through
+        elif pending is not None:
+            pending[1].cancel()
+        return statement_heads_after(after, limit=self.limit)
+
+    def read_ahead(self, after: Watermark, *, full: bool) -> None:
+        """Start reading the batch after `after`, when the batch that ended there was full."""
+        if not (self.ahead and full):
+            return
+        if self.executor is None:
+            self.executor = ThreadPoolExecutor(1, thread_name_prefix="crediting-heads")
+        self.pending = (after, self.executor.submit(statement_heads_after, after, limit=self.limit))
+
+    def close(self) -> None:
+        """Wait for the thread, close its connection and end it."""
+        if self.executor is None:
+            return
+        if self.pending is not None:
+            self.pending[1].cancel()
+            self.pending = None
+        self.executor.submit(connections.close_all).result()  # the thread's own connections
+        self.executor.shutdown()
+        self.executor = None
+
+
+def _credit_batch(reader: _HeadsReader) -> PassSummary | None:
     """One batch in one transaction: lock the state row (credit_new_statements creates it;
     another pass holding it means this one has nothing to do), read statements after the
     watermark, recompute the (person, day) pairs they touch (all at once, `_recompute`), move
@@ -765,9 +817,10 @@ def _credit_batch(batch_size: int) -> PassSummary | None:
         if state is None:
             return None
         watermark = Watermark.decode(state.watermark)
-        batch, new_watermark = statement_heads_after(watermark, limit=batch_size)
+        batch, new_watermark = reader.read(watermark)
         if not batch:
             return None
+        reader.read_ahead(new_watermark, full=len(batch) >= reader.limit)
         summary = PassSummary(statements=len(batch), batches=1)
         touched = _classify(batch, summary)
         people = Person.objects.select_related(*_REGION_CHAIN).in_bulk(list(touched))
@@ -796,11 +849,15 @@ def credit_new_statements(*, batch_size: int = 5000, max_batches: int = 100) -> 
     (bench/README.md) — while one batch's transaction stays around a tenth of a second."""
     total = PassSummary()
     CreditingState.objects.get_or_create(name=STATE_NAME, defaults={"updated_at": timezone.now()})
-    for _i in range(max_batches):
-        summary = _credit_batch(batch_size)
-        if summary is None:
-            break
-        total.add(summary)
+    reader = _HeadsReader(batch_size)
+    try:
+        for _i in range(max_batches):
+            summary = _credit_batch(reader)
+            if summary is None:
+                break
+            total.add(summary)
+    finally:
+        reader.close()
     if total.statements:
         logger.info("crediting pass: %s", asdict(total))
     return total

@@ -1,0 +1,96 @@
+"""The pass reads the next batch's heads ahead, on a thread with a connection of its own
+(PostgreSQL, outside a transaction): what it stores is what the pass stores reading one batch
+after the other, a read-ahead from a watermark the pass no longer starts at or that failed is
+read again, and the thread and its connection end with the pass."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from datetime import timedelta
+from typing import Any
+from unittest import mock
+
+import pytest
+from django.db import DatabaseError, connection, transaction
+
+from zhipei.learning import services
+from zhipei.learning.models import CreditedTime, CreditingState, UncreditedSegment
+from zhipei.learning.tests.helpers import T0, LivePassWorld
+from zhipei.learning.tests.test_crediting_batches import stored_rows
+from zhipei.lrs.queries import Watermark, statement_heads_after
+
+THREAD = "crediting-heads"
+
+
+def _backends() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()")
+        return int(cursor.fetchone()[0])
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL")
+class ReadAheadTests(LivePassWorld):
+    def setUp(self) -> None:
+        super().setUp()
+        services.enrol(self.person, self.course, occupation=self.welder, by=self.learner)
+        self.stored = 0
+        for n in range(4):
+            self.stored += len(self.store(self.study(T0 + timedelta(hours=n), 20, session=f"s{n}")))
+        self.reads: Counter[str] = Counter()
+
+    def counting(self, fail_on_thread: bool = False) -> Any:
+        def read(*args: Any, **kwargs: Any) -> Any:
+            on_thread = threading.current_thread().name.startswith(THREAD)
+            self.reads["thread" if on_thread else "main"] += 1
+            if fail_on_thread and on_thread:
+                raise DatabaseError("connection lost")
+            return statement_heads_after(*args, **kwargs)
+
+        return mock.patch.object(services, "statement_heads_after", side_effect=read)
+
+    def test_what_the_pass_stores_is_what_reading_one_batch_after_another_stores(self) -> None:
+        before = _backends()
+        with self.counting():
+            summary = services.credit_new_statements(batch_size=10)
+        self.assertEqual(summary.statements, self.stored)
+        self.assertGreater(summary.batches, 5)
+        # The first batch and the check that nothing is left are read here; every batch
+        # after a full one ahead (the last is not full: nothing is read ahead after it).
+        self.assertEqual(self.reads["main"], 2)
+        self.assertEqual(self.reads["thread"], summary.batches - 1)
+        self.assertFalse([t for t in threading.enumerate() if t.name.startswith(THREAD)])
+        self.assertEqual(_backends(), before)
+        ahead = stored_rows()
+        self.assertTrue(ahead)
+
+        CreditedTime.objects.all().delete()
+        UncreditedSegment.objects.all().delete()
+        CreditingState.objects.update(watermark=Watermark().encode())
+        self.reads.clear()
+        with self.counting(), transaction.atomic():  # inside a transaction: no read-ahead
+            again = services.credit_new_statements(batch_size=10)
+        self.assertEqual(self.reads["thread"], 0)
+        self.assertEqual((again.statements, again.batches), (summary.statements, summary.batches))
+        self.assertEqual(stored_rows(), ahead)
+
+    def test_a_failed_read_ahead_is_read_again(self) -> None:
+        with self.counting(fail_on_thread=True), self.assertLogs("zhipei.learning", "WARNING"):
+            summary = services.credit_new_statements(batch_size=10)
+        self.assertEqual(summary.statements, self.stored)
+        self.assertEqual(self.reads["main"], summary.batches + 1)
+
+    def test_a_read_ahead_from_another_watermark_is_not_used(self) -> None:
+        everything, last = statement_heads_after(Watermark(), limit=1000)
+        first, after_first = statement_heads_after(Watermark(), limit=10)
+        reader = services._HeadsReader(10)
+        try:
+            reader.read_ahead(Watermark(), full=True)  # as if another pass had moved on
+            heads, through = reader.read(after_first)
+        finally:
+            reader.close()
+        self.assertEqual(heads, everything[10:20])
+        self.assertEqual(through, statement_heads_after(Watermark(), limit=20)[1])
+        self.assertNotEqual(heads[0], first[0])
+        self.assertGreater(last, through)
