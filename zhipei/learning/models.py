@@ -113,7 +113,10 @@ class CreditedTime(models.Model):
     all days, so a day's budget is the media's length less what earlier days hold here, and a
     change on one day is carried to the later days of the same lessons."""
 
-    enrolment = models.ForeignKey(Enrolment, on_delete=models.CASCADE, related_name="credited")
+    # No index of its own: the unique (enrolment, day) index serves lookups by enrolment.
+    enrolment = models.ForeignKey(
+        Enrolment, on_delete=models.CASCADE, related_name="credited", db_index=False
+    )
     day = models.DateField()
     credited_seconds = models.PositiveIntegerField(default=0)
     uncredited_seconds = models.PositiveIntegerField(default=0)
@@ -148,8 +151,9 @@ class UncreditedSegment(models.Model):
     """A stretch of observed learning time that was not credited, with the rule that decided
     it, that rule's parameters and the statements behind it."""
 
+    # No index of its own: the (enrolment, day) index serves lookups by enrolment.
     enrolment = models.ForeignKey(
-        Enrolment, on_delete=models.CASCADE, related_name="uncredited_segments"
+        Enrolment, on_delete=models.CASCADE, related_name="uncredited_segments", db_index=False
     )
     day = models.DateField()
     start = models.DateTimeField()
