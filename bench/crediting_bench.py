@@ -153,15 +153,7 @@ def from_evidence(row: tuple[Any, ...]) -> rules.Event:
     verb = ev.crediting_verb(verb_iri)
     found = evidence.decode(text)
     assert verb is not None and found is not None
-    return ev.event_from_evidence(
-        statement_id=statement_id,
-        verb=verb,
-        at=at,
-        enrolment=enrolment,
-        lesson=lesson,
-        duration_seconds=duration,
-        found=found,
-    )
+    return ev.event_from_evidence(statement_id, verb, at, enrolment, lesson, duration, found)
 
 
 def _scratch_world(run: str) -> tuple[Any, Any, Any, list[Any], Any]:

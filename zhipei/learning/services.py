@@ -419,13 +419,7 @@ def _event(
         logger.warning("statement %s: stored evidence unreadable, none used", row.statement_id)
         found = evidence.Evidence(f"~~{row.activity_id}")
     return ev.event_from_evidence(
-        statement_id=row.statement_id,
-        verb=verb,
-        at=row.at,
-        enrolment=enrolment_id,
-        lesson=row.activity_id,
-        duration_seconds=row.duration_seconds,
-        found=found,
+        row.statement_id, verb, row.at, enrolment_id, row.activity_id, row.duration_seconds, found
     )
 
 
@@ -726,6 +720,8 @@ def _classify(batch: list[StatementHead], summary: PassSummary) -> dict[int, set
     )
     voided_targets = [s.object_statement_id for s in batch if s.is_voiding]
     local_day = _LocalDays()
+    # A duration's length in microseconds, as _days_touched takes it (heartbeats repeat a few).
+    lengths: dict[float, int] = {}
     for statement in batch:
         if statement.is_voiding:
             continue
@@ -740,8 +736,10 @@ def _classify(batch: list[StatementHead], summary: PassSummary) -> dict[int, set
             days.add(local_day(statement.timestamp_us))
             duration = statement.duration_seconds
             if duration and duration > 0:
-                start = statement.timestamp_us - timedelta(seconds=duration) // _MICROSECOND
-                days.add(local_day(start))
+                length = lengths.get(duration)
+                if length is None:
+                    length = lengths[duration] = timedelta(seconds=duration) // _MICROSECOND
+                days.add(local_day(statement.timestamp_us - length))
     if voided_targets:
         targets = Statement.objects.filter(
             statement_id__in=voided_targets, person__isnull=False

@@ -149,6 +149,9 @@ def encode(evidence: Evidence) -> str:
         return json.dumps(evidence)
 
 
+_FIELDS = len(Evidence._fields)
+
+
 def decode(text: str) -> Evidence | None:
     """The evidence from its stored text; None when the text is not what encode writes."""
     try:
@@ -158,9 +161,7 @@ def decode(text: str) -> Evidence | None:
             values = json.loads(text)
         except ValueError:
             return None
-    if not isinstance(values, list) or len(values) != len(Evidence._fields):
-        return None
-    if not isinstance(values[0], str):
+    if type(values) is not list or len(values) != _FIELDS or type(values[0]) is not str:
         return None
     return Evidence._make(values)
 

@@ -36,8 +36,7 @@ def crediting_verb(verb_iri: str) -> str | None:
     return _VERBS.get(verb_iri)
 
 
-def event_from_evidence(
-    *,
+def event_from_evidence(  # noqa: PLR0917 - once per statement: keywords cost a third more
     statement_id: str,
     verb: str,
     at: int,
@@ -45,28 +44,28 @@ def event_from_evidence(
     lesson: str,
     duration_seconds: float | None,
     found: evidence.Evidence,
+    /,
 ) -> rules.Event:
     """The event of one session statement (`verb` already mapped by `crediting_verb`, `at`
-    its time in epoch seconds) from its stored evidence."""
+    its time in epoch seconds) from its stored evidence. Positional, as the Event it builds:
+    the crediting pass calls it once per statement, and keywords cost a third more."""
     duration: int | None = None
     if duration_seconds is not None and math.isfinite(duration_seconds) and duration_seconds > 0:
         duration = round(duration_seconds)
-    face = found.face_result
-    return rules.Event(  # positional: keywords cost a third more, once per statement
+    (session, face, face_at, segment_from, segment_to, seek_from, seek_to, idle_since) = found
+    return rules.Event(
         statement_id,
         at,
         verb,
         enrolment,
-        found.session,
+        session,
         lesson,
         duration,
-        None if face is None else (face, at if found.face_at is None else found.face_at),
+        None if face is None else (face, at if face_at is None else face_at),
         # (extract gives both ends of a segment or a seek, or neither)
-        None
-        if (start := found.segment_from) is None or (end := found.segment_to) is None
-        else (start, end),
-        None if (back := found.seek_from) is None or (to := found.seek_to) is None else (back, to),
-        found.idle_since,
+        None if segment_from is None or segment_to is None else (segment_from, segment_to),
+        None if seek_from is None or seek_to is None else (seek_from, seek_to),
+        idle_since,
     )
 
 
@@ -84,13 +83,13 @@ def event_from_payload(
     """The event of one session statement (`verb` already mapped by `crediting_verb`) from
     the statement itself, for statements stored before their evidence was."""
     return event_from_evidence(
-        statement_id=statement_id,
-        verb=verb,
-        at=math.floor(at.timestamp()),
-        enrolment=enrolment,
-        lesson=lesson,
-        duration_seconds=duration_seconds,
-        found=evidence.extract(payload, verb_id=_IRIS[verb], lesson=lesson, iris=iris),
+        statement_id,
+        verb,
+        math.floor(at.timestamp()),
+        enrolment,
+        lesson,
+        duration_seconds,
+        evidence.extract(payload, verb_id=_IRIS[verb], lesson=lesson, iris=iris),
     )
 
 
