@@ -279,6 +279,16 @@ class LineView:
     reasons: list[Reason]
 
 
+@dataclass(frozen=True)
+class TimelineEntry:
+    """A workflow move (`step`) or the applicant's correction of a draft or returned claim
+    (`revision`: the evaluation the correction ran, with the amount it came to)."""
+
+    at: datetime
+    step: ApplicationStep | None = None
+    revision: Evaluation | None = None
+
+
 @dataclass
 class ApplicationView:
     """Everything both sides see of one application."""
@@ -290,10 +300,19 @@ class ApplicationView:
     steps: list[ApplicationStep]
     returned_note: str
     committed_fen: int
+    revisions: list[Evaluation] = field(default_factory=list)
 
     @property
     def last_note(self) -> str:
         return self.steps[-1].note if self.steps else ""
+
+    @property
+    def timeline(self) -> list[TimelineEntry]:
+        """The moves and the corrections in time order (a move before a correction at the
+        same instant)."""
+        entries = [TimelineEntry(step.at, step=step) for step in self.steps]
+        entries += [TimelineEntry(revision.at, revision=revision) for revision in self.revisions]
+        return sorted(entries, key=lambda entry: (entry.at, entry.revision is not None))
 
     @property
     def passed(self) -> int:
@@ -324,6 +343,7 @@ def application_view(application: Application) -> ApplicationView:
             general.append(reason)
     steps = list(application.steps.select_related("by", "review_region").order_by("at", "pk"))
     returned = [s for s in steps if s.to_status == S.RETURNED]
+    revisions = list(application.evaluations.filter(stage="revision").order_by("at", "pk"))
     return ApplicationView(
         application=application,
         evaluation=evaluation,
@@ -332,4 +352,5 @@ def application_view(application: Application) -> ApplicationView:
         steps=steps,
         returned_note=returned[-1].note if returned and application.status == S.RETURNED else "",
         committed_fen=application_committed_fen(*application_ref(application)),
+        revisions=revisions,
     )

@@ -165,6 +165,36 @@ def test_saving_a_correction_shows_the_new_reasons_then_submits(world, firm, cla
     assert 'data-testid="revise-form"' not in page(client, application)
 
 
+def timeline(body):
+    """The timeline's entries as their data-status, in page order."""
+    section = body.split('data-testid="timeline"', 1)[1].split("</ol>", 1)[0]
+    return re.findall(r'<li data-status="([a-z_]+)"', section)
+
+
+def test_the_timeline_shows_the_correction_between_the_return_and_the_resubmission(
+    world, firm, claim, client
+):
+    application, (first, _second, third) = claim
+    client.force_login(firm.admin)
+    client.post(
+        revise_url(application),
+        {"revise-certificates": [first.pk, third.pk], "revise-actual_cost": "1,000"},
+    )
+    application.refresh_from_db()
+    workflow.submit(application, by=firm.admin)
+    body = page(client, application)
+    assert timeline(body) == ["submitted", "returned", "revised", "submitted"]
+    assert "Corrected by the applicant" in body
+    assert "amount now ¥950.00" in body
+
+    client.force_login(world.county_officer)  # the officer reviewing it again sees it too
+    response = client.get(reverse("subsidies:officer_detail", args=[application.pk]))
+    assert response.status_code == 200
+    officer_body = html.unescape(response.content.decode())
+    assert timeline(officer_body) == ["submitted", "returned", "revised", "submitted"]
+    assert "amount now ¥950.00" in officer_body
+
+
 def test_the_same_correction_again_changes_nothing(world, firm, claim, client):
     application, (first, second, _third) = claim
     before = state(application)
