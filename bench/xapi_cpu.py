@@ -1,9 +1,10 @@
 """CPU cost of xAPI ingest (not a test): runs bench/xapi_load.py and reports the CPU seconds
-the gunicorn workers and the PostgreSQL backends of the benchmark database used for it, per
+the web server's workers (the children of the process in its pid file: gunicorn's or
+granian's) and the PostgreSQL backends of the benchmark database used for it, per
 request and per statement. On a shared machine throughput follows the other load; CPU per
 statement moves much less, so it is the better figure for comparing two versions of the code.
 
-    .venv/bin/python bench/xapi_cpu.py --gunicorn-pid /tmp/gunicorn.pid --database zhipei_bench \
+    .venv/bin/python bench/xapi_cpu.py --server-pid /tmp/granian.pid --database zhipei_bench \
         -- --base http://127.0.0.1:8931/xapi --user KEY --password SECRET --batch 100 \
         --concurrency 2 --duration 30
 
@@ -57,7 +58,13 @@ def _processes(pid_file: str, database: str, host: str, user: str) -> list[str]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--gunicorn-pid", required=True, help="gunicorn --pid file")
+    parser.add_argument(
+        "--server-pid",
+        "--gunicorn-pid",
+        dest="server_pid",
+        required=True,
+        help="the web server's pid file (granian --pid-file, gunicorn --pid)",
+    )
     parser.add_argument("--database", required=True)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--user", default="postgres")
@@ -67,7 +74,7 @@ def main() -> None:
 
     before = {
         key: _cpu_seconds(key[1:])
-        for key in _processes(args.gunicorn_pid, args.database, args.host, args.user)
+        for key in _processes(args.server_pid, args.database, args.host, args.user)
     }
     done = subprocess.run(
         [sys.executable, str(Path(__file__).with_name("xapi_load.py")), *load_args],
@@ -75,7 +82,7 @@ def main() -> None:
         text=True,
         check=True,
     )
-    after = _processes(args.gunicorn_pid, args.database, args.host, args.user)
+    after = _processes(args.server_pid, args.database, args.host, args.user)
     used = {"w": 0.0, "p": 0.0}
     for key in after:
         used[key[0]] += _cpu_seconds(key[1:]) - before.get(key, 0.0)
@@ -84,9 +91,9 @@ def main() -> None:
     result.update(
         {
             "load_average": Path("/proc/loadavg").read_text().split()[:3],
-            "gunicorn_cpu_ms_per_request": round(used["w"] / requests * 1000, 2),
+            "server_cpu_ms_per_request": round(used["w"] / requests * 1000, 2),
             "postgres_cpu_ms_per_request": round(used["p"] / requests * 1000, 2),
-            "gunicorn_cpu_us_per_statement": round(used["w"] / statements * 1e6),
+            "server_cpu_us_per_statement": round(used["w"] / statements * 1e6),
             "postgres_cpu_us_per_statement": round(used["p"] / statements * 1e6),
         }
     )

@@ -1,4 +1,4 @@
-"""config/wsgi.py: what gunicorn serves. /xapi/ runs on its own handler with less middleware;
+"""config/wsgi.py: what the WSGI server (granian) serves. /xapi/ runs on its own handler with less middleware;
 these requests go through that callable, as a WSGI server calls it (the test client builds
 its own handler from settings.MIDDLEWARE and would not see the split)."""
 
