@@ -35,13 +35,14 @@ def main() -> None:
     from django.db import transaction
 
     from bench.copy_baseline import _rows
-    from zhipei.lrs.services import copy_rows
+    from zhipei.lrs.services import COPY_COLUMNS, copy_rows
     from zhipei.orgs.models import Platform
 
     platform = Platform.objects.filter(organisation__name="xAPI benchmark platform").first()
     if platform is None:
         sys.exit("run bench/xapi_fixture.py first")
     templates = _rows(1000, platform.pk)
+    payload_index = COPY_COLUMNS.index("payload")
     started = time.perf_counter()
     done = 0
     while done < args.rows:
@@ -51,7 +52,6 @@ def main() -> None:
             row = list(templates[index % len(templates)])
             old_id, new_id = row[0], str(uuid.uuid4())
             row[0] = new_id
-            payload_index = len(row) - 2
             row[payload_index] = row[payload_index].replace(old_id, new_id)
             batch.append(tuple(row))
         with transaction.atomic():
