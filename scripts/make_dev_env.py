@@ -8,13 +8,15 @@ import sys
 from pathlib import Path
 
 
+def key() -> str:
+    """A fresh random 32-byte key, base64 (PII_KEYS, BLIND_INDEX_KEY, AUDIT_HMAC_KEY)."""
+    return base64.b64encode(secrets.token_bytes(32)).decode()
+
+
 def main() -> int:
     path = Path(sys.argv[1] if len(sys.argv) > 1 else ".env")
     if path.exists():
         return 0
-
-    def key() -> str:
-        return base64.b64encode(secrets.token_bytes(32)).decode()
 
     path.write_text(
         "\n".join(

@@ -25,13 +25,11 @@ import urllib.request
 import uuid
 from pathlib import Path
 
+from make_dev_env import key  # scripts/ is on the path when this runs
+
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 GRANIAN = str(Path(PYTHON).with_name("granian"))
-
-
-def _key() -> str:
-    return base64.b64encode(secrets.token_bytes(32)).decode()
 
 
 def _free_port() -> int:
@@ -72,8 +70,8 @@ def _statement() -> dict[str, object]:
     }
 
 
-def _exercise(base: str, key: str, secret: str) -> None:
-    token = base64.b64encode(f"{key}:{secret}".encode()).decode()
+def _exercise(base: str, key_id: str, secret: str) -> None:
+    token = base64.b64encode(f"{key_id}:{secret}".encode()).decode()
     xapi = {"Authorization": f"Basic {token}", "X-Experience-API-Version": "1.0.3"}
 
     status, headers, body = _request(f"{base}/xapi/about", headers={})
@@ -156,9 +154,9 @@ def main() -> int:
             "ZHIPEI_SKIP_ENV_FILE": "1",
             "DEBUG": "0",
             "SECRET_KEY": secrets.token_urlsafe(60),
-            "PII_KEYS": f"smoke:{_key()}",
-            "BLIND_INDEX_KEY": _key(),
-            "AUDIT_HMAC_KEY": _key(),
+            "PII_KEYS": f"smoke:{key()}",
+            "BLIND_INDEX_KEY": key(),
+            "AUDIT_HMAC_KEY": key(),
             "AUDIT_ANCHOR_PATH": str(Path(tmp) / "anchor"),
             "ALLOWED_HOSTS": "127.0.0.1",
             "SECURE_SSL_REDIRECT": "0",
@@ -173,7 +171,7 @@ def main() -> int:
         manage("manage.py", "migrate", "--noinput")
         manage("manage.py", "createcachetable")
         manage("manage.py", "collectstatic", "--noinput")
-        key, secret = manage("bench/xapi_fixture.py").split()
+        key_id, secret = manage("bench/xapi_fixture.py").split()
         port = _free_port()
         server = subprocess.Popen(
             [
@@ -204,7 +202,7 @@ def main() -> int:
                     if time.monotonic() > deadline or server.poll() is not None:
                         raise SystemExit("the server did not start") from None
                     time.sleep(0.2)
-            _exercise(base, key, secret)
+            _exercise(base, key_id, secret)
         finally:
             server.terminate()
             server.wait(timeout=30)

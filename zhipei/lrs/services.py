@@ -379,7 +379,7 @@ class _FirstTrip:
     courses: dict[str, int]
 
 
-def _prepare_first() -> None:
+def _prepare_statements() -> None:
     raw = connection.connection
     if raw not in _prepared_on:
         missing = list(_PREPARED)
@@ -405,7 +405,7 @@ def _first_trip(platform_id: int, prepared: list[Prepared], *, begin: bool) -> _
     people_query = _people_query(platform_id, prepared)
     courses_found, courses_missing, courses_query = _courses_query(platform_id, prepared)
     connection.ensure_connection()
-    _prepare_first()
+    _prepare_statements()
     parts = ["BEGIN"] if begin else []
     parts.append(_EXECUTE_FIRST_SQL)
     params: list[Any] = [ids, given, platform_id]

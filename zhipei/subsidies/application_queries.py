@@ -284,9 +284,14 @@ class TimelineEntry:
     """A workflow move (`step`) or the applicant's correction of a draft or returned claim
     (`revision`: the evaluation the correction ran, with the amount it came to)."""
 
-    at: datetime
     step: ApplicationStep | None = None
     revision: Evaluation | None = None
+
+    @property
+    def at(self) -> datetime:
+        moment = self.step or self.revision
+        assert moment is not None, "a timeline entry is a step or a revision"
+        return moment.at
 
 
 @dataclass
@@ -310,8 +315,8 @@ class ApplicationView:
     def timeline(self) -> list[TimelineEntry]:
         """The moves and the corrections in time order (a move before a correction at the
         same instant)."""
-        entries = [TimelineEntry(step.at, step=step) for step in self.steps]
-        entries += [TimelineEntry(revision.at, revision=revision) for revision in self.revisions]
+        entries = [TimelineEntry(step=step) for step in self.steps]
+        entries += [TimelineEntry(revision=revision) for revision in self.revisions]
         return sorted(entries, key=lambda entry: (entry.at, entry.revision is not None))
 
     @property
