@@ -336,6 +336,14 @@ def _void(platform_id: int, targets: set[str]) -> None:
 # Repeated ids (their stored bodies) and voiding statements (their targets) cost a query more.
 # The first statement and the row insert are prepared once per connection (SQL PREPARE):
 # planning them, with their look at every partition, costs PostgreSQL more than running them.
+# Their generic plans are forced (plan_cache_mode, set on the session with the PREPAREs: no
+# other statement is prepared on Django's connections, which bind on the client). Left to
+# choose, PostgreSQL found a custom plan for the given ids cheaper than the generic one and
+# planned the first statement afresh at every execution: 0.4 ms, most of its time for a
+# one-statement request (bench/README.md, 2026-11-27). The voiding lookup reads the partial
+# index of voiding targets and nothing else, the platform being checked above an OFFSET 0
+# fence: the generic plan otherwise ANDed it with the platform's index of statement refs,
+# which grows with the platform's statements.
 # Simple queries with client-side binding keep psycopg's per-query work (and Python time)
 # small.
 _FIRST_SQL = (
@@ -347,8 +355,9 @@ _FIRST_SQL = (
     "WHERE datname = current_database() AND pid <> pg_backend_pid() "
     "AND xact_start IS NOT NULL), "
     "ARRAY(SELECT statement_id FROM new_ids), "
-    "ARRAY(SELECT object_statement_id FROM lrs_statement "
-    "WHERE is_voiding AND object_statement_id = ANY($2) AND platform_id = $3)"
+    "ARRAY(SELECT object_statement_id FROM (SELECT object_statement_id, platform_id "
+    "FROM lrs_statement WHERE is_voiding AND object_statement_id = ANY($2) OFFSET 0) AS v "
+    "WHERE platform_id = $3)"
 )
 _EXECUTE_FIRST_SQL = "EXECUTE lrs_store_first (%s::uuid[], %s::uuid[], %s)"
 _COLUMN_LIST = ", ".join(COPY_COLUMNS)  # constants: no user input reaches these SQL texts
@@ -367,6 +376,7 @@ COPY_FROM_ROWS = 8
 _prepared_on: weakref.WeakSet[Any] = weakref.WeakSet()
 _lost_on: weakref.WeakSet[Any] = weakref.WeakSet()
 _PREPARED = {"lrs_store_first": _FIRST_SQL, "lrs_store_row": _ROW_SQL}
+_GENERIC_PLANS_SQL = "SET plan_cache_mode = force_generic_plan"
 
 
 @dataclass
@@ -391,7 +401,11 @@ def _prepare_statements() -> None:
                 kept = {name for (name,) in cursor.fetchall()}
                 missing = [name for name in missing if name not in kept]
             if missing:
-                cursor.execute("; ".join(_PREPARED[name] for name in missing))
+                # A SET in a transaction that rolls back is undone: then only the plans are
+                # made afresh, as before it.
+                cursor.execute(
+                    "; ".join([_GENERIC_PLANS_SQL, *(_PREPARED[name] for name in missing)])
+                )
         _prepared_on.add(raw)
         _lost_on.discard(raw)
 

@@ -128,6 +128,27 @@ class OwnTransactionTests(TransactionTestCase):
         assert Statement.objects.filter(statement_id__in=[first["id"], second["id"]]).count() == 2
         assert _ids_in_id_table([second["id"]]) == {second["id"]}
 
+    def test_the_prepared_statements_run_on_their_generic_plans(self):
+        # Left to choose, PostgreSQL planned the first statement anew at every execution on
+        # a large partition (services: _GENERIC_PLANS_SQL); by default the first five runs
+        # of a prepared statement get custom plans.
+        for _ in range(7):
+            self.store([statement()])
+        target = statement()
+        self.store([target])
+        voiding = statement(
+            verb={"id": VOIDED},
+            object={"objectType": "StatementRef", "id": target["id"]},
+            context={"registration": str(uuid.uuid4())},
+        )
+        self.store([voiding])
+        assert Statement.objects.get(statement_id=target["id"]).voided
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT name, generic_plans, custom_plans FROM pg_prepared_statements ORDER BY name"
+            )
+            assert cursor.fetchall() == [("lrs_store_first", 9, 0), ("lrs_store_row", 9, 0)]
+
     def test_one_lost_prepared_statement_is_prepared_again_beside_the_other(self):
         self.store([statement()])
         with connection.cursor() as cursor:
