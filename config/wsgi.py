@@ -21,7 +21,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 XAPI_PREFIX = "/xapi/"
 XAPI_MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
+    "zhipei.lrs.middleware.XapiLanguageMiddleware",  # LocaleMiddleware without URL prefixes
 ]
 
 

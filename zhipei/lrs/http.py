@@ -23,6 +23,7 @@ from functools import wraps
 from typing import Any
 from urllib.parse import parse_qs
 
+import orjson
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
@@ -333,8 +334,12 @@ def xapi_endpoint(
 def json_response(
     data: object, *, status: int = 200, headers: Mapping[str, str] | None = None
 ) -> HttpResponse:
+    try:
+        content = orjson.dumps(data)
+    except orjson.JSONEncodeError:  # an integer beyond 64 bits, kept exact from the request
+        content = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
     response = HttpResponse(
-        json.dumps(data, ensure_ascii=False, separators=(",", ":")),
+        content,
         status=status,
         content_type="application/json; charset=utf-8",
     )

@@ -16,7 +16,7 @@ import uuid
 import weakref
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
@@ -351,7 +351,8 @@ _FIRST_SQL = (
     "WITH new_ids AS (INSERT INTO lrs_statement_id (statement_id, stored) "
     "SELECT unnest($1::uuid[]), date_trunc('milliseconds', now()) "
     "ON CONFLICT (statement_id) DO NOTHING RETURNING statement_id) "
-    "SELECT now(), (SELECT min(xact_start) FROM pg_stat_activity "
+    "SELECT (extract(epoch FROM now()) * 1000000)::bigint, "
+    "(SELECT (extract(epoch FROM min(xact_start)) * 1000000)::bigint FROM pg_stat_activity "
     "WHERE datname = current_database() AND pid <> pg_backend_pid() "
     "AND xact_start IS NOT NULL), "
     "ARRAY(SELECT statement_id FROM new_ids), "
@@ -410,6 +411,15 @@ def _prepare_statements() -> None:
         _lost_on.discard(raw)
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _from_epoch_us(microseconds: int) -> datetime:
+    # The first statement returns its instants as microseconds since the epoch: an integer
+    # loads in a fraction of the time psycopg and Django take over a timestamptz.
+    return _EPOCH + timedelta(microseconds=microseconds)
+
+
 def _first_trip(platform_id: int, prepared: list[Prepared], *, begin: bool) -> _FirstTrip:
     """Round trip 1 (see above). With `begin`, this query also opens the transaction."""
     # Array literals ('{…,…}', cast by the query): the ids are canonical UUID texts already
@@ -433,7 +443,7 @@ def _first_trip(platform_id: int, prepared: list[Prepared], *, begin: bool) -> _
             cursor.nextset()
         row = cursor.fetchone()
         assert row is not None
-        db_now, oldest, new_ids, targeted = row
+        now_us, oldest_us, new_ids, targeted = row
         people: dict[str, int] = {}
         looked_up: dict[str, int] = {}
         if people_query is not None:
@@ -442,7 +452,8 @@ def _first_trip(platform_id: int, prepared: list[Prepared], *, begin: bool) -> _
         if courses_query is not None:
             cursor.nextset()
             looked_up = dict(cursor.fetchall())
-    horizon: datetime = min(oldest, db_now) if oldest is not None else db_now
+    db_now = _from_epoch_us(now_us)
+    horizon = _from_epoch_us(min(oldest_us, now_us)) if oldest_us is not None else db_now
     return _FirstTrip(
         stored=db_now,
         consistent_through=horizon.replace(microsecond=horizon.microsecond // 1000 * 1000),

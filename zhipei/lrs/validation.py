@@ -906,8 +906,8 @@ def actor_key_from_json(value: dict[str, Any]) -> str:
 @functools.lru_cache(maxsize=16)  # a batch stamps every statement with the same moment
 def _iso(moment: datetime) -> str:
     """UTC with millisecond precision, the form the LRS writes stored and timestamp in."""
-    utc = moment.astimezone(UTC)
-    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+    # isoformat truncates to the millisecond, as the stored column is written; "+00:00" → "Z"
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds")[:-6] + "Z"
 
 
 # --- Statement comparison (Data §2.3.1.s9) ----------------------------------------------------

@@ -21,6 +21,8 @@ from zhipei.lrs.tests.helpers import basic, make_platform, statement
 from zhipei.orgs.models import Platform, PlatformCredential
 from zhipei.regions.testing import make_region_tree
 
+XAPI_LANGUAGE = "zhipei.lrs.middleware.XapiLanguageMiddleware"
+
 
 def call(
     method: str, path: str, body: bytes = b"", **headers: str
@@ -77,8 +79,14 @@ class WsgiEntryTests(TestCase):
         }
 
     def test_xapi_middleware_is_a_subset_of_the_sites_in_the_same_order(self):
-        positions = [settings.MIDDLEWARE.index(name) for name in XAPI_MIDDLEWARE]
+        # XapiLanguageMiddleware stands where the site has LocaleMiddleware.
+        site_names = [
+            "django.middleware.locale.LocaleMiddleware" if name == XAPI_LANGUAGE else name
+            for name in XAPI_MIDDLEWARE
+        ]
+        positions = [settings.MIDDLEWARE.index(name) for name in site_names]
         self.assertEqual(positions, sorted(positions))
+        self.assertIn(XAPI_LANGUAGE, XAPI_MIDDLEWARE)
 
     def test_a_statement_is_stored_through_the_xapi_handler(self):
         sent = statement()
@@ -106,11 +114,21 @@ class WsgiEntryTests(TestCase):
             )
             self.assertEqual(status[:3], "400")
             self.assertEqual(headers["Content-Language"], language)
+            self.assertEqual(headers["Vary"], "Accept-Language")
             answers[language] = json.loads(content)["error"]["message"]
         self.assertEqual(
             answers["en"], "verb.id: must be an absolute IRI with a scheme (e.g. https://…)"
         )
         self.assertEqual(answers["zh-hans"], "verb.id: 须为带协议名的绝对IRI（例如https://…）")
+        # Without Accept-Language: the site's language; "fr" is not offered, so the same.
+        for default in ("zh-hans", "en"):
+            with self.settings(LANGUAGE_CODE=default):
+                for extra in ({}, {"Accept-Language": "fr"}):
+                    _status, headers, content = call(
+                        "POST", "/xapi/statements", bad, **self.xapi_headers, **extra
+                    )
+                    self.assertEqual(headers["Content-Language"], default)
+                    self.assertEqual(json.loads(content)["error"]["message"], answers[default])
 
     def test_wrong_credentials_are_401_through_the_xapi_handler(self):
         status, headers, _content = call(
