@@ -149,6 +149,17 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
     # locked"), one per process so parallel runs never share it; xdist adds a worker suffix.
     _test_file = Path(tempfile.gettempdir()) / f"zhipei-test-{os.getpid()}.sqlite3"
     _db["TEST"] = {"NAME": env("SQLITE_TEST_NAME", "") or (str(_test_file) if TESTING else None)}
+elif _db["ENGINE"] == "django.db.backends.postgresql":
+    # Session settings (libpq `options`, kept through DISCARD ALL and rolled-back
+    # transactions). plan_cache_mode: the LRS's two prepared statements (lrs.services; Django
+    # itself prepares nothing) run on their generic plans — left to choose, PostgreSQL
+    # planned the first afresh at every execution, most of its time for a one-statement
+    # request. jit off: on a partition not yet analysed the generic plan's estimate passed
+    # jit_above_cost and compiling took 230 ms of a 0.3 ms statement; the site's queries are
+    # short, where JIT only ever costs (bench/README.md, 2026-11-27).
+    _session = "-c plan_cache_mode=force_generic_plan -c jit=off"
+    _options = _db.setdefault("OPTIONS", {})
+    _options["options"] = f"{_options['options']} {_session}" if "options" in _options else _session
 DATABASES = {"default": _db}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -328,22 +328,21 @@ def _void(platform_id: int, targets: set[str]) -> None:
 #    statement below, which inserts the ids into the id table (ON CONFLICT DO NOTHING
 #    RETURNING: the ids not returned are stored already — a concurrent writer of the same id
 #    is waited for, so no race is left to retry) and returns now(), the consistent-through
-#    horizon, the new ids and the stored voiding statements of this platform that target the
-#    batch; then the pseudonym and course lookups when needed.
+#    horizon, the ids that were stored already and the stored voiding statements of this
+#    platform that target the batch; then the pseudonym and course lookups when needed.
 # 2. The statement rows: an EXECUTE of the prepared row insert per row and the COMMIT in one
 #    simple query; a batch of COPY_FROM_ROWS or more is COPYed (two round trips) and then
 #    committed (3.).
 # Repeated ids (their stored bodies) and voiding statements (their targets) cost a query more.
 # The first statement and the row insert are prepared once per connection (SQL PREPARE):
 # planning them, with their look at every partition, costs PostgreSQL more than running them.
-# Their generic plans are forced (plan_cache_mode, set on the session with the PREPAREs: no
-# other statement is prepared on Django's connections, which bind on the client). Left to
-# choose, PostgreSQL found a custom plan for the given ids cheaper than the generic one and
-# planned the first statement afresh at every execution: 0.4 ms, most of its time for a
-# one-statement request (bench/README.md, 2026-11-27). The voiding lookup reads the partial
-# index of voiding targets and nothing else, the platform being checked above an OFFSET 0
-# fence: the generic plan otherwise ANDed it with the platform's index of statement refs,
-# which grows with the platform's statements.
+# They run on their generic plans: config/settings.py sets plan_cache_mode (and turns JIT
+# off) for the session. Left to choose, PostgreSQL found a custom plan for the given ids
+# cheaper than the generic one and planned the first statement afresh at every execution:
+# 0.4 ms, most of its time for a one-statement request (bench/README.md, 2026-11-27). The
+# voiding lookup reads the partial index of voiding targets and nothing else, the platform
+# being checked above an OFFSET 0 fence: the generic plan otherwise ANDed it with the
+# platform's index of statement refs, which grows with the platform's statements.
 # Simple queries with client-side binding keep psycopg's per-query work (and Python time)
 # small.
 _FIRST_SQL = (
@@ -355,8 +354,9 @@ _FIRST_SQL = (
     "(SELECT (extract(epoch FROM min(xact_start)) * 1000000)::bigint FROM pg_stat_activity "
     "WHERE datname = current_database() AND pid <> pg_backend_pid() "
     "AND xact_start IS NOT NULL), "
-    "ARRAY(SELECT statement_id FROM new_ids), "
-    "ARRAY(SELECT object_statement_id FROM (SELECT object_statement_id, platform_id "
+    "ARRAY(SELECT given::text FROM unnest($1::uuid[]) AS given "
+    "WHERE given NOT IN (SELECT statement_id FROM new_ids)), "
+    "ARRAY(SELECT object_statement_id::text FROM (SELECT object_statement_id, platform_id "
     "FROM lrs_statement WHERE is_voiding AND object_statement_id = ANY($2) OFFSET 0) AS v "
     "WHERE platform_id = $3)"
 )
@@ -377,14 +377,13 @@ COPY_FROM_ROWS = 8
 _prepared_on: weakref.WeakSet[Any] = weakref.WeakSet()
 _lost_on: weakref.WeakSet[Any] = weakref.WeakSet()
 _PREPARED = {"lrs_store_first": _FIRST_SQL, "lrs_store_row": _ROW_SQL}
-_GENERIC_PLANS_SQL = "SET plan_cache_mode = force_generic_plan"
 
 
 @dataclass
 class _FirstTrip:
     stored: datetime
     consistent_through: datetime
-    inserted: set[str]
+    repeated: set[str]  # the ids the id table held already
     voided: set[str]
     people: dict[str, int]
     courses: dict[str, int]
@@ -402,11 +401,7 @@ def _prepare_statements() -> None:
                 kept = {name for (name,) in cursor.fetchall()}
                 missing = [name for name in missing if name not in kept]
             if missing:
-                # A SET in a transaction that rolls back is undone: then only the plans are
-                # made afresh, as before it.
-                cursor.execute(
-                    "; ".join([_GENERIC_PLANS_SQL, *(_PREPARED[name] for name in missing)])
-                )
+                cursor.execute("; ".join(_PREPARED[name] for name in missing))
         _prepared_on.add(raw)
         _lost_on.discard(raw)
 
@@ -443,7 +438,7 @@ def _first_trip(platform_id: int, prepared: list[Prepared], *, begin: bool) -> _
             cursor.nextset()
         row = cursor.fetchone()
         assert row is not None
-        now_us, oldest_us, new_ids, targeted = row
+        now_us, oldest_us, repeated, targeted = row
         people: dict[str, int] = {}
         looked_up: dict[str, int] = {}
         if people_query is not None:
@@ -457,8 +452,8 @@ def _first_trip(platform_id: int, prepared: list[Prepared], *, begin: bool) -> _
     return _FirstTrip(
         stored=db_now,
         consistent_through=horizon.replace(microsecond=horizon.microsecond // 1000 * 1000),
-        inserted={str(found) for found in new_ids},
-        voided={str(target) for target in targeted},
+        repeated=set(repeated),  # texts (lower-case, as validation writes ids): no UUID objects
+        voided=set(targeted),
         people=people,
         courses=_remember_courses(platform_id, courses_found, courses_missing, looked_up),
     )
@@ -520,7 +515,7 @@ def _write_postgresql(
     platform_id = credential.platform_id
     first = _first_trip(platform_id, prepared, begin=own_transaction)
     _stamp(prepared, first.stored)
-    new = _drop_repeats(platform_id, prepared, first.inserted)
+    new = _drop_repeats(platform_id, prepared, first.repeated)
     targets = _check_voiding(platform_id, new) if new else set()
     rows = [
         _row(platform_id, item, first.people, first.courses, item.statement_id in first.voided)
@@ -545,13 +540,15 @@ def _write_postgresql(
     return first.consistent_through
 
 
-def _drop_repeats(platform_id: int, prepared: list[Prepared], inserted: set[str]) -> list[Prepared]:
+def _drop_repeats(
+    platform_id: int, prepared: list[Prepared], repeated_ids: set[str]
+) -> list[Prepared]:
     """The statements whose id was new. A repeated id with an equivalent body is dropped
     (no-op); with a different body, or stored by another platform, it is a StatementConflict.
     The stored bodies are read from the partition the id table names."""
-    repeated = [item for item in prepared if item.statement_id not in inserted]
-    if not repeated:
+    if not repeated_ids:
         return prepared
+    repeated = [item for item in prepared if item.statement_id in repeated_ids]
     ids = [uuid.UUID(item.statement_id) for item in repeated]
     with connection.cursor() as cursor:
         cursor.execute(
@@ -572,7 +569,7 @@ def _drop_repeats(platform_id: int, prepared: list[Prepared], inserted: set[str]
             != comparable(item.data, ignore_timestamp=ignore)
         ):
             raise StatementConflict(field=item.statement_id)
-    return [item for item in prepared if item.statement_id in inserted]
+    return [item for item in prepared if item.statement_id not in repeated_ids]
 
 
 def _skip_existing(platform_id: int, prepared: list[Prepared]) -> tuple[list[Prepared], set[str]]:

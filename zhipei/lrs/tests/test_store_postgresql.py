@@ -130,8 +130,8 @@ class OwnTransactionTests(TransactionTestCase):
 
     def test_the_prepared_statements_run_on_their_generic_plans(self):
         # Left to choose, PostgreSQL planned the first statement anew at every execution on
-        # a large partition (services: _GENERIC_PLANS_SQL); by default the first five runs
-        # of a prepared statement get custom plans.
+        # a large partition; config/settings.py sets plan_cache_mode (by default the first
+        # five runs of a prepared statement get custom plans) and turns JIT off.
         for _ in range(7):
             self.store([statement()])
         target = statement()
@@ -148,6 +148,11 @@ class OwnTransactionTests(TransactionTestCase):
                 "SELECT name, generic_plans, custom_plans FROM pg_prepared_statements ORDER BY name"
             )
             assert cursor.fetchall() == [("lrs_store_first", 9, 0), ("lrs_store_row", 9, 0)]
+            cursor.execute("DISCARD ALL")  # as a pooler resetting the session would
+            cursor.execute("SHOW plan_cache_mode")
+            assert cursor.fetchone() == ("force_generic_plan",)
+            cursor.execute("SHOW jit")
+            assert cursor.fetchone() == ("off",)
 
     def test_one_lost_prepared_statement_is_prepared_again_beside_the_other(self):
         self.store([statement()])
