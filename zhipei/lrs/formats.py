@@ -136,9 +136,24 @@ def parse_timestamp(value: object, path: str) -> datetime:
     match = _TIMESTAMP.match(value)
     if match is None:
         raise XapiInvalid(path, _("must be an ISO 8601 timestamp like 2024-05-01T08:30:00Z"))
-    year, month, day, hour, minute, second, fraction, offset = match.groups()
+    offset = match.group(8)
     if offset in {"-00", "-0000", "-00:00"}:
         raise XapiInvalid(path, _("the offset -00:00 is not allowed; use Z for UTC"))
+    try:
+        try:
+            # What the pattern admits, fromisoformat reads alike (fractions cut to
+            # microseconds, offsets with or without a colon), in a fraction of the time; what
+            # it refuses is read below, which names the fault.
+            parsed = datetime.fromisoformat(value)
+        except ValueError:
+            return _parse_timestamp_parts(match, path)
+        return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    except OverflowError as exc:  # 0001-01-01T00:00:00+01:00 is before the first year
+        raise XapiInvalid(path, _("is outside the years 1 to 9999 (UTC)")) from exc
+
+
+def _parse_timestamp_parts(match: re.Match[str], path: str) -> datetime:
+    year, month, day, hour, minute, second, fraction, offset = match.groups()
     micro = int((fraction or "0")[:6].ljust(6, "0"))
     try:
         moment = datetime(  # noqa: DTZ001 - the offset is applied just below

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from zhipei.lrs import formats
 from zhipei.lrs.formats import XapiInvalid, parse_duration_seconds, parse_timestamp
 from zhipei.lrs.tests.helpers import statement
 from zhipei.lrs.validation import (
@@ -465,8 +466,33 @@ def test_timestamps_with_offsets_parse_to_utc():
 
 
 def test_impossible_dates_are_rejected():
-    with pytest.raises(XapiInvalid):
-        parse_timestamp("2026-02-30T00:00:00Z", "t")
+    for text in ("2026-02-30T00:00:00Z", "2026-05-01T24:00:00Z", "2026-05-01T08:30:60Z"):
+        with pytest.raises(XapiInvalid, match="not a real date and time"):
+            parse_timestamp(text, "t")
+
+
+@pytest.mark.parametrize("text", ["0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00"])
+def test_instants_before_year_1_or_after_9999_in_utc_are_refused_not_a_crash(text):
+    with pytest.raises(XapiInvalid, match="outside the years 1 to 9999"):
+        parse_timestamp(text, "t")
+    rejects(statement(timestamp=text), "timestamp")
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    # naive: the text gets its offset below
+    moment=st.datetimes(
+        min_value=datetime(1, 1, 2),  # noqa: DTZ001
+        max_value=datetime(9999, 12, 30),  # noqa: DTZ001
+    ),
+    fraction=st.sampled_from(["", ".5", ",25", ".123", ".123456", ".1234567891"]),
+    offset=st.sampled_from(["", "Z", "+08:00", "+0800", "+08", "-05:30", "+23:59", "-1200"]),
+)
+def test_the_fast_reading_of_a_timestamp_is_the_part_by_part_one(moment, fraction, offset):
+    text = moment.isoformat(timespec="seconds") + fraction + offset
+    match = formats._TIMESTAMP.match(text)
+    assert match is not None
+    assert parse_timestamp(text, "t") == formats._parse_timestamp_parts(match, "t")
 
 
 @pytest.mark.parametrize(
