@@ -200,6 +200,13 @@ def _local_day(moment: datetime) -> date:
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
 _MINUTE_US = 60_000_000
+# Statements are credited on the days from 2000 to 2099. xAPI takes any timestamp from year 1
+# to 9999, and the LRS stores what it is sent; an instant outside these years is no evidence
+# of training (the notice dates from 2020) and is counted as `odd_timestamp`, not credited.
+CREDITABLE_FROM = datetime(2000, 1, 1, tzinfo=UTC)
+CREDITABLE_UNTIL = datetime(2100, 1, 1, tzinfo=UTC)
+_CREDITABLE_FROM_US = (CREDITABLE_FROM - _EPOCH) // _MICROSECOND
+_CREDITABLE_UNTIL_US = (CREDITABLE_UNTIL - _EPOCH) // _MICROSECOND
 
 
 class _LocalDays:
@@ -695,7 +702,8 @@ def recompute_day(
 class PassSummary:
     """What one crediting pass read and did. Statements that cannot be credited are counted:
     unknown learner (no registered pseudonym), unknown course (activity not in the
-    catalogue), not enrolled (learner and course known, no live enrolment)."""
+    catalogue), not enrolled (learner and course known, no live enrolment), odd timestamp
+    (outside the years CREDITABLE_FROM to CREDITABLE_UNTIL)."""
 
     statements: int = 0
     batches: int = 0
@@ -703,6 +711,7 @@ class PassSummary:
     unknown_learner: int = 0
     unknown_course: int = 0
     not_enrolled: int = 0
+    odd_timestamp: int = 0
 
     def add(self, other: PassSummary) -> None:
         for key, value in asdict(other).items():
@@ -725,7 +734,9 @@ def _classify(batch: list[StatementHead], summary: PassSummary) -> dict[int, set
     for statement in batch:
         if statement.is_voiding:
             continue
-        if statement.person_id is None:
+        if not _CREDITABLE_FROM_US <= statement.timestamp_us < _CREDITABLE_UNTIL_US:
+            summary.odd_timestamp += 1
+        elif statement.person_id is None:
             summary.unknown_learner += 1
         elif statement.course_id is None:
             summary.unknown_course += 1
@@ -734,8 +745,8 @@ def _classify(batch: list[StatementHead], summary: PassSummary) -> dict[int, set
         else:  # the days of _days_touched
             days = touched[statement.person_id]
             days.add(local_day(statement.timestamp_us))
-            duration = statement.duration_seconds
-            if duration and duration > 0:
+            duration = ev.credible_duration(statement.duration_seconds)
+            if duration is not None:
                 length = lengths.get(duration)
                 if length is None:
                     length = lengths[duration] = timedelta(seconds=duration) // _MICROSECOND
@@ -869,10 +880,27 @@ class RecreditSummary:
 
 
 def _days_touched(at: datetime, duration: float | None) -> set[date]:
+    if not CREDITABLE_FROM <= at < CREDITABLE_UNTIL:
+        return set()
     days = {_local_day(at)}
-    if duration and duration > 0:
-        days.add(_local_day(at - timedelta(seconds=duration)))
+    credible = ev.credible_duration(duration)
+    if credible is not None:
+        days.add(_local_day(at - timedelta(seconds=credible)))
     return days
+
+
+def check_period(period_start: date, period_end: date) -> None:
+    """Raises InvalidInput (on the field at fault) when a period to credit again ends before
+    it starts or reaches outside the years credited (CREDITABLE_FROM to CREDITABLE_UNTIL)."""
+    if period_end < period_start:
+        raise InvalidInput(_("The period ends before it starts."), field="period_end")
+    first, last = CREDITABLE_FROM.date(), CREDITABLE_UNTIL.date() - timedelta(days=1)
+    if period_start < first or period_end > last:
+        raise InvalidInput(
+            _("Statements are credited on the days from %(first)s to %(last)s.")
+            % {"first": first.isoformat(), "last": last.isoformat()},
+            field="period_start" if period_start < first else "period_end",
+        )
 
 
 def recredit_period(
@@ -883,9 +911,8 @@ def recredit_period(
     change carries to (media lessons) are recomputed as well. Each person is one transaction,
     so a long period never holds one huge transaction; repeating it changes nothing (crediting
     a day is idempotent). Used after a CreditingPolicy change. Raises InvalidInput when the
-    period ends before it starts."""
-    if period_end < period_start:
-        raise InvalidInput(_("The period ends before it starts."), field="period_end")
+    period ends before it starts or reaches outside the years credited (CREDITABLE_FROM)."""
+    check_period(period_start, period_end)
     start, _unused = _day_bounds(period_start)
     _unused, end = _day_bounds(period_end)
     statements = Statement.objects.filter(

@@ -36,6 +36,20 @@ def crediting_verb(verb_iri: str) -> str | None:
     return _VERBS.get(verb_iri)
 
 
+# A heartbeat's result.duration covers the time since the previous one. A platform's session
+# has none over a day; a longer one (P3000000Y is valid xAPI) is read as a day, so the idle
+# rule explains the time, and no date arithmetic leaves the calendar.
+MAX_DURATION_SECONDS = 86_400
+
+
+def credible_duration(seconds: float | None) -> float | None:
+    """A statement's extracted duration as crediting reads it: None unless finite and
+    positive, at most MAX_DURATION_SECONDS."""
+    if seconds is None or not math.isfinite(seconds) or seconds <= 0:
+        return None
+    return min(seconds, MAX_DURATION_SECONDS)
+
+
 def event_from_evidence(  # noqa: PLR0917 - once per statement: keywords cost a third more
     statement_id: str,
     verb: str,
@@ -49,9 +63,8 @@ def event_from_evidence(  # noqa: PLR0917 - once per statement: keywords cost a 
     """The event of one session statement (`verb` already mapped by `crediting_verb`, `at`
     its time in epoch seconds) from its stored evidence. Positional, as the Event it builds:
     the crediting pass calls it once per statement, and keywords cost a third more."""
-    duration: int | None = None
-    if duration_seconds is not None and math.isfinite(duration_seconds) and duration_seconds > 0:
-        duration = round(duration_seconds)
+    credible = credible_duration(duration_seconds)
+    duration = None if credible is None else round(credible)
     (session, face, face_at, segment_from, segment_to, seek_from, seek_to, idle_since) = found
     return rules.Event(
         statement_id,

@@ -19,7 +19,7 @@ from zhipei.core.errors import InvalidInput
 from zhipei.learning.crediting.rules import Params
 from zhipei.learning.models import CreditingPolicy, RecreditRun
 from zhipei.learning.queries import policy_in_force
-from zhipei.learning.services import recredit_period
+from zhipei.learning.services import check_period, recredit_period
 from zhipei.regions.models import Region
 
 logger = logging.getLogger("zhipei.learning")
@@ -232,8 +232,7 @@ def request_recredit(
     year, not after today). The background task starts after this transaction commits.
     Raises NotAllowed, NotInScope, InvalidInput (on the field at fault)."""
     require_role(by, Role.LABOUR_OFFICER, region=region)
-    if period_end < period_start:
-        raise InvalidInput(_("The period ends before it starts."), field="period_end")
+    check_period(period_start, period_end)
     if period_end > timezone.localdate():
         raise InvalidInput(_("The period cannot end after today."), field="period_end")
     if (period_end - period_start).days + 1 > MAX_RECREDIT_DAYS:

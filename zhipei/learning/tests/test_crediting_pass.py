@@ -93,6 +93,45 @@ class CreditingPassTests(LivePassWorld):
         self.assertEqual(summary.days_recomputed, 0)
         self.assertFalse(CreditedTime.objects.exists())
 
+    def test_odd_timestamps_and_absurd_durations_do_not_stop_the_pass(self) -> None:
+        # Valid xAPI, stored as sent; they once raised OverflowError in the pass, which then
+        # failed at the same batch every time, and nobody's learning was credited any more.
+        odd = [
+            self.stmt(profile.PROGRESSED, T0, duration="PT1M") | {"timestamp": moment}
+            for moment in ("0001-01-01T00:00:00Z", "1999-12-31T23:59:59Z", "9999-12-31T23:59:59Z")
+        ]
+        absurd = [
+            self.stmt(profile.PROGRESSED, T0 + timedelta(minutes=40), duration=text)
+            for text in ("P3000000Y", "PT" + "9" * 400 + "S")
+        ]
+        self.store([*odd, *absurd, *self.study(T0, 30)])
+        summary = self.run_pass()
+        self.assertEqual(summary.odd_timestamp, 3)
+        # A heartbeat's duration is read as a day at most: it reaches into the day before,
+        # which is recomputed and has nothing to credit.
+        self.assertEqual(summary.days_recomputed, 2)
+        # The session's 30 minutes are credited; the two long heartbeats ten minutes after
+        # its end cover those ten minutes only (from the previous heartbeat), and that time
+        # is explained, not credited: no face check within the last 30 minutes.
+        self.assertEqual(queries.credited_minutes(self.enrolment), 30)
+        (reason,) = queries.uncredited_reasons(self.enrolment)
+        self.assertEqual((reason.code, reason.minutes), ("face_check_missing", 10))
+        self.assertEqual(
+            list(CreditedTime.objects.values_list("day", "credited_seconds", "uncredited_seconds")),
+            [(DAY, 1800, 600)],
+        )
+        self.assertEqual(services.recredit(DAY, DAY), 1)  # and re-crediting works too
+
+    def test_a_period_outside_the_years_credited_is_refused(self) -> None:
+        for start, end, field in [
+            (date(1, 1, 1), DAY, "period_start"),
+            (date(1999, 12, 31), DAY, "period_start"),
+            (DAY, date(2100, 1, 1), "period_end"),
+        ]:
+            with self.assertRaises(InvalidInput) as caught:
+                services.recredit(start, end)
+            self.assertEqual(caught.exception.field, field)
+
     def test_a_failed_start_check_is_explained(self) -> None:
         self.store(self.study(T0, 10, face="failed"))
         self.run_pass()

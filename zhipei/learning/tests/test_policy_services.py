@@ -247,6 +247,7 @@ class RecreditRunTests(PolicyServiceWorld):
             (DAY, DAY - timedelta(days=1), "period_end"),
             (today, today + timedelta(days=1), "period_end"),
             (DAY - timedelta(days=366), DAY, "period_start"),
+            (date(1, 1, 1), date(1, 12, 31), "period_start"),  # before the years credited
         ]
         for start, end, field in cases:
             with self.assertRaises(InvalidInput) as caught:
