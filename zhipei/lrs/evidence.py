@@ -21,6 +21,7 @@ from typing import Any, NamedTuple
 
 import orjson
 
+from zhipei.lrs.formats import finite_float
 from zhipei.lrs_documents import profile
 
 # The verbs of a learning session; only their statements carry evidence.
@@ -90,10 +91,8 @@ def _epoch(text: object) -> int | None:
 
 
 def _number(value: object) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    number = float(value)
-    return number if math.isfinite(number) and number >= 0 else None
+    number = finite_float(value)
+    return number if number is not None and number >= 0 else None
 
 
 def _object(value: object) -> dict[str, Any]:

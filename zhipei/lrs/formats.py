@@ -4,6 +4,7 @@ path of the bad value, so a platform sees exactly what to fix."""
 
 from __future__ import annotations
 
+import math
 import re
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -84,11 +85,25 @@ def check_bool(value: object, path: str) -> bool:
     return value
 
 
-def check_number(value: object, path: str) -> float:
+def check_number(value: object, path: str) -> int | float:
+    """A JSON number as parsed: an integer beyond a float's range (the strict parser keeps
+    integers beyond 64 bits exact) stays an int, which Python compares with floats exactly."""
     # bool is an int subclass in Python; JSON true is not a number.
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise XapiInvalid(path, _("must be a number"))
-    return float(value)
+    return value
+
+
+def finite_float(value: object) -> float | None:
+    """A JSON number (not a boolean) as a finite float; None for anything else, including an
+    integer too large for a float (10**400 is valid JSON, and float() of it raises)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    try:
+        number = float(value)
+    except OverflowError:
+        return None
+    return number if math.isfinite(number) else None
 
 
 def check_object(value: object, path: str) -> dict[str, Any]:

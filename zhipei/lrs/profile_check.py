@@ -34,7 +34,12 @@ from django.conf import settings
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from zhipei.lrs.formats import XapiInvalid, parse_duration_seconds, parse_timestamp
+from zhipei.lrs.formats import (
+    XapiInvalid,
+    finite_float,
+    parse_duration_seconds,
+    parse_timestamp,
+)
 from zhipei.lrs.services import refuse_id_numbers
 from zhipei.lrs.validation import MAX_JSON_DEPTH, VOIDED_VERB, depth_exceeds, prepare_statement
 from zhipei.lrs_documents import profile as xp
@@ -822,11 +827,7 @@ def rule_locations(site_url: str | None = None) -> list[tuple[str, str, str]]:
 
 
 def _is_number(value: object) -> TypeGuard[int | float]:
-    return (
-        not isinstance(value, bool)
-        and isinstance(value, int | float)
-        and math.isfinite(float(value))
-    )
+    return finite_float(value) is not None
 
 
 def _is_timestamp_with_offset(value: object) -> bool:
@@ -1143,7 +1144,7 @@ def _check_values(
             add(
                 "heartbeat_too_long",
                 f"{base}.result.duration",
-                seconds=round(seconds),
+                seconds=round(seconds) if math.isfinite(seconds) else "∞",  # PT9…9S
                 limit=HEARTBEAT_SECONDS,
             )
     return at

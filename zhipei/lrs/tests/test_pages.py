@@ -17,10 +17,10 @@ class RecordPagesTests(OrgsTestCase):
         platform, self.credential, _secret = make_platform(self.jiangan, 7)
         self.person = make_person(self.jiangan, name="李雷")
         pseudonym, _created = pseudonym_for(self.person, platform=platform)
-        actor = {"account": {"homePage": f"{settings.SITE_URL}/learners", "name": pseudonym}}
+        self.actor = {"account": {"homePage": f"{settings.SITE_URL}/learners", "name": pseudonym}}
         store_statements(
             credential=self.credential,
-            statements=[statement(actor=actor), statement()],  # the second: unknown learner
+            statements=[statement(actor=self.actor), statement()],  # the second: unknown learner
             version="1.0.3",
         )
         self.row = Statement.objects.get(person=self.person)
@@ -34,6 +34,27 @@ class RecordPagesTests(OrgsTestCase):
         detail = self.client.get(f"/records/{self.row.seq}/")
         self.assertEqual(detail.status_code, 200)
         self.assertContains(detail, self.row.verb_id)
+
+    def test_records_at_the_ends_of_the_calendar_are_shown(self):
+        # Stored as sent (valid xAPI); in local time (UTC+8) the last one is past year 9999.
+        for moment in ("0001-01-01T00:00:00Z", "9999-12-31T23:59:59Z"):
+            store_statements(
+                credential=self.credential,
+                statements=[statement(actor=self.actor, timestamp=moment)],
+                version="1.0.3",
+            )
+        store_statements(
+            credential=self.credential,
+            statements=[statement(actor=self.actor, result={"duration": "PT" + "9" * 400 + "S"})],
+            version="1.0.3",
+        )
+        self.client.force_login(self.county_officer)
+        response = self.client.get("/records/")
+        self.assertEqual(response.status_code, 200)
+        self.assertContains(response, "9999-12-31 23:59:59 UTC")
+        self.assertContains(response, "0001-01-01 08:05:43")  # local mean time of Shanghai then
+        for row in Statement.objects.filter(person=self.person):
+            self.assertEqual(self.client.get(f"/records/{row.seq}/").status_code, 200)
 
     def test_city_officer_sees_the_county_below(self):
         self.client.force_login(self.city_officer)

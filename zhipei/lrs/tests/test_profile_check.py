@@ -315,6 +315,22 @@ def test_statements_shaped_like_the_benchmark_sample_break_the_profile():
     assert (1, "duplicate_statement_id") in {(p.index, p.code) for p in report.problems}
 
 
+def test_durations_and_timestamps_at_the_ends_of_the_range_are_reported_not_a_crash():
+    # Valid xAPI (the LRS stores them); PT9…9S is an infinite number of seconds as a float.
+    session = conforming_session()
+    beat = next(i for i, item in enumerate(session) if item.get("result", {}).get("duration"))
+    session[beat]["result"]["duration"] = "PT" + "9" * 400 + "S"
+    session[1]["timestamp"] = "0001-01-01T00:00:00Z"
+    session[2]["timestamp"] = "9999-12-31T23:59:59Z"
+    session = _set(2, SEGMENT + "|from", 10**400)(session)  # valid JSON, beyond a float
+    report = check_statements(session)
+    too_long = [p for p in report.problems if p.code == "heartbeat_too_long"]
+    assert [p.index for p in too_long] == [beat]
+    assert "∞" in too_long[0].message
+    assert (2, "media_segment_bad_position") in {(p.index, p.code) for p in report.problems}
+    assert not report.valid
+
+
 # --- every rule code, broken ------------------------------------------------------------------
 
 Mutation = Callable[[list[dict[str, Any]]], Any]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import uuid
 
+from django.conf import settings
 from django.test import Client, TestCase, override_settings
 
 from zhipei.lrs.http import clear_auth_cache
@@ -227,6 +228,26 @@ class PostTests(StatementsApiTestCase):
 
     def test_empty_batch_is_400(self):
         self.assert_400(self.x.post([]))
+
+    def test_numbers_beyond_a_float_are_stored_not_a_crash(self):
+        # 10**400 is valid JSON and a valid score; float() of it raises OverflowError, which
+        # the score check and the evidence extraction once let through as a 500.
+        huge = 10**400
+        segment_iri = f"{settings.SITE_URL}/xapi/extensions/media-segment"
+        sent = [
+            statement(result={"score": {"raw": huge, "min": 0, "max": huge + 1}}),
+            statement(
+                verb={"id": "http://adlnet.gov/expapi/verbs/progressed"},
+                result={"duration": "PT1M", "extensions": {segment_iri: {"from": huge, "to": 5}}},
+            ),
+        ]
+        response = self.x.post(sent)
+        self.assertEqual(response.status_code, 200, response.content)
+        stored = self.x.get(params={"statementId": sent[0]["id"]}).json()
+        self.assertEqual(stored["result"]["score"]["raw"], huge)  # exact, as sent
+        self.assert_400(
+            self.x.post(statement(result={"score": {"raw": huge, "max": 1}})), "score.raw"
+        )
 
     def test_delete_is_405(self):
         response = self.client.delete("/xapi/statements", headers=self.x.headers)
