@@ -209,7 +209,7 @@ def actor_from_json(text: str, *, path: str = "agent") -> Agent | Group:
 def _load(text: str, path: str) -> object:
     try:
         return json.loads(text)
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, RecursionError) as exc:  # "[[[[…" nests past the stack
         raise XapiInvalid(path, _("is not valid JSON")) from exc
 
 

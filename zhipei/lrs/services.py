@@ -238,7 +238,7 @@ def _check_signature(
         header = json.loads(_b64url(header_b64))
         payload = json.loads(_b64url(payload_b64))
         _b64url(signature_b64)
-    except (ValueError, UnicodeDecodeError, binascii.Error) as exc:
+    except (ValueError, UnicodeDecodeError, binascii.Error, RecursionError) as exc:
         raise XapiInvalid(where, _("the signature is not a JWS in compact serialisation")) from exc
     if not isinstance(header, dict) or header.get("alg") not in _SIGNATURE_ALGORITHMS:
         raise XapiInvalid(where, _("the JWS algorithm must be RS256, RS384 or RS512"))

@@ -343,7 +343,7 @@ def _decode_more(token: str, platform_id: int) -> tuple[queries.StatementFilter,
         state = json.loads(raw)
         query = queries.StatementFilter.from_json(state["q"])
         limit, fmt, with_attachments = int(state["l"]), str(state["f"]), bool(state["a"])
-    except (ValueError, KeyError, TypeError) as exc:
+    except (ValueError, KeyError, TypeError, RecursionError) as exc:
         raise XapiError(400, _("The more link is not valid.")) from exc
     if query.platform_id != platform_id or fmt not in _FORMATS or limit <= 0:
         raise XapiError(400, _("The more link is not valid."))

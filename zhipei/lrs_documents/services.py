@@ -142,6 +142,8 @@ def _locked(platform_id: int, key: DocumentKey) -> Document | None:
 def _json_object(content: bytes, *, which: str) -> dict[str, Any]:
     try:
         value = json.loads(content.decode("utf-8"))
+    except RecursionError:
+        raise InvalidInput(_("The JSON is nested too deeply."), field="content") from None
     except (UnicodeDecodeError, ValueError):
         value = None
     if not isinstance(value, dict):
@@ -159,6 +161,8 @@ def check_json(content: bytes, content_type: str) -> None:
         return
     try:
         json.loads(content.decode("utf-8"))
+    except RecursionError:  # "[[[[…": valid JSON, deeper than Python's parser goes
+        raise InvalidInput(_("The JSON is nested too deeply."), field="content") from None
     except (UnicodeDecodeError, ValueError):
         raise InvalidInput(
             _("The Content-Type is application/json but the content is not valid JSON."),

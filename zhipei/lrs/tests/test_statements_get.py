@@ -144,6 +144,15 @@ class GetTests(StatementsApiTestCase):
         response = self.client.get(more, headers=self.other.headers)
         self.assertEqual(response.status_code, 400)
 
+    def test_json_nested_past_the_parser_is_a_400_not_a_crash(self):
+        deep = "[" * 100_000 + "]" * 100_000  # valid JSON; RecursionError was a 500
+        response = self.x.get(params={"agent": deep})
+        self.assertEqual(response.status_code, 400, response.content)
+        self.assertEqual(response.json()["error"]["path"], "agent")
+        token = base64.urlsafe_b64encode(deep.encode()).decode()
+        response = self.client.get("/xapi/statements", {"more": token}, headers=self.x.headers)
+        self.assertEqual(response.status_code, 400, response.content)
+
     def test_format_ids_keeps_only_identifiers(self):
         self.x.post(statement())
         result = self.get_json({"format": "ids"})["statements"][0]

@@ -72,3 +72,17 @@ class EdgeTests(XapiDocumentsTestCase):
     def test_no_slash_redirect_and_no_csrf_for_a_trailing_slash(self):
         response = self.call("PUT", STATE + "/", self.state_params(), {"x": 1})
         self.assertEqual(response.status_code, 204)
+
+    def test_json_nested_past_the_parser_is_a_400_not_a_crash(self):
+        # Valid JSON that Python's parser cannot follow (RecursionError was a 500): as a
+        # document, as the document a POST merges into, and as the agent parameter.
+        deep_array = ("[" * 100_000 + "]" * 100_000).encode()
+        deep_object = ('{"a":' * 50_000 + "1" + "}" * 50_000).encode()
+        for body in (deep_array, deep_object):
+            for method in ("PUT", "POST"):
+                message = self.assert_error(
+                    self.call(method, STATE, self.state_params(), body), 400
+                )
+                self.assertIn("nested too deeply", message)
+        response = self.call("GET", STATE, self.state_params(agent=deep_array.decode()))
+        self.assertIn("agent", self.assert_error(response, 400))
