@@ -5,12 +5,13 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from zhipei.catalog.uploads import ACCEPT_ATTRIBUTE
+from zhipei.core.forms import DateBoundsMixin
 from zhipei.enterprises.models import EmploymentKind, ShutdownDeclaration
 
 _DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
-class DeclarationForm(forms.Form):
+class DeclarationForm(DateBoundsMixin, forms.Form):
     kind = forms.ChoiceField(label=_("Kind"), choices=ShutdownDeclaration.Kind.choices)
     starts_on = forms.DateField(label=_("First day"), widget=_DATE)
     ends_on = forms.DateField(label=_("Last day"), widget=_DATE)
@@ -23,19 +24,19 @@ class DeclarationForm(forms.Form):
     )
 
 
-class EvidenceForm(forms.Form):
+class EvidenceForm(DateBoundsMixin, forms.Form):
     file = forms.FileField(
         label=_("Document"), widget=forms.ClearableFileInput(attrs={"accept": ACCEPT_ATTRIBUTE})
     )
     description = forms.CharField(label=_("Description"), required=False, max_length=200)
 
 
-class EndEarlyForm(forms.Form):
+class EndEarlyForm(DateBoundsMixin, forms.Form):
     ended_on = forms.DateField(label=_("Last day of the shutdown"), widget=_DATE)
     reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}))
 
 
-class DecisionForm(forms.Form):
+class DecisionForm(DateBoundsMixin, forms.Form):
     note = forms.CharField(
         label=_("Note (required to return or reject)"),
         required=False,
@@ -43,7 +44,7 @@ class DecisionForm(forms.Form):
     )
 
 
-class EmploymentForm(forms.Form):
+class EmploymentForm(DateBoundsMixin, forms.Form):
     name = forms.CharField(label=pgettext_lazy("person", "Name"), max_length=100)
     id_number = forms.CharField(
         label=_("ID number"), max_length=30, widget=forms.TextInput(attrs={"autocomplete": "off"})
@@ -59,12 +60,12 @@ class EmploymentForm(forms.Form):
     )
 
 
-class EndEmploymentForm(forms.Form):
+class EndEmploymentForm(DateBoundsMixin, forms.Form):
     end_on = forms.DateField(label=_("Last day"), widget=_DATE)
     reason = forms.CharField(label=_("Reason"), max_length=2000)
 
 
-class RosterUploadForm(forms.Form):
+class RosterUploadForm(DateBoundsMixin, forms.Form):
     file = forms.FileField(
         label=_("Roster workbook (.xlsx)"),
         widget=forms.ClearableFileInput(attrs={"accept": ".xlsx"}),

@@ -30,6 +30,7 @@ from django.utils.translation import gettext_lazy as _
 
 from zhipei.accounts.models import Role
 from zhipei.catalog.models import InstitutionCatalogueEntry, Upload
+from zhipei.core.forms import DateBoundsMixin
 from zhipei.occupations.models import Occupation, SkillLevel
 from zhipei.orgs.models import Capacity, Organisation
 from zhipei.people.models import Person
@@ -226,7 +227,7 @@ class InstitutionCodeField(forms.CharField):
             )
 
 
-class FilingForm(forms.Form):
+class FilingForm(DateBoundsMixin, forms.Form):
     """Base of the kinds' forms: labels without Django's trailing colon; `check_dates` pairs."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

@@ -75,6 +75,15 @@ class CertificateListTests(OfficerCertificateWorld):
         self.assertNotIn(elsewhere.number, html)
         self.assertIn(self.detail_url(), html)
 
+    def test_filter_days_at_the_ends_of_the_calendar_are_a_form_error(self) -> None:
+        # "Issued to 9999-12-31" was an OverflowError (the day after it), and a 500.
+        self.client.force_login(self.officer)
+        for params in ({"issued_from": "0001-01-01"}, {"issued_to": "9999-12-31"}):
+            response = self.client.get(LIST, params)
+            self.assertContains(
+                response, "Enter a day from 1900-01-01 to 2199-12-31.", status_code=422
+            )
+
     def test_finance_officer_reads_the_list_too(self) -> None:
         self.client.force_login(self.finance)
         response = self.client.get(LIST)
