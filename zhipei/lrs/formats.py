@@ -4,6 +4,7 @@ path of the bad value, so a platform sees exactly what to fix."""
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import uuid
@@ -53,7 +54,22 @@ _VERSION = re.compile(r"^(1\.0\.\d+|2\.0\.\d+)$")
 
 
 def is_iri(value: object) -> bool:
-    return isinstance(value, str) and _IRI.match(value) is not None
+    if not isinstance(value, str):
+        return False
+    if len(value) > _CACHED_TEXT_MAX:
+        return _IRI.match(value) is not None
+    return _is_iri_text(value)
+
+
+# Statements repeat their verbs, activities and home pages: each IRI is matched once per
+# process while it stays among the recent ones. Only short texts are kept, so the caches
+# stay small (4,096 × 512 characters at most) whatever a client sends.
+_CACHED_TEXT_MAX = 512
+
+
+@functools.lru_cache(maxsize=4096)
+def _is_iri_text(value: str) -> bool:
+    return _IRI.match(value) is not None
 
 
 def is_uuid(value: object) -> bool:
@@ -190,9 +206,22 @@ def parse_duration_seconds(value: object, path: str) -> float:
     (Data §2.3.1.b8)."""
     if not isinstance(value, str):
         raise XapiInvalid(path, _("must be an ISO 8601 duration string"))
+    seconds = (
+        _duration_seconds(value)
+        if len(value) <= _CACHED_TEXT_MAX
+        else _duration_seconds.__wrapped__(value)
+    )
+    if seconds is None:
+        raise XapiInvalid(path, _("must be an ISO 8601 duration like PT1H30M or PT45.5S"))
+    return seconds
+
+
+# Heartbeats repeat a few durations ("PT1M", "PT60S"): each is read once per process.
+@functools.lru_cache(maxsize=4096)
+def _duration_seconds(value: str) -> float | None:
     match = _DURATION.match(value)
     if match is None:
-        raise XapiInvalid(path, _("must be an ISO 8601 duration like PT1H30M or PT45.5S"))
+        return None
     years, months, days, hours, minutes, seconds, weeks = (
         float(part.replace(",", ".")) if part else 0.0 for part in match.groups()
     )

@@ -559,3 +559,15 @@ def test_fast_json_reading_agrees_with_the_strict_reader(text):
         assert str(caught.value) == str(exc)
     else:
         assert load_json(text) == expected
+
+
+def test_iris_and_durations_read_alike_below_and_above_the_cached_length():
+    cached_before = formats._is_iri_text.cache_info().currsize
+    for length in (10, formats._CACHED_TEXT_MAX + 100):
+        assert formats.is_iri("https://example.cn/" + "a" * length)
+        assert not formats.is_iri("https://example.cn/ " + "a" * length)  # a space
+        assert parse_duration_seconds("PT" + "1" * length + "S", "d") == float("1" * length)
+        with pytest.raises(XapiInvalid):
+            parse_duration_seconds("PT" + "1" * length, "d")
+    # Only the short ones were kept.
+    assert formats._is_iri_text.cache_info().currsize <= cached_before + 2
