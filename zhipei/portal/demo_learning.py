@@ -13,6 +13,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from time import monotonic, sleep
 from typing import Any
 
 from django.conf import settings
@@ -25,6 +26,7 @@ from zhipei.learning.certificates.rules import CertificateRefused
 from zhipei.learning.certificates.services import issue_certificate
 from zhipei.learning.models import Enrolment
 from zhipei.learning.services import credit_new_statements, enrol_for_platform
+from zhipei.lrs.models import Statement
 from zhipei.lrs.services import store_statements
 from zhipei.lrs_documents import profile
 from zhipei.orgs.models import PlatformCredential
@@ -137,6 +139,22 @@ def _test_passed(at: datetime, *, actor: dict[str, Any], course: Course) -> dict
     }
 
 
+def _credit(new_statements: int) -> None:
+    """Run the crediting pass until it has read the statements just stored. On PostgreSQL its
+    commit-safe horizon is the oldest transaction open anywhere on the server: one open
+    elsewhere (another process's work) holds the pass back for a while, so an empty pass is
+    waited out, up to a minute, instead of taken for the end."""
+    read = 0
+    deadline = monotonic() + 60
+    while True:
+        found = credit_new_statements().statements
+        read += found
+        if read >= new_statements or monotonic() > deadline:
+            return
+        if not found:
+            sleep(0.1)
+
+
 def load_demo_learning(out: Writer, *, today: date | None = None) -> LearningDemoReport:
     report = LearningDemoReport()
     today = today or timezone.localdate()
@@ -159,6 +177,7 @@ def load_demo_learning(out: Writer, *, today: date | None = None) -> LearningDem
         out.write("The demo platform has no API credential; no learning history loaded.\n")
         return report
     enrolments: list[Enrolment] = []
+    stored_before = Statement.objects.count()
     for number, key in enumerate(STUDENTS):
         person = find_person_by_id_number(learners[key].id_number)
         if person is None:
@@ -193,9 +212,7 @@ def load_demo_learning(out: Writer, *, today: date | None = None) -> LearningDem
                 credential=credential, statements=statements[chunk : chunk + 200], version="1.0.3"
             )
             report.statements += len(stored)
-    for _round in range(20):
-        if credit_new_statements().statements == 0:
-            break
+    _credit(Statement.objects.count() - stored_before)
     for enrolment in enrolments:
         try:
             certificate = issue_certificate(enrolment)
