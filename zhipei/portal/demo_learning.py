@@ -143,9 +143,9 @@ def _credit(new_statements: int) -> None:
     """Run the crediting pass until it has read the statements just stored. On PostgreSQL its
     commit-safe horizon is the oldest transaction open anywhere on the server: one open
     elsewhere (another process's work) holds the pass back for a while, so an empty pass is
-    waited out, up to a minute, instead of taken for the end."""
+    waited out, up to five minutes, instead of taken for the end."""
     read = 0
-    deadline = monotonic() + 60
+    deadline = monotonic() + 300
     while True:
         found = credit_new_statements().statements
         read += found

@@ -18,7 +18,7 @@ from zhipei.accounts.models import Role, RoleAssignment, User
 from zhipei.catalog.models import Course, Lesson
 from zhipei.learning.services import PassSummary, credit_new_statements
 from zhipei.lrs.services import store_statements
-from zhipei.lrs.tests.helpers import make_platform
+from zhipei.lrs.tests.helpers import HORIZON_WAIT_SECONDS, make_platform
 from zhipei.lrs_documents import profile
 from zhipei.occupations.models import Occupation
 from zhipei.orgs.models import Platform, PlatformCredential
@@ -222,7 +222,7 @@ class World:
         parallel test run) holds the pass back for a while, late but never wrong, so poll."""
         expected, self.unread = self.unread, 0
         total = PassSummary()
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + HORIZON_WAIT_SECONDS
         while time.monotonic() < deadline:
             total.add(credit_new_statements())
             if total.statements >= expected:

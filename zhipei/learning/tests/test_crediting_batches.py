@@ -24,6 +24,7 @@ from zhipei.learning.models import CreditedTime, CreditingPolicy, Enrolment, Unc
 from zhipei.learning.queries import policy_in_force
 from zhipei.learning.tests.helpers import T0, LivePassWorld
 from zhipei.lrs.models import Statement
+from zhipei.lrs.tests.helpers import HORIZON_WAIT_SECONDS
 from zhipei.lrs_documents import profile
 from zhipei.people.models import Person
 from zhipei.people.services import pseudonym_for
@@ -189,7 +190,7 @@ class BatchedPassTests(LivePassWorld):
         spread over several batches and one batch holds several people and days."""
         expected, self.unread = self.unread, 0
         total = services.PassSummary()
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + HORIZON_WAIT_SECONDS
         while total.statements < expected and time.monotonic() < deadline:
             summary = services.credit_new_statements(batch_size=batch_size)
             total.add(summary)
@@ -294,7 +295,7 @@ class BatchedPassTests(LivePassWorld):
     def run_one_batch(self) -> tuple[services.PassSummary, int]:
         """The first batch that reads what was stored, and the queries it made."""
         expected, self.unread = self.unread, 0
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + HORIZON_WAIT_SECONDS
         while time.monotonic() < deadline:
             with CaptureQueriesContext(connection) as queries:
                 summary = services.credit_new_statements(max_batches=1)

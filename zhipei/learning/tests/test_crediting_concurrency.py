@@ -13,6 +13,7 @@ from django.db import connection
 from zhipei.learning import queries, services
 from zhipei.learning.models import CreditedTime
 from zhipei.learning.tests.helpers import T0, LivePassWorld
+from zhipei.lrs.tests.helpers import HORIZON_WAIT_SECONDS
 
 
 @pytest.mark.postgres
@@ -31,7 +32,7 @@ class ConcurrentPassTests(LivePassWorld):
 
         def worker() -> None:
             try:
-                deadline = time.monotonic() + 60
+                deadline = time.monotonic() + HORIZON_WAIT_SECONDS
                 while time.monotonic() < deadline:
                     summary = services.credit_new_statements(batch_size=10)
                     with lock:

@@ -12,6 +12,7 @@ from zhipei.learning import queries, services
 from zhipei.learning.models import CreditedTime, CreditingPolicy, CreditingState, UncreditedSegment
 from zhipei.learning.tasks import credit_new_statements as credit_task
 from zhipei.learning.tests.helpers import T0, LearningWorld, LivePassWorld
+from zhipei.lrs.tests.helpers import HORIZON_WAIT_SECONDS
 from zhipei.lrs_documents import profile
 
 DAY = date(2026, 5, 1)
@@ -193,7 +194,7 @@ class CreditingPassTests(LivePassWorld):
 
     def test_the_task_runs_the_pass_and_is_scheduled_every_minute(self) -> None:
         self.store(self.study(T0, 5))
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + HORIZON_WAIT_SECONDS
         read = 0
         while read < 6 and time.monotonic() < deadline:
             result = credit_task.enqueue()

@@ -20,6 +20,7 @@ from zhipei.learning.models import CreditedTime, CreditingState, UncreditedSegme
 from zhipei.learning.tests.helpers import T0, LivePassWorld
 from zhipei.learning.tests.test_crediting_batches import stored_rows
 from zhipei.lrs.queries import Watermark, statement_heads_after
+from zhipei.lrs.tests.helpers import HORIZON_WAIT_SECONDS
 
 THREAD = "crediting-heads"
 
@@ -43,7 +44,7 @@ class ReadAheadTests(LivePassWorld):
         # The commit-safe horizon is cluster-wide: a transaction open elsewhere on the server
         # (a parallel test run) holds it back for a while. Wait until all is readable, so
         # that one pass reads everything.
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + HORIZON_WAIT_SECONDS
         while len(statement_heads_after(Watermark(), limit=1000)[0]) < self.stored:
             self.assertLess(time.monotonic(), deadline, "the statements never became readable")
             time.sleep(0.05)

@@ -16,6 +16,7 @@ from zhipei.learning.tests.helpers import T0, LivePassWorld
 from zhipei.lrs.evidence import SESSION_VERBS
 from zhipei.lrs.models import Statement
 from zhipei.lrs.queries import StatementHead, Watermark, statement_heads_after, statements_after
+from zhipei.lrs.tests.helpers import HORIZON_WAIT_SECONDS
 from zhipei.lrs_documents import profile
 
 
@@ -44,7 +45,7 @@ def read_all_heads(expected: int, *, limit: int = 100) -> list[StatementHead]:
     open in another database on the server holds readers back for a while, so poll)."""
     heads: list[StatementHead] = []
     mark = Watermark()
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + HORIZON_WAIT_SECONDS
     while len(heads) < expected and time.monotonic() < deadline:
         batch, mark = statement_heads_after(mark, limit=limit)
         heads += batch

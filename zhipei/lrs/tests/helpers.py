@@ -35,6 +35,11 @@ BASE_STATEMENT: dict[str, Any] = {
     "timestamp": "2026-05-01T08:30:00+08:00",
 }
 
+# How long a test waits for statements to pass the commit-safe horizon. On PostgreSQL it is
+# the oldest transaction open anywhere on the server, and the other test worker's TestCase
+# classes each hold one for as long as the class runs: a minute was once not enough in CI.
+HORIZON_WAIT_SECONDS = 300
+
 
 def statement(**changes: Any) -> dict[str, Any]:
     """A fresh valid statement with a new id; keyword arguments replace top-level properties

@@ -15,7 +15,7 @@ from django.test import TransactionTestCase
 from zhipei.lrs.models import Statement
 from zhipei.lrs.queries import Watermark, committed_watermark, consistent_through, statements_after
 from zhipei.lrs.services import store_statements
-from zhipei.lrs.tests.helpers import make_platform, statement
+from zhipei.lrs.tests.helpers import HORIZON_WAIT_SECONDS, make_platform, statement
 from zhipei.regions.testing import make_region_tree
 
 
@@ -24,7 +24,7 @@ def read_until(mark, expected, *, limit=100):
     open in another database on the same server (a parallel test run) holds readers back for
     a while, which is late but never wrong, so poll instead of reading once."""
     rows: list[Statement] = []
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + HORIZON_WAIT_SECONDS
     while len(rows) < expected and time.monotonic() < deadline:
         batch, mark = statements_after(mark, limit=limit)
         rows += batch
