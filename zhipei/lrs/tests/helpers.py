@@ -37,7 +37,8 @@ BASE_STATEMENT: dict[str, Any] = {
 
 # How long a test waits for statements to pass the commit-safe horizon. On PostgreSQL it is
 # the oldest transaction open anywhere on the server, and the other test worker's TestCase
-# classes each hold one for as long as the class runs: a minute was once not enough in CI.
+# classes each hold one for as long as the class runs (a TestCase that waited for the
+# horizon inside its own transaction once held it a minute, and crediting tests failed).
 HORIZON_WAIT_SECONDS = 300
 
 
