@@ -5,12 +5,14 @@ path of the bad value, so a platform sees exactly what to fix."""
 from __future__ import annotations
 
 import functools
+import json
 import math
 import re
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import orjson
 from django.utils.translation import gettext as _
 
 
@@ -120,6 +122,16 @@ def finite_float(value: object) -> float | None:
     except OverflowError:
         return None
     return number if math.isfinite(number) else None
+
+
+def compact_json(data: object) -> bytes:
+    """Compact JSON in UTF-8 with non-ASCII as is: orjson, or json.dumps for what orjson refuses
+    (integers beyond 64 bits; the same text up to number spelling, e.g. 1e16 for 1e+16).
+    Raises UnicodeEncodeError for a string with a lone surrogate (JSON escapes can spell one)."""
+    try:
+        return orjson.dumps(data)
+    except orjson.JSONEncodeError:
+        return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
 def check_object(value: object, path: str) -> dict[str, Any]:

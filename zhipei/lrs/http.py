@@ -23,7 +23,6 @@ from functools import wraps
 from typing import Any
 from urllib.parse import parse_qs
 
-import orjson
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
@@ -31,7 +30,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.common import no_append_slash
 from django.views.decorators.csrf import csrf_exempt
 
-from zhipei.lrs.formats import XapiInvalid
+from zhipei.lrs.formats import XapiInvalid, compact_json
 from zhipei.orgs.models import PlatformCredential
 from zhipei.orgs.services import authenticate_basic
 
@@ -334,12 +333,8 @@ def xapi_endpoint(
 def json_response(
     data: object, *, status: int = 200, headers: Mapping[str, str] | None = None
 ) -> HttpResponse:
-    try:
-        content = orjson.dumps(data)
-    except orjson.JSONEncodeError:  # an integer beyond 64 bits, kept exact from the request
-        content = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
     response = HttpResponse(
-        content,
+        compact_json(data),
         status=status,
         content_type="application/json; charset=utf-8",
     )

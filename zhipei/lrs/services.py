@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import orjson
 from django.conf import settings
 from django.db import IntegrityError, ProgrammingError, connection, transaction
 from django.db.models import Q
@@ -30,7 +29,7 @@ from django.utils.translation import gettext_lazy
 from zhipei.catalog.models import Course, Lesson
 from zhipei.core.errors import Conflict
 from zhipei.lrs import evidence
-from zhipei.lrs.formats import XapiInvalid, has_digit_run
+from zhipei.lrs.formats import XapiInvalid, compact_json, has_digit_run
 from zhipei.lrs.models import Attachment, Statement
 from zhipei.lrs.validation import (
     MAX_JSON_DEPTH,
@@ -830,21 +829,14 @@ def refuse_id_numbers(item: Prepared, payload: str) -> None:
 
 
 def dump_payload(data: dict[str, Any], path: str = "") -> str:
-    """The statement as stored: compact JSON, non-ASCII as is (orjson; the same text as
-    json.dumps(ensure_ascii=False, separators=(",", ":")) up to number spelling, e.g. 1e16
-    for 1e+16). Integers beyond 64 bits, which orjson refuses, go through json.dumps. A string
-    with a lone surrogate (JSON escapes can spell one) is not text: XapiInvalid."""
+    """The statement as stored (formats.compact_json). A string with a lone surrogate is not
+    text: XapiInvalid."""
     try:
-        return orjson.dumps(data).decode("utf-8")
-    except orjson.JSONEncodeError:
-        text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
-        try:
-            text.encode("utf-8")
-        except UnicodeEncodeError as exc:
-            raise XapiInvalid(
-                path, _("contains a string that is not valid Unicode (a lone surrogate)")
-            ) from exc
-        return text
+        return compact_json(data).decode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise XapiInvalid(
+            path, _("contains a string that is not valid Unicode (a lone surrogate)")
+        ) from exc
 
 
 def _parse_stored(text: str) -> datetime:
