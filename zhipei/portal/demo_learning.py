@@ -144,21 +144,15 @@ def _credit(new_statements: int) -> None:
     """Run the crediting pass until it has read the statements just stored. On PostgreSQL its
     commit-safe horizon is the oldest transaction open anywhere on the server: one open
     elsewhere (another process's work) holds the pass back for a while, so an empty pass is
-    waited out, up to five minutes, instead of taken for the end."""
-    if connection.in_atomic_block:
-        # Inside a caller's transaction (a test's) the statements are not committed: on
-        # PostgreSQL the pass cannot read them before it ends, so there is nothing to wait
-        # for. Passes run until one reads nothing, as on SQLite they read everything at once.
-        for _round in range(20):
-            if credit_new_statements().statements == 0:
-                return
-        return
+    waited out, up to five minutes, instead of taken for the end. Inside a caller's
+    transaction (a test's) the statements are not committed and on PostgreSQL cannot be read
+    before it ends: there the first empty pass ends it."""
+    deadline = monotonic() + (0 if connection.in_atomic_block else 300)
     read = 0
-    deadline = monotonic() + 300
     while True:
         found = credit_new_statements().statements
         read += found
-        if read >= new_statements or monotonic() > deadline:
+        if read >= new_statements or (not found and monotonic() >= deadline):
             return
         if not found:
             sleep(0.1)
