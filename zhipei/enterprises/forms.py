@@ -24,7 +24,7 @@ class DeclarationForm(DateBoundsMixin, forms.Form):
     )
 
 
-class EvidenceForm(DateBoundsMixin, forms.Form):
+class EvidenceForm(forms.Form):
     file = forms.FileField(
         label=_("Document"), widget=forms.ClearableFileInput(attrs={"accept": ACCEPT_ATTRIBUTE})
     )
@@ -36,7 +36,7 @@ class EndEarlyForm(DateBoundsMixin, forms.Form):
     reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}))
 
 
-class DecisionForm(DateBoundsMixin, forms.Form):
+class DecisionForm(forms.Form):
     note = forms.CharField(
         label=_("Note (required to return or reject)"),
         required=False,
@@ -65,7 +65,7 @@ class EndEmploymentForm(DateBoundsMixin, forms.Form):
     reason = forms.CharField(label=_("Reason"), max_length=2000)
 
 
-class RosterUploadForm(DateBoundsMixin, forms.Form):
+class RosterUploadForm(forms.Form):
     file = forms.FileField(
         label=_("Roster workbook (.xlsx)"),
         widget=forms.ClearableFileInput(attrs={"accept": ".xlsx"}),
