@@ -139,13 +139,22 @@ def _locked(platform_id: int, key: DocumentKey) -> Document | None:
     )
 
 
-def _json_object(content: bytes, *, which: str) -> dict[str, Any]:
+_NOT_JSON = object()
+
+
+def _parsed(content: bytes) -> Any:
+    """The JSON value of a document's bytes, or _NOT_JSON. Raises InvalidInput for valid JSON
+    nested deeper than Python's parser goes ("[[[[…")."""
     try:
-        value = json.loads(content.decode("utf-8"))
+        return json.loads(content.decode("utf-8"))
     except RecursionError:
         raise InvalidInput(_("The JSON is nested too deeply."), field="content") from None
     except (UnicodeDecodeError, ValueError):
-        value = None
+        return _NOT_JSON
+
+
+def _json_object(content: bytes, *, which: str) -> dict[str, Any]:
+    value = _parsed(content)
     if not isinstance(value, dict):
         raise InvalidInput(
             _("The %(which)s document is not a JSON object, so the two cannot be merged.")
@@ -159,15 +168,11 @@ def check_json(content: bytes, content_type: str) -> None:
     """A document sent as application/json must be JSON (Communication §3.2.s3.b6)."""
     if content_type != JSON_CONTENT_TYPE:
         return
-    try:
-        json.loads(content.decode("utf-8"))
-    except RecursionError:  # "[[[[…": valid JSON, deeper than Python's parser goes
-        raise InvalidInput(_("The JSON is nested too deeply."), field="content") from None
-    except (UnicodeDecodeError, ValueError):
+    if _parsed(content) is _NOT_JSON:
         raise InvalidInput(
             _("The Content-Type is application/json but the content is not valid JSON."),
             field="content",
-        ) from None
+        )
 
 
 def _write(
