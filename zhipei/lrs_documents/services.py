@@ -31,6 +31,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from zhipei.core.errors import Conflict, DomainError, InvalidInput
+from zhipei.lrs.formats import compact_json
 from zhipei.lrs_documents.models import Document
 
 JSON_CONTENT_TYPE = "application/json"
@@ -296,7 +297,15 @@ def post_document(
             )
         merged = _json_object(bytes(existing.content), which="stored")
         merged.update(posted)
-        body = json.dumps(merged, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        try:
+            body = compact_json(merged)
+        except UnicodeEncodeError:  # "\ud800" parses, but is no character to write
+            raise InvalidInput(
+                _(
+                    "The merged document holds a string that is not valid Unicode (a lone surrogate)."
+                ),
+                field="content",
+            ) from None
         return _write(platform_id, key, existing, content=body, content_type=JSON_CONTENT_TYPE)
 
     return _with_retry(operation)

@@ -86,3 +86,10 @@ class EdgeTests(XapiDocumentsTestCase):
                 self.assertIn("nested too deeply", message)
         response = self.call("GET", STATE, self.state_params(agent=deep_array.decode()))
         self.assertIn("agent", self.assert_error(response, 400))
+
+    def test_a_merge_with_a_lone_surrogate_is_a_400_not_a_crash(self):
+        # "\ud800" is valid JSON text but no character: the merged document cannot be written.
+        self.call("POST", STATE, self.state_params(), {"a": 1})
+        response = self.call("POST", STATE, self.state_params(), b'{"b": "\\ud800"}')
+        self.assertIn("lone surrogate", self.assert_error(response, 400))
+        self.assertEqual(self.call("GET", STATE, self.state_params()).json(), {"a": 1})
