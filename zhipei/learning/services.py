@@ -41,6 +41,7 @@ from zhipei.lrs.queries import (
     StatementHead,
     Watermark,
     crediting_rows,
+    rows_by_id,
     statement_heads_after,
 )
 from zhipei.occupations.models import Occupation
@@ -752,9 +753,7 @@ def _classify(batch: list[StatementHead], summary: PassSummary) -> dict[int, set
                     length = lengths[duration] = timedelta(seconds=duration) // _MICROSECOND
                 days.add(local_day(statement.timestamp_us - length))
     if voided_targets:
-        targets = Statement.objects.filter(
-            statement_id__in=voided_targets, person__isnull=False
-        ).values_list("person_id", "timestamp", "duration_seconds")
+        targets = rows_by_id(voided_targets, "person", "timestamp", "duration_seconds")
         for person_id, at, duration in targets:
             if person_id is not None:
                 touched[person_id] |= _days_touched(at, duration)

@@ -31,6 +31,7 @@ from zhipei.core.errors import Conflict
 from zhipei.lrs import evidence
 from zhipei.lrs.formats import XapiInvalid, compact_json, has_digit_run
 from zhipei.lrs.models import Attachment, Statement
+from zhipei.lrs.queries import BY_IDS_SQL, rows_by_id
 from zhipei.lrs.validation import (
     MAX_JSON_DEPTH,
     SIGNATURE_USAGE,
@@ -314,20 +315,27 @@ def _store_sqlite(
 
 
 def _void(platform_id: int, targets: set[str]) -> None:
-    if targets:
+    found = rows_by_id(targets, "seq", "stored", "platform", "is_voiding")
+    voided = [
+        (seq, stored)
+        for seq, stored, owner, is_voiding in found
+        if owner == platform_id and not is_voiding
+    ]
+    if voided:
+        # By primary key alone (queries.rows_by_id says why); stored prunes the partitions.
         Statement.objects.filter(
-            platform_id=platform_id,
-            statement_id__in=[uuid.UUID(t) for t in targets],
-            is_voiding=False,
+            pk__in=[seq for seq, _stored in voided],
+            stored__in={stored for _seq, stored in voided},
         ).update(voided=True)
 
 
 # --- PostgreSQL: two round trips for a small request, four for a batch -------------------------
 # 1. One simple query (several statements, one round trip): BEGIN; EXECUTE of the prepared
-#    statement below, which inserts the ids into the id table (ON CONFLICT DO NOTHING
-#    RETURNING: the ids not returned are stored already — a concurrent writer of the same id
-#    is waited for, so no race is left to retry) and returns now(), the consistent-through
-#    horizon, the ids that were stored already and the stored voiding statements of this
+#    statement below, which inserts the ids into the id table, each with the seq its statement
+#    will have (nextval of the statement sequence; ON CONFLICT DO NOTHING RETURNING: the ids
+#    not returned are stored already — a concurrent writer of the same id is waited for, so
+#    no race is left to retry) and returns now(), the consistent-through horizon, the seq of
+#    each given id in order (NULL: stored already) and the stored voiding statements of this
 #    platform that target the batch; then the pseudonym and course lookups when needed.
 # 2. The statement rows: an EXECUTE of the prepared row insert per row and the COMMIT in one
 #    simple query; a batch of COPY_FROM_ROWS or more is COPYed (two round trips) and then
@@ -346,29 +354,32 @@ def _void(platform_id: int, targets: set[str]) -> None:
 # small.
 _FIRST_SQL = (
     "PREPARE lrs_store_first (uuid[], uuid[], bigint) AS "
-    "WITH new_ids AS (INSERT INTO lrs_statement_id (statement_id, stored) "
-    "SELECT unnest($1::uuid[]), date_trunc('milliseconds', now()) "
-    "ON CONFLICT (statement_id) DO NOTHING RETURNING statement_id) "
+    "WITH new_ids AS (INSERT INTO lrs_statement_id (statement_id, stored, seq) "
+    "SELECT given, date_trunc('milliseconds', now()), nextval('lrs_statement_seq_seq') "
+    "FROM unnest($1::uuid[]) AS given "
+    "ON CONFLICT (statement_id) DO NOTHING RETURNING statement_id, seq) "
     "SELECT (extract(epoch FROM now()) * 1000000)::bigint, "
     "(SELECT (extract(epoch FROM min(xact_start)) * 1000000)::bigint FROM pg_stat_activity "
     "WHERE datname = current_database() AND pid <> pg_backend_pid() "
     "AND xact_start IS NOT NULL), "
-    "ARRAY(SELECT given::text FROM unnest($1::uuid[]) AS given "
-    "WHERE given NOT IN (SELECT statement_id FROM new_ids)), "
+    "ARRAY(SELECT n.seq FROM unnest($1::uuid[]) WITH ORDINALITY AS g (given, at) "
+    "LEFT JOIN new_ids AS n ON n.statement_id = g.given ORDER BY g.at), "
     "ARRAY(SELECT object_statement_id::text FROM (SELECT object_statement_id, platform_id "
     "FROM lrs_statement WHERE is_voiding AND object_statement_id = ANY($2) OFFSET 0) AS v "
     "WHERE platform_id = $3)"
 )
 _EXECUTE_FIRST_SQL = "EXECUTE lrs_store_first (%s::uuid[], %s::uuid[], %s)"
-_COLUMN_LIST = ", ".join(COPY_COLUMNS)  # constants: no user input reaches these SQL texts
+# On PostgreSQL the rows are written with the seq the first statement took for them.
+_PG_COLUMNS = ("seq", *COPY_COLUMNS)
+_COLUMN_LIST = ", ".join(_PG_COLUMNS)  # constants: no user input reaches these SQL texts
 # The row insert of a small request, prepared alongside (planning an INSERT into the
 # partitioned table costs more than running it); the parameters take the columns' types.
 _ROW_SQL = (
     f"PREPARE lrs_store_row AS INSERT INTO lrs_statement ({_COLUMN_LIST}) VALUES ("  # noqa: S608
-    + ", ".join(f"${n}" for n in range(1, len(COPY_COLUMNS) + 1))
+    + ", ".join(f"${n}" for n in range(1, len(_PG_COLUMNS) + 1))
     + ")"
 )
-_EXECUTE_ROW_SQL = "EXECUTE lrs_store_row (" + ", ".join(["%s"] * len(COPY_COLUMNS)) + ")"
+_EXECUTE_ROW_SQL = "EXECUTE lrs_store_row (" + ", ".join(["%s"] * len(_PG_COLUMNS)) + ")"
 # From this many rows on, COPY (2 round trips, cheapest per row); below, the prepared insert.
 COPY_FROM_ROWS = 8
 # The psycopg connections on which the two statements are prepared (per session), and those
@@ -382,6 +393,7 @@ _PREPARED = {"lrs_store_first": _FIRST_SQL, "lrs_store_row": _ROW_SQL}
 class _FirstTrip:
     stored: datetime
     consistent_through: datetime
+    seqs: dict[str, int]  # the seq of each new id
     repeated: set[str]  # the ids the id table held already
     voided: set[str]
     people: dict[str, int]
@@ -437,7 +449,7 @@ def _first_trip(platform_id: int, prepared: list[Prepared], *, begin: bool) -> _
             cursor.nextset()
         row = cursor.fetchone()
         assert row is not None
-        now_us, oldest_us, repeated, targeted = row
+        now_us, oldest_us, seq_list, targeted = row
         people: dict[str, int] = {}
         looked_up: dict[str, int] = {}
         if people_query is not None:
@@ -447,11 +459,19 @@ def _first_trip(platform_id: int, prepared: list[Prepared], *, begin: bool) -> _
             cursor.nextset()
             looked_up = dict(cursor.fetchall())
     db_now = _from_epoch_us(now_us)
+    seqs: dict[str, int] = {}
+    repeated: set[str] = set()
+    for item, seq in zip(prepared, seq_list, strict=True):
+        if seq is None:
+            repeated.add(item.statement_id)
+        else:
+            seqs[item.statement_id] = seq
     horizon = _from_epoch_us(min(oldest_us, now_us)) if oldest_us is not None else db_now
     return _FirstTrip(
         stored=db_now,
         consistent_through=horizon.replace(microsecond=horizon.microsecond // 1000 * 1000),
-        repeated=set(repeated),  # texts (lower-case, as validation writes ids): no UUID objects
+        seqs=seqs,
+        repeated=repeated,
         voided=set(targeted),
         people=people,
         courses=_remember_courses(platform_id, courses_found, courses_missing, looked_up),
@@ -516,8 +536,14 @@ def _write_postgresql(
     _stamp(prepared, first.stored)
     new = _drop_repeats(platform_id, prepared, first.repeated)
     targets = _check_voiding(platform_id, new) if new else set()
+    seqs = first.seqs
     rows = [
-        _row(platform_id, item, first.people, first.courses, item.statement_id in first.voided)
+        (
+            seqs[item.statement_id],
+            *_row(
+                platform_id, item, first.people, first.courses, item.statement_id in first.voided
+            ),
+        )
         for item in new
     ]
     commit_now = own_transaction and not targets
@@ -544,17 +570,14 @@ def _drop_repeats(
 ) -> list[Prepared]:
     """The statements whose id was new. A repeated id with an equivalent body is dropped
     (no-op); with a different body, or stored by another platform, it is a StatementConflict.
-    The stored bodies are read from the partition the id table names."""
+    The stored bodies are read through the id table (queries.BY_IDS_SQL)."""
     if not repeated_ids:
         return prepared
     repeated = [item for item in prepared if item.statement_id in repeated_ids]
     ids = [uuid.UUID(item.statement_id) for item in repeated]
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT statement_id, platform_id, payload FROM lrs_statement "
-            "WHERE statement_id = ANY(%s) "
-            "AND stored = ANY(ARRAY(SELECT stored FROM lrs_statement_id "
-            "WHERE statement_id = ANY(%s)))",
+            f"SELECT statement_id, platform_id, payload FROM lrs_statement WHERE {BY_IDS_SQL}",  # noqa: S608 - constant
             [ids, ids],
         )
         existing = {str(found): (owner, payload) for found, owner, payload in cursor.fetchall()}
@@ -613,13 +636,13 @@ def _check_voiding(platform_id: int, new: list[Prepared]) -> set[str]:
     if not targets:
         return set()
     batch_voiding = {item.statement_id for item in new if item.is_voiding}
-    stored_voiding = set(
-        Statement.objects.filter(
-            platform_id=platform_id,
-            statement_id__in=[uuid.UUID(t) for t in targets],
-            is_voiding=True,
-        ).values_list("statement_id", flat=True)
-    )
+    stored_voiding = {
+        found
+        for found, owner, is_voiding in rows_by_id(
+            targets, "statement_id", "platform", "is_voiding"
+        )
+        if owner == platform_id and is_voiding
+    }
     for item in new:
         target = item.voided_target
         if target and (target in batch_voiding or uuid.UUID(target) in stored_voiding):
@@ -845,8 +868,8 @@ def _parse_stored(text: str) -> datetime:
 
 _STATEMENT_ID = COPY_COLUMNS.index("statement_id")
 _STORED = COPY_COLUMNS.index("stored")
-_COPY_STATEMENTS_SQL = f"COPY lrs_statement ({', '.join(COPY_COLUMNS)}) FROM STDIN"
-_COPY_IDS_SQL = "COPY lrs_statement_id (statement_id, stored) FROM STDIN"
+_COPY_STATEMENTS_SQL = f"COPY lrs_statement ({_COLUMN_LIST}) FROM STDIN"
+_COPY_IDS_SQL = "COPY lrs_statement_id (statement_id, stored, seq) FROM STDIN"
 
 
 def _copy(sql: str, rows: Iterable[Sequence[Any]]) -> None:
@@ -862,14 +885,23 @@ def _copy(sql: str, rows: Iterable[Sequence[Any]]) -> None:
 
 def copy_rows(rows: Sequence[tuple[Any, ...]]) -> None:
     """COPY rows (in COPY_COLUMNS order) into lrs_statement on PostgreSQL, and their
-    (statement_id, stored) into lrs_statement_id, whose primary key keeps statement ids unique
-    across the monthly partitions (a repeated id raises IntegrityError). seq and xid come from
-    their defaults. Call inside a transaction. The raw-COPY yardstick of bench/copy_baseline.py
-    and the filler of bench/fill_statements.py: the same rows into the same tables as
-    store_batch, which writes the id table with INSERT … ON CONFLICT instead (it needs to know
-    which ids were new) and the statements with the same COPY."""
-    _copy(_COPY_IDS_SQL, ((row[_STATEMENT_ID], row[_STORED]) for row in rows))
-    _copy(_COPY_STATEMENTS_SQL, rows)
+    (statement_id, stored, seq) into lrs_statement_id, whose primary key keeps statement ids
+    unique across the monthly partitions (a repeated id raises IntegrityError). seq is taken
+    from the statement sequence first, one query for all the rows; xid comes from its
+    default. Call inside a transaction. The raw-COPY yardstick of bench/copy_baseline.py and
+    the filler of bench/fill_statements.py: the same rows into the same tables as store_batch,
+    which writes the id table with INSERT … ON CONFLICT instead (it needs to know which ids
+    were new) and the statements with the same COPY."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval('lrs_statement_seq_seq') FROM generate_series(1, %s)", [len(rows)]
+        )
+        seqs = [seq for (seq,) in cursor.fetchall()]
+    _copy(
+        _COPY_IDS_SQL,
+        ((row[_STATEMENT_ID], row[_STORED], seq) for row, seq in zip(rows, seqs, strict=True)),
+    )
+    _copy(_COPY_STATEMENTS_SQL, ((seq, *row) for row, seq in zip(rows, seqs, strict=True)))
 
 
 def _store_attachments(

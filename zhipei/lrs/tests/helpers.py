@@ -6,8 +6,10 @@ import base64
 import copy
 import json
 import uuid
+from datetime import datetime
 from typing import Any
 
+from django.db import connection
 from django.test import Client
 
 from zhipei.orgs.models import Platform, PlatformCredential
@@ -98,3 +100,18 @@ class XapiClient:
         self, path: str = "/xapi/statements", params: dict[str, str] | None = None, **headers: str
     ):
         return self.client.get(path, params or {}, headers={**self.headers, **headers})
+
+
+def restamp(statement_id: str, stored: datetime) -> None:
+    """Move a stored statement to another `stored` instant, as if it had been stored then
+    (the store itself never changes `stored`). On PostgreSQL the id table, through which
+    statements are read by id, is moved with it."""
+    from zhipei.lrs.models import Statement
+
+    Statement.objects.filter(statement_id=statement_id).update(stored=stored)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "UPDATE lrs_statement_id SET stored = %s WHERE statement_id = %s",
+                [stored, statement_id],
+            )

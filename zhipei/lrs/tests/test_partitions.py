@@ -19,10 +19,10 @@ from django.db import IntegrityError, connection, transaction
 from django.test import Client, TransactionTestCase
 
 from zhipei.core.scheduler import registered_jobs
-from zhipei.lrs import partitions
+from zhipei.lrs import partitions, services
 from zhipei.lrs.http import clear_auth_cache
 from zhipei.lrs.models import Statement
-from zhipei.lrs.queries import Watermark, statements_after
+from zhipei.lrs.queries import BY_IDS_SQL, Watermark, rows_by_id, statements_after
 from zhipei.lrs.services import StatementConflict, authority_for, copy_rows, store_statements
 from zhipei.lrs.tasks import create_statement_partitions
 from zhipei.lrs.tests.helpers import XapiClient, make_platform, statement
@@ -172,6 +172,79 @@ def test_raw_copy_of_a_stored_id_into_another_partition_fails(platform):
     with pytest.raises(IntegrityError):
         _copy_stored_at(owner, credential, data, datetime.now(UTC))
     assert Statement.objects.filter(statement_id=data["id"]).count() == 1
+
+
+def _id_table_mismatches() -> tuple[int, int]:
+    """(statements, statements whose id row does not hold their seq and stored)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*), count(*) FILTER (WHERE i.statement_id IS NULL) "
+            "FROM lrs_statement AS s LEFT JOIN lrs_statement_id AS i "
+            "ON i.statement_id = s.statement_id AND i.seq = s.seq AND i.stored = s.stored"
+        )
+        total, missing = cursor.fetchone()
+    return total, missing
+
+
+@pytest.mark.postgres
+@on_postgresql
+def test_the_id_table_holds_the_seq_and_stored_of_every_statement(platform):
+    owner, credential, _secret = platform
+    small = [statement()]  # the prepared row insert
+    batch = [statement() for _ in range(services.COPY_FROM_ROWS)]  # COPY
+    store_statements(credential=credential, statements=small, version="1.0.3")
+    store_statements(credential=credential, statements=batch, version="1.0.3")
+    store_statements(credential=credential, statements=small, version="1.0.3")  # a no-op
+    past = partitions.add_months(_this_month(), -1)
+    with transaction.atomic():
+        partitions._create_month(past)
+    _copy_stored_at(owner, credential, statement(), datetime(past.year, past.month, 3, tzinfo=UTC))
+    assert _id_table_mismatches() == (2 + services.COPY_FROM_ROWS, 0)
+    seqs = list(Statement.objects.order_by("seq").values_list("statement_id", flat=True))
+    assert [str(i) for i in seqs[:-1]] == [s["id"] for s in small + batch]
+
+
+@pytest.mark.postgres
+@on_postgresql
+def test_reads_by_id_go_through_the_primary_key_of_the_partitions(platform):
+    """The partitions keep no index of statement ids (migration 0008): a read by id finds the
+    row by the (seq, stored) the id table holds."""
+    _owner, credential, _secret = platform
+    data = [statement() for _ in range(3)]
+    store_statements(credential=credential, statements=data, version="1.0.3")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexrelid::regclass::text FROM pg_index "
+            "JOIN pg_inherits ON inhrelid = indrelid "
+            "WHERE inhparent = 'lrs_statement'::regclass AND indnatts = 1 "
+            "AND indkey[0] = (SELECT attnum FROM pg_attribute "
+            "WHERE attrelid = indrelid AND attname = 'statement_id')"
+        )
+        assert cursor.fetchall() == []
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute(
+            f"EXPLAIN (FORMAT JSON) SELECT payload FROM lrs_statement WHERE {BY_IDS_SQL}",  # noqa: S608
+            [[uuid.UUID(data[1]["id"])]] * 2,
+        )
+        plan = cursor.fetchone()[0][0]["Plan"]
+    indexes, seq_scans = [], []
+
+    def walk(node):
+        if "Index Name" in node:
+            indexes.append(node["Index Name"])
+        if node["Node Type"] == "Seq Scan":
+            seq_scans.append(node["Relation Name"])
+        for child in node.get("Plans", []):
+            walk(child)
+
+    walk(plan)
+    assert seq_scans == []
+    assert "lrs_statement_id_pkey" in indexes
+    partition_indexes = [name for name in indexes if name != "lrs_statement_id_pkey"]
+    assert partition_indexes and all(name.endswith("_pkey") for name in partition_indexes)
+    assert rows_by_id([data[1]["id"], str(uuid.uuid4())], "statement_id", "platform") == [
+        (uuid.UUID(data[1]["id"]), credential.platform_id)
+    ]
 
 
 @pytest.mark.postgres

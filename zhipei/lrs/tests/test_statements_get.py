@@ -11,7 +11,7 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 from zhipei.lrs.models import Statement
-from zhipei.lrs.tests.helpers import statement
+from zhipei.lrs.tests.helpers import restamp, statement
 from zhipei.lrs.tests.test_statements_api import StatementsApiTestCase
 from zhipei.people.services import pseudonym_for
 from zhipei.people.testing import make_person
@@ -459,7 +459,7 @@ class StatementRefFilterTests(StatementsApiTestCase):
         self.x.post([original, confirms])
         row = Statement.objects.get(statement_id=original["id"])
         earlier = row.stored - timedelta(hours=1)
-        Statement.objects.filter(pk=row.pk).update(stored=earlier)  # stored an hour before
+        restamp(original["id"], earlier)  # stored an hour before
         found = self.ids({"activity": original["object"]["id"], "until": earlier.isoformat()})
         self.assertEqual(found, {original["id"]})
         found = self.ids({"activity": original["object"]["id"], "since": earlier.isoformat()})

@@ -8,6 +8,7 @@ from __future__ import annotations
 import threading
 import time
 
+import psycopg
 import pytest
 from django.db import connection, transaction
 from django.test import TransactionTestCase
@@ -20,9 +21,9 @@ from zhipei.regions.testing import make_region_tree
 
 
 def read_until(mark, expected, *, limit=100):
-    """Read from `mark` until `expected` rows arrived. xmin is cluster-wide: a transaction
-    open in another database on the same server (a parallel test run) holds readers back for
-    a while, which is late but never wrong, so poll instead of reading once."""
+    """Read from `mark` until `expected` rows arrived. A transaction open in this database
+    (or one that ended just after the reading query's snapshot) holds readers back for a
+    while, which is late but never wrong, so poll instead of reading once."""
     rows: list[Statement] = []
     deadline = time.monotonic() + HORIZON_WAIT_SECONDS
     while len(rows) < expected and time.monotonic() < deadline:
@@ -114,6 +115,44 @@ class OverlappingTransactionsTests(TransactionTestCase):
         rows, mark = read_until(mark, 2)
         assert sorted(str(r.statement_id) for r in rows) == sorted([early["id"], late["id"]])
         assert committed_watermark().xid >= mark.xid
+
+    def open_transaction_elsewhere(self, dbname: str) -> tuple[psycopg.Connection, int]:
+        """A session on `dbname` (same server) with an open transaction that holds an id,
+        and that id."""
+        settings = connection.settings_dict
+        other = psycopg.connect(
+            host=settings["HOST"] or None,
+            port=settings["PORT"] or None,
+            user=settings["USER"] or None,
+            password=settings["PASSWORD"] or None,
+            dbname=dbname,
+        )
+        # psycopg opens a transaction; the call gives it an id.
+        row = other.execute("SELECT pg_current_xact_id()::text::bigint").fetchone()
+        self.addCleanup(other.close)
+        self.addCleanup(other.rollback)
+        assert row is not None
+        return other, row[0]
+
+    def test_a_transaction_open_in_another_database_does_not_hold_readers_back(self):
+        _other, open_xid = self.open_transaction_elsewhere("postgres")
+        data = statement()
+        _store(self.credential, data)
+        # Read at once: the horizon is this database's, not the server's xmin.
+        rows, mark = statements_after(Watermark(), limit=100)
+        assert [str(r.statement_id) for r in rows] == [data["id"]]
+        assert committed_watermark().xid > mark.xid > open_xid
+
+    def test_a_transaction_open_in_this_database_holds_readers_back(self):
+        other, open_xid = self.open_transaction_elsewhere(connection.settings_dict["NAME"])
+        data = statement()
+        _store(self.credential, data)
+        # The open transaction could still add statements with an older xid.
+        assert statements_after(Watermark(), limit=100) == ([], Watermark())
+        assert committed_watermark().xid <= open_xid
+        other.rollback()
+        rows, _mark = read_until(Watermark(), 1)
+        assert [str(r.statement_id) for r in rows] == [data["id"]]
 
     def test_reading_in_small_pages_returns_each_row_once(self):
         ids = [statement() for _ in range(7)]
