@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime
 
 from django import template
+from django.template.defaultfilters import floatformat
 from django.utils import dateformat, timezone
 
 register = template.Library()
@@ -21,3 +23,14 @@ def statement_time(value: datetime | None) -> str:
         return dateformat.format(timezone.localtime(value), "Y-m-d H:i:s")
     except OverflowError:
         return dateformat.format(value.astimezone(UTC), "Y-m-d H:i:s") + " UTC"
+
+
+@register.filter
+def statement_duration(value: float | None) -> str:
+    """A statement's duration in whole seconds ("3444 s"). A duration beyond what a float
+    holds (PT999…9S is valid xAPI) is stored as infinity and shown as "∞ s", not "inf s"."""
+    if value is None:
+        return ""
+    if not math.isfinite(value):
+        return "∞ s"
+    return f"{floatformat(value, 0)} s"

@@ -53,6 +53,9 @@ class RecordPagesTests(OrgsTestCase):
         self.assertEqual(response.status_code, 200)
         self.assertContains(response, "9999-12-31 23:59:59 UTC")
         self.assertContains(response, "0001-01-01 08:05:43")  # local mean time of Shanghai then
+        self.assertContains(response, "∞ s")  # the duration too long for a float
+        self.assertNotContains(response, "inf s")
+        self.assertContains(response, "300 s")  # PT5M, the helper statement's
         for row in Statement.objects.filter(person=self.person):
             self.assertEqual(self.client.get(f"/records/{row.seq}/").status_code, 200)
 
