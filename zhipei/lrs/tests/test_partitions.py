@@ -540,3 +540,37 @@ def test_month_arithmetic():
     start, end = partitions.month_bounds(date(2026, 12, 1))
     assert start == datetime(2026, 12, 1, tzinfo=UTC)
     assert end - start == timedelta(days=31)
+
+
+@pytest.mark.postgres
+@on_postgresql
+class IdTableSeqMigrationTests(TransactionTestCase):
+    """Migration 0008 on a store that holds statements: back to 0007 (the id table without
+    seq, the partitions' index of ids restored) and forward again (every id row gets its
+    statement's seq back from the statements, and the index goes)."""
+
+    def columns_and_index(self) -> tuple[list[str], bool]:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT attname FROM pg_attribute WHERE attrelid = 'lrs_statement_id'::regclass "
+                "AND attnum > 0 AND NOT attisdropped ORDER BY attnum"
+            )
+            columns = [name for (name,) in cursor.fetchall()]
+            cursor.execute("SELECT to_regclass('lrs_stmt_statement_id') IS NOT NULL")
+            return columns, cursor.fetchone()[0]
+
+    def test_backwards_and_forwards_keeps_every_statement_found_by_id(self):
+        regions = make_region_tree()
+        _platform, credential, _secret = make_platform(regions["420102"], 1)
+        data = [statement() for _ in range(services.COPY_FROM_ROWS + 1)]
+        store_statements(credential=credential, statements=data, version="1.0.3")
+        assert self.columns_and_index() == (["statement_id", "stored", "seq"], False)
+        call_command("migrate", "lrs", "0007", verbosity=0)
+        try:
+            assert self.columns_and_index() == (["statement_id", "stored"], True)
+        finally:
+            call_command("migrate", "lrs", verbosity=0)
+        assert self.columns_and_index() == (["statement_id", "stored", "seq"], False)
+        assert _id_table_mismatches() == (len(data), 0)
+        for item in data:
+            assert rows_by_id([item["id"]], "statement_id") == [(uuid.UUID(item["id"]),)]
