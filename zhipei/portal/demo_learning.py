@@ -142,8 +142,8 @@ def _test_passed(at: datetime, *, actor: dict[str, Any], course: Course) -> dict
 
 def _credit(new_statements: int) -> None:
     """Run the crediting pass until it has read the statements just stored. On PostgreSQL its
-    commit-safe horizon is the oldest transaction open anywhere on the server: one open
-    elsewhere (another process's work) holds the pass back for a while, so an empty pass is
+    commit-safe horizon is the oldest transaction open in this database: one open elsewhere
+    in it (another process's work) holds the pass back for a while, so an empty pass is
     waited out, up to five minutes, instead of taken for the end. Inside a caller's
     transaction (a test's) the statements are not committed and on PostgreSQL cannot be read
     before it ends: there the first empty pass ends it."""

@@ -217,9 +217,9 @@ class World:
         return ids
 
     def run_pass(self) -> PassSummary:
-        """Run the crediting pass until it has read what was stored since. On PostgreSQL the
-        commit-safe watermark is cluster-wide: a transaction open elsewhere on the server (a
-        parallel test run) holds the pass back for a while, late but never wrong, so poll."""
+        """Run the crediting pass until it has read what was stored since. On PostgreSQL a
+        transaction open in this database, or one that ended just after a read's snapshot,
+        holds the pass back for a while, late but never wrong, so poll."""
         expected, self.unread = self.unread, 0
         total = PassSummary()
         deadline = time.monotonic() + HORIZON_WAIT_SECONDS

@@ -41,9 +41,9 @@ class ReadAheadTests(LivePassWorld):
         for n in range(4):
             self.stored += len(self.store(self.study(T0 + timedelta(hours=n), 20, session=f"s{n}")))
         self.reads: Counter[str] = Counter()
-        # The commit-safe horizon is cluster-wide: a transaction open elsewhere on the server
-        # (a parallel test run) holds it back for a while. Wait until all is readable, so
-        # that one pass reads everything.
+        # A transaction open in this database, or one that ended just after a read's
+        # snapshot, holds the commit-safe horizon back for a while. Wait until all is
+        # readable, so that one pass reads everything.
         deadline = time.monotonic() + HORIZON_WAIT_SECONDS
         while len(statement_heads_after(Watermark(), limit=1000)[0]) < self.stored:
             self.assertLess(time.monotonic(), deadline, "the statements never became readable")

@@ -41,8 +41,9 @@ def head_of(statement: Statement) -> StatementHead:
 
 
 def read_all_heads(expected: int, *, limit: int = 100) -> list[StatementHead]:
-    """Heads from the start until `expected` arrived (xmin is cluster-wide: a transaction
-    open in another database on the server holds readers back for a while, so poll)."""
+    """Heads from the start until `expected` arrived (a transaction open in this database,
+    or one that ended just after the reading query's snapshot, holds readers back for a
+    while, so poll)."""
     heads: list[StatementHead] = []
     mark = Watermark()
     deadline = time.monotonic() + HORIZON_WAIT_SECONDS

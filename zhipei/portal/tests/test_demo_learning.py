@@ -43,9 +43,10 @@ def test_demo_learners_earn_certificates_with_explained_minutes() -> None:
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_the_demo_waits_out_a_transaction_open_elsewhere() -> None:
-    # The crediting pass reads only below the oldest transaction open on the server; another
-    # process's (another test worker's) open transaction once made the demo take the first
-    # empty pass for the end, and issue no certificates.
+    # The crediting pass reads only below the oldest transaction open in this database (on
+    # the whole server, until the horizon became the database's own); another process's open
+    # transaction once made the demo take the first empty pass for the end, and issue no
+    # certificates.
     from django.db import connection
 
     if connection.vendor != "postgresql":
