@@ -728,7 +728,9 @@ def _classify(batch: list[StatementHead], summary: PassSummary) -> dict[int, set
             status=Enrolment.Status.ACTIVE,
         ).values_list("person_id", "course_id")
     )
-    voided_targets = [s.object_statement_id for s in batch if s.is_voiding]
+    voided_targets = [
+        s.object_statement_id for s in batch if s.is_voiding and s.object_statement_id is not None
+    ]
     local_day = _LocalDays()
     # A duration's length in microseconds, as _days_touched takes it (heartbeats repeat a few).
     lengths: dict[float, int] = {}

@@ -14,7 +14,7 @@ from typing import Any, NamedTuple
 from uuid import UUID
 
 from django.db import connection, transaction
-from django.db.models import BooleanField, Q, QuerySet
+from django.db.models import BooleanField, Field, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
@@ -99,6 +99,12 @@ def _uuids(ids: Iterable[str | UUID]) -> list[UUID]:
     return [value if isinstance(value, UUID) else UUID(value) for value in ids]
 
 
+def _column(name: str) -> str:
+    field = Statement._meta.get_field(name)
+    assert isinstance(field, Field)
+    return field.column
+
+
 def rows_by_id(ids: Iterable[str | UUID], *fields: str) -> list[tuple[Any, ...]]:
     """`fields` (Statement field names) of the statements with these ids, in no order; the
     caller filters further in Python. On PostgreSQL the query holds the primary-key
@@ -111,7 +117,7 @@ def rows_by_id(ids: Iterable[str | UUID], *fields: str) -> list[tuple[Any, ...]]
         return []
     if not _is_postgresql():
         return list(Statement.objects.filter(statement_id__in=wanted).values_list(*fields))
-    columns = ", ".join(f'"{Statement._meta.get_field(name).column}"' for name in fields)
+    columns = ", ".join(f'"{_column(name)}"' for name in fields)
     with connection.cursor() as cursor:
         # Column names from the model's own fields; the ids are bound as parameters.
         cursor.execute(f"SELECT {columns} FROM lrs_statement WHERE {BY_IDS_SQL}", [wanted, wanted])  # noqa: S608
@@ -482,7 +488,7 @@ def _targeting(platform_id: int, matching: Q) -> set[Any]:
         return set()
     matched = set(
         Statement.objects.filter(matching, platform_id=platform_id)
-        .filter(with_ids(set(refs.values())))
+        .filter(with_ids({target for target in refs.values() if target is not None}))
         .values_list("statement_id", flat=True)
     )
     found: set[Any] = set()
