@@ -19,9 +19,13 @@ class Statement(models.Model):
 
     On PostgreSQL the table is partitioned by month on `stored` (migration 0006,
     `zhipei.lrs.partitions`): the real primary key is (seq, stored), and `statement_id` is kept
-    unique across partitions by the unpartitioned table `lrs_statement_id`, which
-    `copy_rows` writes in the same transaction. Insert only through the service. On SQLite
-    this is an ordinary table with the unique index the field declares.
+    unique across partitions by the unpartitioned table `lrs_statement_id (statement_id,
+    stored, seq)`, which the service writes in the same transaction. The partitions have no
+    index of statement ids (migration 0008): find statements by id with
+    `queries.rows_by_id` or `queries.with_ids`, which go through the id table to the primary
+    key, never with a plain `statement_id` filter, which would read every partition whole.
+    Insert only through the service. On SQLite this is an ordinary table with the unique
+    index the field declares.
 
     `payload` is the statement JSON as stored, with id, stored, authority, version and
     timestamp filled in; the other columns are extracted from it for filtering and crediting.

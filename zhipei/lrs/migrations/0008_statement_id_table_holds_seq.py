@@ -6,7 +6,7 @@ and every partition kept a second index of the same random UUIDs for reads by id
 partition holds millions of rows the two indexes of random keys outgrow a default-sized
 PostgreSQL's shared buffers, and every insert then reads and dirties a random page of each
 (bench/README.md, 2026-11-27). With `seq` beside `stored` in the id table, a read by id goes
-through the id table to the partition's primary key `(seq, stored)` (queries.with_ids), and
+through the id table to the partition's primary key `(seq, stored)` (queries.rows_by_id), and
 the partitions' index of statement ids can go: one random index insert per statement instead
 of two.
 
