@@ -26,6 +26,7 @@ from django.utils.translation import gettext_lazy as _
 
 from zhipei.accounts import queries, services
 from zhipei.accounts.models import Role, RoleAssignment, User
+from zhipei.accounts.queries import signed_in_user
 from zhipei.accounts.scope import has_role
 from zhipei.core.errors import DomainError
 
@@ -58,8 +59,7 @@ def is_operator(request: HttpRequest) -> bool:
 
 
 def _operator(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)  # the admin views run only for is_operator users
+    user = signed_in_user(request)
     return user
 
 

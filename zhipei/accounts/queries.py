@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 from django.db.models import Q
+from django.http import HttpRequest
 
 from zhipei.accounts.models import OFFICER_ROLES, RoleAssignment, User
 from zhipei.accounts.phones import is_mobile, normalise_mobile
 
 # Smaller is higher: a province officer outranks a prefecture (city) officer.
 LEVEL_RANK: dict[str, int] = {"province": 0, "prefecture": 1, "county": 2}
+
+
+def signed_in_user(request: HttpRequest) -> User:
+    """The request's user, as the User it is in every view that login_required or a role
+    check guards: an anonymous user never reaches those."""
+    user = request.user
+    assert isinstance(user, User)
+    return user
 
 
 def roles_of(user: User) -> list[RoleAssignment]:

@@ -22,6 +22,7 @@ from zhipei.accounts.forms import (
 )
 from zhipei.accounts.models import User
 from zhipei.accounts.phones import mask_phone, normalise_mobile
+from zhipei.accounts.queries import signed_in_user
 from zhipei.core.errors import DomainError
 from zhipei.core.forms import add_domain_error
 from zhipei.core.middleware import get_client_ip
@@ -129,16 +130,10 @@ def logout_view(request: HttpRequest) -> HttpResponse:
     return redirect(settings.LOGOUT_REDIRECT_URL)
 
 
-def _current_user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)  # login_required let only a logged-in user through
-    return user
-
-
 @login_required
 @require_GET
 def profile(request: HttpRequest) -> HttpResponse:
-    user = _current_user(request)
+    user = signed_in_user(request)
     person = user.person
     context = {
         "assignments": queries.roles_of(user),
@@ -153,7 +148,7 @@ def profile(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def password_change(request: HttpRequest) -> HttpResponse:
-    user = _current_user(request)
+    user = signed_in_user(request)
     needs_old = user.has_usable_password()
     if request.method != "POST":
         form = PasswordChangeForm(needs_old_password=needs_old)

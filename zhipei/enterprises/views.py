@@ -20,6 +20,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from zhipei.accounts.models import Role, User
+from zhipei.accounts.queries import signed_in_user
 from zhipei.accounts.scope import has_role
 from zhipei.core.errors import DomainError, NotAllowed, NotInScope
 from zhipei.enterprises import imports, queries, services
@@ -39,12 +40,6 @@ PAGE_SIZE = 25
 # An ID number never travels in a URL (ARCHITECTURE invariant 2): searching for one is a POST,
 # and a GET query that looks like one is ignored.
 _ID_LIKE = re.compile(r"^\s*[0-9]{15,17}[0-9Xx]?\s*$")
-
-
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
 
 
 def _page(request: HttpRequest, queryset: QuerySet[Any]) -> Any:
@@ -86,14 +81,14 @@ def _search_text(request: HttpRequest) -> tuple[str, str]:
 
 def _enterprise(request: HttpRequest) -> Enterprise:
     """The enterprise the signed-in administrator acts for (403 for anyone else)."""
-    enterprise = queries.get_administered_enterprise(_user(request))
+    enterprise = queries.get_administered_enterprise(signed_in_user(request))
     if enterprise is None:
         raise PermissionDenied
     return enterprise
 
 
 def _officer(request: HttpRequest) -> User:
-    user = _user(request)
+    user = signed_in_user(request)
     if not has_role(user, Role.LABOUR_OFFICER):
         raise PermissionDenied
     return user
@@ -121,7 +116,7 @@ def declaration_create(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             declaration = services.create_declaration(
-                enterprise, by=_user(request), **form.cleaned_data
+                enterprise, by=signed_in_user(request), **form.cleaned_data
             )
         except DomainError as exc:
             _form_error(form, exc)
@@ -149,7 +144,9 @@ def declaration_edit(request: HttpRequest, pk: int) -> HttpResponse:
         form = DeclarationForm(request.POST)
         if form.is_valid():
             try:
-                services.update_declaration(declaration, by=_user(request), **form.cleaned_data)
+                services.update_declaration(
+                    declaration, by=signed_in_user(request), **form.cleaned_data
+                )
             except DomainError as exc:
                 _form_error(form, exc)
             else:
@@ -201,7 +198,7 @@ def declaration_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def declaration_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     declaration = queries.get_declaration_for_admin(_enterprise(request), pk)
-    by = _user(request)
+    by = signed_in_user(request)
     try:
         if action == "submit":
             services.submit_declaration(declaration, by=by)
@@ -247,7 +244,7 @@ def declaration_action(request: HttpRequest, pk: int, action: str) -> HttpRespon
 
 @login_required
 def evidence_download(request: HttpRequest, pk: int, evidence_pk: int) -> FileResponse:
-    user = _user(request)
+    user = signed_in_user(request)
     enterprise = queries.get_administered_enterprise(user)
     if enterprise is not None and queries.declarations_of(enterprise).filter(pk=pk).exists():
         declaration = queries.get_declaration_for_admin(enterprise, pk)
@@ -302,7 +299,9 @@ def employment_add(request: HttpRequest) -> HttpResponse:
     form = EmploymentForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.add_employment_by_id_number(enterprise, by=_user(request), **form.cleaned_data)
+            services.add_employment_by_id_number(
+                enterprise, by=signed_in_user(request), **form.cleaned_data
+            )
         except DomainError as exc:
             _form_error(form, exc)
         else:
@@ -328,7 +327,7 @@ def employment_end(request: HttpRequest, pk: int) -> HttpResponse:
             messages.error(request, " ".join(str(e) for e in errors))
         return redirect("enterprises:roster")
     try:
-        services.end_employment(employment, by=_user(request), **form.cleaned_data)
+        services.end_employment(employment, by=signed_in_user(request), **form.cleaned_data)
     except DomainError as exc:
         _message_error(request, exc)
     else:
@@ -363,7 +362,7 @@ def import_upload(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             roster_import = imports.start_roster_import(
-                enterprise, form.cleaned_data["file"], by=_user(request)
+                enterprise, form.cleaned_data["file"], by=signed_in_user(request)
             )
         except DomainError as exc:
             _form_error(form, exc)
@@ -402,7 +401,7 @@ def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def import_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     roster_import = queries.get_import_of(_enterprise(request), pk)
-    by = _user(request)
+    by = signed_in_user(request)
     actions = {
         "commit": imports.commit_roster_import,
         "cancel": imports.cancel_roster_import,

@@ -8,7 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from zhipei.accounts.models import User
+from zhipei.accounts.queries import signed_in_user
 from zhipei.learning import queries
 from zhipei.learning.certificates import queries as certificate_queries
 
@@ -16,8 +16,7 @@ from zhipei.learning.certificates import queries as certificate_queries
 @login_required
 @require_GET
 def my_learning(request: HttpRequest) -> HttpResponse:
-    user = request.user
-    assert isinstance(user, User)  # login_required let only a logged-in user through
+    user = signed_in_user(request)
     person = user.person
     progress = queries.learning_of(person) if person is not None else []
     certificates = certificate_queries.valid_certificates_of(person) if person is not None else []

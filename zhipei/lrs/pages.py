@@ -14,6 +14,7 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 
 from zhipei.accounts.models import User
+from zhipei.accounts.queries import signed_in_user
 from zhipei.accounts.scope import officer_prefixes
 from zhipei.lrs import queries
 
@@ -21,8 +22,7 @@ PAGE_SIZE = 50
 
 
 def _officer(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
+    user = signed_in_user(request)
     if not officer_prefixes(user):
         raise PermissionDenied
     return user

@@ -22,6 +22,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from zhipei.accounts.models import User
+from zhipei.accounts.queries import signed_in_user
 from zhipei.core.errors import DomainError, StaleObject
 from zhipei.core.forms import add_domain_error
 from zhipei.core.views import raise_for_scope_errors
@@ -41,8 +42,7 @@ PAGE_SIZE = 25
 
 def _viewer(request: HttpRequest) -> User:
     """The signed-in officer, or 403 for anyone whose roles never see organisations."""
-    user = request.user
-    assert isinstance(user, User)
+    user = signed_in_user(request)
     if not queries.can_view_organisations(user):
         raise PermissionDenied
     return user

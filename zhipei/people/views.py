@@ -22,6 +22,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from zhipei.accounts.models import Role, User
+from zhipei.accounts.queries import signed_in_user
 from zhipei.accounts.scope import get_in_scope, officer_prefixes, scope_to_regions
 from zhipei.core.errors import DomainError
 from zhipei.core.forms import add_domain_error
@@ -46,8 +47,7 @@ PAGE_SIZE = 25
 
 def _labour_officer(request: HttpRequest) -> User:
     """The signed-in labour officer, or 403 for anyone without an active labour-officer role."""
-    user = request.user
-    assert isinstance(user, User)
+    user = signed_in_user(request)
     if not officer_prefixes(user, roles=LABOUR_ROLES):
         raise PermissionDenied
     return user

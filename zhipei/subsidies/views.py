@@ -25,6 +25,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from zhipei.accounts.models import User
+from zhipei.accounts.queries import signed_in_user
 from zhipei.core.errors import DomainError
 from zhipei.core.forms import add_domain_error
 from zhipei.core.views import raise_for_scope_errors
@@ -42,21 +43,15 @@ from zhipei.subsidies.parameters import InvalidParameters
 PAGE_SIZE = 50
 
 
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
-
-
 def _policy_reader(request: HttpRequest) -> User:
-    user = _user(request)
+    user = signed_in_user(request)
     if not queries.can_read_policies(user):
         raise PermissionDenied
     return user
 
 
 def _finance_officer(request: HttpRequest) -> User:
-    user = _user(request)
+    user = signed_in_user(request)
     if not queries.is_finance_officer(user):
         raise PermissionDenied
     return user

@@ -33,6 +33,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from zhipei.accounts.models import OFFICER_ROLES, Role, User
+from zhipei.accounts.queries import signed_in_user
 from zhipei.accounts.scope import has_role, officer_prefixes
 from zhipei.accounts.services import require_role
 from zhipei.core.errors import DomainError, NotInScope, OnHold, StaleObject
@@ -80,12 +81,6 @@ OFFICER_STEPS = frozenset(
 )
 
 
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
-
-
 def _idempotency_key(request: HttpRequest, token: str, *parts: object) -> str:
     """The client's Idempotency-Key header when sent, else the form's token, qualified by
     what was chosen (the same page offers several claims; each click names its own)."""
@@ -113,7 +108,7 @@ def _render(
 @never_cache
 @login_required
 def my_applications(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = signed_in_user(request)
     person = user.person
     applications = (
         Paginator(aq.applications_of_person(person), PAGE_SIZE).get_page(request.GET.get("page"))
@@ -144,7 +139,7 @@ def enterprise_applications(request: HttpRequest) -> HttpResponse:
 def _enterprise(request: HttpRequest) -> Enterprise:
     """The enterprise the administrator acts for (`?enterprise=` picks among several)."""
     chosen = request.GET.get("enterprise") or request.POST.get("enterprise") or None
-    enterprise = enterprise_queries.get_administered_enterprise(_user(request), chosen)
+    enterprise = enterprise_queries.get_administered_enterprise(signed_in_user(request), chosen)
     if enterprise is None:
         raise PermissionDenied
     return enterprise
@@ -188,7 +183,7 @@ def _offers(user: User) -> tuple[list[Any], list[CertificateOffer]]:
 @login_required
 @require_http_methods(["GET", "POST"])
 def claim(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = signed_in_user(request)
     if user.person is None:
         return _render(request, "claim.html", {"person": None, "offers": []})
     certificates, offers = _offers(user)
@@ -309,7 +304,7 @@ def _back_url(application: Application) -> str:
 @never_cache
 @login_required
 def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    application = aq.get_application_for_applicant(_user(request), pk)
+    application = aq.get_application_for_applicant(signed_in_user(request), pk)
     return _applicant_page(request, application)
 
 
@@ -337,7 +332,7 @@ def _save_bank_details(
             payee_name=data["payee_name"],
             bank_name=data["bank_name"],
             account_number=data["account_number"],
-            by=_user(request),
+            by=signed_in_user(request),
         )
     except DomainError as exc:
         raise_for_scope_errors(exc)
@@ -350,7 +345,7 @@ def _save_bank_details(
 @require_POST
 def application_submit(request: HttpRequest, pk: int) -> HttpResponse:
     """Bank details and submission in one step (a draft, or a returned application)."""
-    application = aq.get_application_for_applicant(_user(request), pk)
+    application = aq.get_application_for_applicant(signed_in_user(request), pk)
     if application.status == S.SUBMITTED:
         messages.info(request, _("This application is already submitted."))
         return redirect("subsidies:application_detail", pk=application.pk)
@@ -359,7 +354,7 @@ def application_submit(request: HttpRequest, pk: int) -> HttpResponse:
     if saved is None:
         return _applicant_page(request, application, bank_form=form, status=422)
     try:
-        workflow.submit(saved, by=_user(request))
+        workflow.submit(saved, by=signed_in_user(request))
     except DomainError as exc:
         raise_for_scope_errors(exc)
         if isinstance(exc, (NotEligible, OnHold)):
@@ -378,7 +373,7 @@ def application_submit(request: HttpRequest, pk: int) -> HttpResponse:
 def application_revise(request: HttpRequest, pk: int) -> HttpResponse:
     """Correct the staff or the cost of a draft or returned enterprise claim: the rules run
     again at once and the page shows the new reasons; the applicant then submits."""
-    user = _user(request)
+    user = signed_in_user(request)
     application = aq.get_application_for_applicant(user, pk)
     detail = reverse("subsidies:application_detail", args=[application.pk])
     if not _can_revise(application):
@@ -414,7 +409,7 @@ def application_revise(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def application_bank(request: HttpRequest, pk: int) -> HttpResponse:
     """Correct the bank details after a failed payment: the next payment batch uses them."""
-    application = aq.get_application_for_applicant(_user(request), pk)
+    application = aq.get_application_for_applicant(signed_in_user(request), pk)
     form = _bank_form(application, request.POST)
     if application.status != S.PAYMENT_FAILED:
         messages.error(request, _("Bank details can no longer be changed at this step."))
@@ -429,9 +424,11 @@ def application_bank(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def application_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
-    application = aq.get_application_for_applicant(_user(request), pk)
+    application = aq.get_application_for_applicant(signed_in_user(request), pk)
     try:
-        workflow.withdraw(application, by=_user(request), note=request.POST.get("note", "")[:2000])
+        workflow.withdraw(
+            application, by=signed_in_user(request), note=request.POST.get("note", "")[:2000]
+        )
     except DomainError as exc:
         raise_for_scope_errors(exc)
         messages.error(request, str(exc.message))
@@ -445,7 +442,7 @@ def application_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
 def application_confirm(request: HttpRequest, pk: int) -> HttpResponse:
     """One tap on a claim Zhipei proposed (政策找人): submit it when the bank details are
     known, else go to the page to enter them."""
-    application = aq.get_application_for_applicant(_user(request), pk)
+    application = aq.get_application_for_applicant(signed_in_user(request), pk)
     if application.status == S.SUBMITTED:
         return redirect("subsidies:application_detail", pk=application.pk)
     if application.status != S.DRAFT:
@@ -455,7 +452,7 @@ def application_confirm(request: HttpRequest, pk: int) -> HttpResponse:
         messages.info(request, _("Enter the bank account the allowance is paid into, then submit."))
         return redirect(reverse("subsidies:application_detail", args=[application.pk]) + "#bank")
     try:
-        workflow.submit(application, by=_user(request))
+        workflow.submit(application, by=signed_in_user(request))
     except DomainError as exc:
         raise_for_scope_errors(exc)
         messages.error(request, str(exc.message))
@@ -494,7 +491,7 @@ def enterprise_claim_start(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def enterprise_claim(request: HttpRequest, declaration_pk: int) -> HttpResponse:
-    user = _user(request)
+    user = signed_in_user(request)
     enterprise = _enterprise(request)
     declaration = enterprise_queries.get_declaration_for_admin(enterprise, declaration_pk)
     if declaration.status != ShutdownDeclaration.Status.CONFIRMED:
@@ -547,7 +544,7 @@ def enterprise_claim(request: HttpRequest, declaration_pk: int) -> HttpResponse:
 
 
 def _officer(request: HttpRequest) -> User:
-    user = _user(request)
+    user = signed_in_user(request)
     if not any(has_role(user, role) for role in OFFICER_ROLES):
         raise PermissionDenied
     return user
@@ -827,7 +824,7 @@ def _officer_page(
     note_form: NoteForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
-    user = _user(request)
+    user = signed_in_user(request)
     actions, barred = officer_actions(user, application)
     context = {
         "view": aq.application_view(application),
@@ -901,7 +898,7 @@ def officer_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
 @never_cache
 @login_required
 def publicity_list(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = signed_in_user(request)
     if not has_role(user, Role.LABOUR_OFFICER):
         raise PermissionDenied
     page = Paginator(aq.in_publicity_for(user), PAGE_SIZE).get_page(request.GET.get("page"))

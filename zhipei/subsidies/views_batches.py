@@ -24,6 +24,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from zhipei.accounts.models import User
+from zhipei.accounts.queries import signed_in_user
 from zhipei.catalog.uploads import max_upload_bytes
 from zhipei.core.errors import DomainError
 from zhipei.core.forms import add_domain_error
@@ -38,8 +39,7 @@ MAX_CANDIDATES_SHOWN = 500
 
 
 def _finance_officer(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
+    user = signed_in_user(request)
     if not queries.is_finance_officer(user):
         raise PermissionDenied
     return user

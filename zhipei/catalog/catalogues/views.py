@@ -25,6 +25,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from zhipei.accounts.models import Role, RoleAssignment, User
+from zhipei.accounts.queries import signed_in_user
 from zhipei.accounts.scope import officer_prefixes
 from zhipei.catalog import queries
 from zhipei.catalog.catalogues import attendance, excel, services
@@ -59,12 +60,6 @@ PAGE_SIZE = 25
 IMPORT_SESSION_KEY = "catalog_course_import"
 
 
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
-
-
 def _has_role(user: User, role: str) -> bool:
     return RoleAssignment.objects.filter(user=user, role=role, revoked_at__isnull=True).exists()
 
@@ -78,7 +73,7 @@ def _page(request: HttpRequest, queryset: QuerySet[Any]) -> Any:
 
 def _operator_platform(request: HttpRequest) -> Platform:
     """The platform the signed-in operator works for (403 for anyone else)."""
-    platform = queries.platforms_operated_by(_user(request)).order_by("pk").first()
+    platform = queries.platforms_operated_by(signed_in_user(request)).order_by("pk").first()
     if platform is None:
         raise PermissionDenied
     return platform
@@ -117,7 +112,7 @@ def _publish_from_form(
     data = form.course_data
     assert data is not None
     try:
-        saved, created = services.publish_course(platform, data=data, by=_user(request))
+        saved, created = services.publish_course(platform, data=data, by=signed_in_user(request))
     except services.CourseDataInvalid as exc:
         add_located_errors(form, exc.errors)
     except DomainError as exc:
@@ -165,7 +160,7 @@ def course_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _course_for_viewer(request: HttpRequest, pk: int) -> tuple[Course, bool]:
     """The course for its platform's operator (True) or a labour officer in scope (False)."""
-    user = _user(request)
+    user = signed_in_user(request)
     platform = queries.platforms_operated_by(user).filter(courses__pk=pk).first()
     if platform is not None:
         return queries.get_course_of(platform, pk), True
@@ -206,7 +201,7 @@ def course_submit(request: HttpRequest, pk: int) -> HttpResponse:
     platform = _operator_platform(request)
     course = queries.get_course_of(platform, pk)
     try:
-        services.submit_course(course, by=_user(request))
+        services.submit_course(course, by=signed_in_user(request))
     except DomainError as exc:
         raise_for_scope_errors(exc)
         messages.error(request, str(exc.message))
@@ -222,7 +217,7 @@ def course_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
     form = NoteForm(request.POST)
     note = form.cleaned_data["note"] if form.is_valid() else ""
     try:
-        services.withdraw_course(course, by=_user(request), note=note)
+        services.withdraw_course(course, by=signed_in_user(request), note=note)
     except DomainError as exc:
         raise_for_scope_errors(exc)
         messages.error(request, str(exc.message))
@@ -290,7 +285,7 @@ def course_import_commit(request: HttpRequest) -> HttpResponse:
         return redirect("courses:import")
     courses = [CourseData.model_validate(item) for item in pending["courses"]]
     try:
-        done = excel.import_courses(platform, courses, by=_user(request))
+        done = excel.import_courses(platform, courses, by=signed_in_user(request))
     except DomainError as exc:
         raise_for_scope_errors(exc)
         messages.error(
@@ -313,7 +308,7 @@ def course_import_commit(request: HttpRequest) -> HttpResponse:
 
 
 def _reviewer(request: HttpRequest) -> User:
-    user = _user(request)
+    user = signed_in_user(request)
     if not _has_role(user, Role.LABOUR_OFFICER):
         raise PermissionDenied
     return user
@@ -374,7 +369,7 @@ def review_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
 
 
 def _catalogue_officer(request: HttpRequest) -> User:
-    user = _user(request)
+    user = signed_in_user(request)
     if not queries.can_manage_catalogues(user):
         raise PermissionDenied
     return user
@@ -691,7 +686,7 @@ def session_attendance(request: HttpRequest, pk: int, session_pk: int) -> HttpRe
                     name=form.cleaned_data["name"],
                     id_number=form.cleaned_data["id_number"],
                     present=form.cleaned_data["present"],
-                    by=_user(request),
+                    by=signed_in_user(request),
                 )
             except DomainError as exc:
                 raise_for_scope_errors(exc)

@@ -22,6 +22,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from zhipei.accounts.models import User
+from zhipei.accounts.queries import signed_in_user
 from zhipei.catalog.filings import queries, services
 from zhipei.catalog.filings.forms import (
     AttachForm,
@@ -39,21 +40,15 @@ from zhipei.core.forms import add_domain_error
 PAGE_SIZE = 25
 
 
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
-
-
 def _filer(request: HttpRequest) -> User:
-    user = _user(request)
+    user = signed_in_user(request)
     if not queries.is_filer(user):
         raise PermissionDenied
     return user
 
 
 def _reviewer(request: HttpRequest) -> User:
-    user = _user(request)
+    user = signed_in_user(request)
     if not queries.is_reviewer(user):
         raise PermissionDenied
     return user
@@ -289,7 +284,7 @@ def withdraw(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def attachment_file(request: HttpRequest, pk: int, upload_pk: int) -> FileResponse:
     """A document of a filing, for its organisation's staff or an officer reviewing it."""
-    user = _user(request)
+    user = signed_in_user(request)
     if queries.is_filer(user) and queries.filings_of(user).filter(pk=pk).exists():
         filing = queries.get_filing_of(user, pk)
     elif queries.is_reviewer(user):

@@ -29,6 +29,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from zhipei.accounts.models import User
+from zhipei.accounts.queries import signed_in_user
 from zhipei.catalog.models import PlatformApplication, PlatformCall, Review
 from zhipei.catalog.selection import queries, services
 from zhipei.catalog.selection.forms import (
@@ -49,21 +50,15 @@ from zhipei.orgs.models import Platform
 PAGE_SIZE = 25
 
 
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
-
-
 def _officer(request: HttpRequest) -> User:
-    user = _user(request)
+    user = signed_in_user(request)
     if not queries.is_labour_officer(user):
         raise PermissionDenied
     return user
 
 
 def _operator(request: HttpRequest) -> User:
-    user = _user(request)
+    user = signed_in_user(request)
     if not queries.is_platform_operator(user):
         raise PermissionDenied
     return user
@@ -627,7 +622,7 @@ def my_platform(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def document_download(request: HttpRequest, pk: int) -> FileResponse:
-    upload = queries.get_document_for(_user(request), pk)
+    upload = queries.get_document_for(signed_in_user(request), pk)
     response = FileResponse(
         upload.file.open("rb"),
         as_attachment=True,

@@ -19,6 +19,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from zhipei.accounts.models import Role, User
+from zhipei.accounts.queries import signed_in_user
 from zhipei.accounts.scope import officer_prefixes
 from zhipei.core.errors import DomainError
 from zhipei.core.forms import add_domain_error
@@ -33,8 +34,7 @@ _LABOUR = frozenset({Role.LABOUR_OFFICER})
 
 
 def _officer(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
+    user = signed_in_user(request)
     if not officer_prefixes(user):
         raise PermissionDenied
     return user

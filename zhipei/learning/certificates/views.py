@@ -9,7 +9,7 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from zhipei.accounts.models import User
+from zhipei.accounts.queries import signed_in_user
 from zhipei.core.middleware import get_client_ip
 from zhipei.learning.certificates import queries, ratelimit
 from zhipei.learning.certificates.forms import LookupForm
@@ -97,8 +97,7 @@ def verify_lookup(request: HttpRequest) -> HttpResponse:
 def certificate_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     """The certificate PDF, for its holder or a labour or finance officer over the holder's
     region; 404 for anyone else and for revoked certificates."""
-    user = request.user
-    assert isinstance(user, User)
+    user = signed_in_user(request)
     certificate = queries.get_certificate_for(user, pk)
     if certificate.status != CompletionCertificate.Status.VALID:
         raise Http404
