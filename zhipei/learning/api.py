@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -28,6 +27,7 @@ from zhipei.catalog.catalogues.services import (
     record_idempotent_response,
 )
 from zhipei.catalog.models import Course
+from zhipei.core import idempotency
 from zhipei.core.errors import InvalidInput
 from zhipei.core.problem import problem_response
 from zhipei.learning import queries, services
@@ -39,9 +39,6 @@ from zhipei.people.models import Person
 from zhipei.people.queries import person_for_pseudonym
 
 router = Router(tags=["enrolments"], auth=PlatformSignatureAuth())
-
-IDEMPOTENCY_HEADER = "Idempotency-Key"
-_IDEMPOTENCY_KEY_RE = re.compile(r"^[\x21-\x7e]{1,100}$")
 
 
 class EnrolmentIn(Schema):
@@ -155,22 +152,12 @@ def _resolve(platform: Platform, data: EnrolmentIn) -> tuple[Person, Course, Occ
     return person, course, occupation
 
 
-def _problem(request: HttpRequest, status: int, title: str, code: str, field: str) -> HttpResponse:
-    return problem_response(request, status=status, title=title, code=code, field=field)
-
-
 def _replay(request: HttpRequest, platform: Platform, key: str, digest: str) -> HttpResponse | None:
     earlier = find_idempotent_response(platform, key)
     if earlier is None:
         return None
     if earlier.request_sha256 != digest or earlier.path != request.path[:300]:
-        return _problem(
-            request,
-            422,
-            "This Idempotency-Key was already used with another request.",
-            "idempotency_key_reused",
-            IDEMPOTENCY_HEADER,
-        )
+        return idempotency.key_reused(request)
     return _json(earlier.response_status, earlier.response_body, **{"Idempotent-Replayed": "true"})
 
 
@@ -188,18 +175,10 @@ def _replay(request: HttpRequest, platform: Platform, key: str, digest: str) -> 
 )
 def create_enrolment(request: HttpRequest, data: EnrolmentIn) -> HttpResponse:
     platform = _platform(request)
-    key = request.headers.get(IDEMPOTENCY_HEADER)
+    key = request.headers.get(idempotency.HEADER)
     digest = hashlib.sha256(request.body).hexdigest()
     if key is not None:
-        if not _IDEMPOTENCY_KEY_RE.match(key):
-            return _problem(
-                request,
-                400,
-                "The Idempotency-Key header must be 1 to 100 visible ASCII characters.",
-                "idempotency_key_invalid",
-                IDEMPOTENCY_HEADER,
-            )
-        early = _replay(request, platform, key, digest)
+        early = idempotency.invalid_key(request, key) or _replay(request, platform, key, digest)
         if early is not None:
             return early
 

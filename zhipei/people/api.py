@@ -16,23 +16,20 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from ninja import Router, Schema
 from pydantic import Field
 
+from zhipei.core import idempotency
 from zhipei.core.crypto import blind_index
-from zhipei.core.problem import problem_response
 from zhipei.orgs.models import Platform, PlatformCredential
 from zhipei.orgs.signing import PlatformSignatureAuth
 from zhipei.people import queries, services
 
 router = Router(tags=["learners"], auth=PlatformSignatureAuth())
 
-IDEMPOTENCY_HEADER = "Idempotency-Key"
-_IDEMPOTENCY_KEY_RE = re.compile(r"^[\x21-\x7e]{1,100}$")
 _FINGERPRINT_PURPOSE = "people.learner.idempotency"
 
 
@@ -86,16 +83,6 @@ def _fingerprint(body: bytes) -> str:
     return blind_index(hashlib.sha256(body).hexdigest(), purpose=_FINGERPRINT_PURPOSE)
 
 
-def _key_reused(request: HttpRequest) -> HttpResponse:
-    return problem_response(
-        request,
-        status=422,
-        title="This Idempotency-Key was already used with another request body.",
-        code="idempotency_key_reused",
-        field=IDEMPOTENCY_HEADER,
-    )
-
-
 def _replay(
     request: HttpRequest, platform: Platform, key: str, fingerprint: str
 ) -> HttpResponse | None:
@@ -103,7 +90,7 @@ def _replay(
     if earlier is None:
         return None
     if earlier.request_fingerprint != fingerprint:
-        return _key_reused(request)
+        return idempotency.key_reused(request)
     return _json(
         201 if earlier.created_pseudonym else 200,
         _body(earlier.pseudonym.pseudonym, earlier.created_pseudonym),
@@ -124,18 +111,12 @@ def _replay(
 def register_learner(request: HttpRequest, data: LearnerIn) -> HttpResponse:
     credential: PlatformCredential = request.auth  # type: ignore[attr-defined]
     platform = credential.platform
-    key = request.headers.get(IDEMPOTENCY_HEADER)
+    key = request.headers.get(idempotency.HEADER)
     fingerprint = _fingerprint(request.body)
     if key is not None:
-        if not _IDEMPOTENCY_KEY_RE.match(key):
-            return problem_response(
-                request,
-                status=400,
-                title="The Idempotency-Key header must be 1 to 100 visible ASCII characters.",
-                code="idempotency_key_invalid",
-                field=IDEMPOTENCY_HEADER,
-            )
-        early = _replay(request, platform, key, fingerprint)
+        early = idempotency.invalid_key(request, key) or _replay(
+            request, platform, key, fingerprint
+        )
         if early is not None:
             return early
     _person, pseudonym, created = services.register_learner(
@@ -147,7 +128,7 @@ def register_learner(request: HttpRequest, data: LearnerIn) -> HttpResponse:
         )
         if kept.request_fingerprint != fingerprint:
             # Another body won the race for this key.
-            return _key_reused(request)
+            return idempotency.key_reused(request)
         if kept.pseudonym.pseudonym != pseudonym or kept.created_pseudonym != created:
             return _json(
                 201 if kept.created_pseudonym else 200,

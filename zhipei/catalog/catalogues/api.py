@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -25,14 +24,13 @@ from zhipei.catalog import queries
 from zhipei.catalog.catalogues import services
 from zhipei.catalog.catalogues.services import CourseData, CourseDataInvalid, CourseFields
 from zhipei.catalog.models import Course
+from zhipei.core import idempotency
 from zhipei.core.problem import problem_response
 from zhipei.orgs.models import Platform, PlatformCredential
 from zhipei.orgs.signing import PlatformSignatureAuth
 
 router = Router(tags=["courses"], auth=PlatformSignatureAuth())
 
-IDEMPOTENCY_HEADER = "Idempotency-Key"
-_IDEMPOTENCY_KEY_RE = re.compile(r"^[\x21-\x7e]{1,100}$")
 EXTERNAL_ID_PATH = r"{external_id}"
 
 
@@ -250,10 +248,10 @@ def put_course(request: HttpRequest, external_id: str, data: CourseFields) -> Ht
 )
 def post_course(request: HttpRequest, data: CourseData) -> HttpResponse:
     platform = _platform(request)
-    key = request.headers.get(IDEMPOTENCY_HEADER)
+    key = request.headers.get(idempotency.HEADER)
     digest = hashlib.sha256(request.body).hexdigest()
     if key is not None:
-        early = _check_key(request, platform, key, digest)
+        early = idempotency.invalid_key(request, key) or _replay(request, platform, key, digest)
         if early is not None:
             return early
     try:
@@ -280,30 +278,11 @@ def post_course(request: HttpRequest, data: CourseData) -> HttpResponse:
     return _json(status, body)
 
 
-def _check_key(
-    request: HttpRequest, platform: Platform, key: str, digest: str
-) -> HttpResponse | None:
-    if not _IDEMPOTENCY_KEY_RE.match(key):
-        return problem_response(
-            request,
-            status=400,
-            title="The Idempotency-Key header must be 1 to 100 visible ASCII characters.",
-            code="idempotency_key_invalid",
-            field=IDEMPOTENCY_HEADER,
-        )
-    return _replay(request, platform, key, digest)
-
-
 def _replay(request: HttpRequest, platform: Platform, key: str, digest: str) -> HttpResponse | None:
     record = services.find_idempotent_response(platform, key)
     if record is None:
         return None
-    if record.request_sha256 != digest:
-        return problem_response(
-            request,
-            status=422,
-            title="This Idempotency-Key was already used with another request body.",
-            code="idempotency_key_reused",
-            field=IDEMPOTENCY_HEADER,
-        )
+    # The store is shared with POST /api/v1/enrolments: a key is one request, at one path.
+    if record.request_sha256 != digest or record.path != request.path[:300]:
+        return idempotency.key_reused(request)
     return _json(record.response_status, record.response_body, **{"Idempotent-Replayed": "true"})

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+
+from django.utils import timezone
 
 from zhipei.audit.models import AuditEvent
 from zhipei.catalog.models import Course, IdempotencyRecord
@@ -111,6 +114,25 @@ class CourseApiTests(CatalogueTestCase):
         )
         self.assertEqual(problem["field"], "Idempotency-Key")
         self.assertEqual(Course.objects.get().title, "人工智能训练入门")
+
+    def test_a_key_used_at_another_path_is_refused_even_with_the_same_body(self):
+        # The store is shared with POST /api/v1/enrolments, whose schema ignores fields it
+        # does not know as this one does: the same body could be sent to both.
+        payload = body_of(course_data())
+        body = json.dumps(payload).encode()
+        IdempotencyRecord.objects.create(
+            platform=self.platform,
+            key="req-0002",
+            method="POST",
+            path="/api/v1/enrolments",
+            request_sha256=hashlib.sha256(body).hexdigest(),
+            response_status=201,
+            response_body={"id": 1},
+            created_at=timezone.now(),
+        )
+        response = self.call("POST", URL, raw=body, headers={"Idempotency-Key": "req-0002"})
+        self.assert_problem(response, 422, "idempotency_key_reused")
+        self.assertFalse(Course.objects.exists())
 
     def test_idempotency_keys_are_per_platform_and_must_be_well_formed(self):
         self.call("POST", URL, body_of(course_data()), headers={"Idempotency-Key": "k-1"})
