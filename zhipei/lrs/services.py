@@ -31,7 +31,7 @@ from zhipei.core.errors import Conflict
 from zhipei.lrs import evidence
 from zhipei.lrs.formats import XapiInvalid, compact_json, has_digit_run
 from zhipei.lrs.models import Attachment, Statement
-from zhipei.lrs.queries import BY_IDS_SQL, rows_by_id
+from zhipei.lrs.queries import rows_by_id
 from zhipei.lrs.validation import (
     MAX_JSON_DEPTH,
     SIGNATURE_USAGE,
@@ -393,8 +393,7 @@ _PREPARED = {"lrs_store_first": _FIRST_SQL, "lrs_store_row": _ROW_SQL}
 class _FirstTrip:
     stored: datetime
     consistent_through: datetime
-    seqs: dict[str, int]  # the seq of each new id
-    repeated: set[str]  # the ids the id table held already
+    seqs: dict[str, int]  # the seq of each new id; an id without one was stored already
     voided: set[str]
     people: dict[str, int]
     courses: dict[str, int]
@@ -459,19 +458,16 @@ def _first_trip(platform_id: int, prepared: list[Prepared], *, begin: bool) -> _
             cursor.nextset()
             looked_up = dict(cursor.fetchall())
     db_now = _from_epoch_us(now_us)
-    seqs: dict[str, int] = {}
-    repeated: set[str] = set()
-    for item, seq in zip(prepared, seq_list, strict=True):
-        if seq is None:
-            repeated.add(item.statement_id)
-        else:
-            seqs[item.statement_id] = seq
+    seqs = {
+        item.statement_id: seq
+        for item, seq in zip(prepared, seq_list, strict=True)
+        if seq is not None
+    }
     horizon = _from_epoch_us(min(oldest_us, now_us)) if oldest_us is not None else db_now
     return _FirstTrip(
         stored=db_now,
         consistent_through=horizon.replace(microsecond=horizon.microsecond // 1000 * 1000),
         seqs=seqs,
-        repeated=repeated,
         voided=set(targeted),
         people=people,
         courses=_remember_courses(platform_id, courses_found, courses_missing, looked_up),
@@ -534,9 +530,10 @@ def _write_postgresql(
     platform_id = credential.platform_id
     first = _first_trip(platform_id, prepared, begin=own_transaction)
     _stamp(prepared, first.stored)
-    new = _drop_repeats(platform_id, prepared, first.repeated)
-    targets = _check_voiding(platform_id, new) if new else set()
     seqs = first.seqs
+    _check_repeats(platform_id, [item for item in prepared if item.statement_id not in seqs])
+    new = [item for item in prepared if item.statement_id in seqs]
+    targets = _check_voiding(platform_id, new) if new else set()
     rows = [
         (
             seqs[item.statement_id],
@@ -565,33 +562,32 @@ def _write_postgresql(
     return first.consistent_through
 
 
-def _drop_repeats(
-    platform_id: int, prepared: list[Prepared], repeated_ids: set[str]
-) -> list[Prepared]:
-    """The statements whose id was new. A repeated id with an equivalent body is dropped
-    (no-op); with a different body, or stored by another platform, it is a StatementConflict.
-    The stored bodies are read through the id table (queries.BY_IDS_SQL)."""
-    if not repeated_ids:
-        return prepared
-    repeated = [item for item in prepared if item.statement_id in repeated_ids]
-    ids = [uuid.UUID(item.statement_id) for item in repeated]
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT statement_id, platform_id, payload FROM lrs_statement WHERE {BY_IDS_SQL}",  # noqa: S608 - constant
-            [ids, ids],
+def _check_repeats(platform_id: int, repeated: list[Prepared]) -> None:
+    """The statements whose id the id table held already: each must be a repeat (a no-op),
+    else StatementConflict. One read of their stored bodies, through the id table."""
+    if not repeated:
+        return
+    existing = {
+        str(found): (owner, payload)
+        for found, owner, payload in rows_by_id(
+            [item.statement_id for item in repeated], "statement_id", "platform", "payload"
         )
-        existing = {str(found): (owner, payload) for found, owner, payload in cursor.fetchall()}
+    }
     for item in repeated:
-        owner, payload = existing.get(item.statement_id, (None, None))
-        ignore = not item.timestamp_was_given
-        if (
-            owner != platform_id
-            or payload is None
-            or comparable(json.loads(payload), ignore_timestamp=ignore)
-            != comparable(item.data, ignore_timestamp=ignore)
-        ):
-            raise StatementConflict(field=item.statement_id)
-    return [item for item in prepared if item.statement_id not in repeated_ids]
+        _check_repeat(platform_id, item, *existing.get(item.statement_id, (None, None)))
+
+
+def _check_repeat(platform_id: int, item: Prepared, owner: int | None, payload: str | None) -> None:
+    """A statement whose id is stored already (by `owner`, as `payload`) is a no-op when this
+    platform stored an equivalent body (Communication §2.1.1), else a StatementConflict."""
+    ignore = not item.timestamp_was_given
+    if (
+        owner != platform_id
+        or payload is None
+        or comparable(json.loads(payload), ignore_timestamp=ignore)
+        != comparable(item.data, ignore_timestamp=ignore)
+    ):
+        raise StatementConflict(field=item.statement_id)
 
 
 def _skip_existing(platform_id: int, prepared: list[Prepared]) -> tuple[list[Prepared], set[str]]:
@@ -599,7 +595,7 @@ def _skip_existing(platform_id: int, prepared: list[Prepared]) -> tuple[list[Pre
     statement of this platform already targets (the target may arrive after its voiding
     statement). One query for both: a repeated id with an equivalent body is dropped (no-op);
     with a different body, or stored by another platform, it is a StatementConflict.
-    (PostgreSQL does the same in _first_trip and _drop_repeats.)"""
+    (PostgreSQL does the same in _first_trip and _check_repeats.)"""
     given = [uuid.UUID(item.statement_id) for item in prepared if item.id_was_given]
     if not given:
         return prepared, set()
@@ -622,12 +618,7 @@ def _skip_existing(platform_id: int, prepared: list[Prepared]) -> tuple[list[Pre
         if found is None:
             new.append(item)
             continue
-        owner, payload = found
-        ignore = not item.timestamp_was_given
-        if owner != platform_id or comparable(
-            json.loads(payload), ignore_timestamp=ignore
-        ) != comparable(item.data, ignore_timestamp=ignore):
-            raise StatementConflict(field=item.statement_id)
+        _check_repeat(platform_id, item, *found)
     return new, voided
 
 
