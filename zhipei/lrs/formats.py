@@ -10,7 +10,7 @@ import math
 import re
 import uuid
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 from django.utils.translation import gettext as _
@@ -55,18 +55,20 @@ _DURATION = re.compile(
 _VERSION = re.compile(r"^(1\.0\.\d+|2\.0\.\d+)$")
 
 
-def is_iri(value: object) -> bool:
-    if not isinstance(value, str):
-        return False
-    if len(value) > _CACHED_TEXT_MAX:
-        return _IRI.match(value) is not None
-    return _is_iri_text(value)
-
-
-# Statements repeat their verbs, activities and home pages: each IRI is matched once per
-# process while it stays among the recent ones. Only short texts are kept, so the caches
-# stay small (4,096 × 512 characters at most) whatever a client sends.
+# Statements repeat their verbs, activities, home pages and heartbeat durations: each such
+# text is read once per process while it stays among the recent ones. Only short texts are
+# kept, so a cache stays small (4,096 × 512 characters at most) whatever a client sends.
 _CACHED_TEXT_MAX = 512
+_T = TypeVar("_T")
+
+
+def _read_short_cached(read: functools._lru_cache_wrapper[_T], text: str) -> _T:
+    """`read(text)` through its cache for a short text, around it for a long one."""
+    return read(text) if len(text) <= _CACHED_TEXT_MAX else read.__wrapped__(text)
+
+
+def is_iri(value: object) -> bool:
+    return isinstance(value, str) and _read_short_cached(_is_iri_text, value)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -218,17 +220,12 @@ def parse_duration_seconds(value: object, path: str) -> float:
     (Data §2.3.1.b8)."""
     if not isinstance(value, str):
         raise XapiInvalid(path, _("must be an ISO 8601 duration string"))
-    seconds = (
-        _duration_seconds(value)
-        if len(value) <= _CACHED_TEXT_MAX
-        else _duration_seconds.__wrapped__(value)
-    )
+    seconds = _read_short_cached(_duration_seconds, value)
     if seconds is None:
         raise XapiInvalid(path, _("must be an ISO 8601 duration like PT1H30M or PT45.5S"))
     return seconds
 
 
-# Heartbeats repeat a few durations ("PT1M", "PT60S"): each is read once per process.
 @functools.lru_cache(maxsize=4096)
 def _duration_seconds(value: str) -> float | None:
     match = _DURATION.match(value)
