@@ -12,6 +12,7 @@ from typing import Any
 from django.db import connection
 from django.test import Client
 
+from zhipei.lrs.models import Statement
 from zhipei.orgs.models import Platform, PlatformCredential
 from zhipei.orgs.services import issue_credential
 from zhipei.orgs.tests.helpers import make_organisation
@@ -38,9 +39,8 @@ BASE_STATEMENT: dict[str, Any] = {
 }
 
 # How long a test waits for statements to pass the commit-safe horizon. On PostgreSQL it is
-# the oldest transaction open anywhere on the server, and the other test worker's TestCase
-# classes each hold one for as long as the class runs (a TestCase that waited for the
-# horizon inside its own transaction once held it a minute, and crediting tests failed).
+# the oldest transaction open in the test's database (queries._HORIZON_SQL): a test's other
+# connections (read-ahead, threads) hold it back while their transactions run.
 HORIZON_WAIT_SECONDS = 300
 
 
@@ -106,8 +106,6 @@ def restamp(statement_id: str, stored: datetime) -> None:
     """Move a stored statement to another `stored` instant, as if it had been stored then
     (the store itself never changes `stored`). On PostgreSQL the id table, through which
     statements are read by id, is moved with it."""
-    from zhipei.lrs.models import Statement
-
     Statement.objects.filter(statement_id=statement_id).update(stored=stored)
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
