@@ -10,10 +10,11 @@ fingerprint."""
 from __future__ import annotations
 
 import re
+from typing import Any, Protocol
 
 from django.http import HttpRequest, HttpResponse
 
-from zhipei.core.problem import problem_response
+from zhipei.core.problem import json_answer, problem_response
 
 HEADER = "Idempotency-Key"
 _KEY = re.compile(r"^[\x21-\x7e]{1,100}$")
@@ -40,4 +41,32 @@ def key_reused(request: HttpRequest) -> HttpResponse:
         title="This Idempotency-Key was already used with another request.",
         code="idempotency_key_reused",
         field=HEADER,
+    )
+
+
+class RecordedAnswer(Protocol):
+    """An answer kept under a key with the request it answered (catalog.IdempotencyRecord)."""
+
+    @property
+    def request_sha256(self) -> str: ...
+    @property
+    def path(self) -> str: ...
+    @property
+    def response_status(self) -> int: ...
+    @property
+    def response_body(self) -> Any: ...
+
+
+def replay(
+    request: HttpRequest, recorded: RecordedAnswer | None, digest: str
+) -> HttpResponse | None:
+    """The answer kept under the request's key, again, when it answered this same request
+    (body digest and path: one store serves several endpoints); the 422 when it answered
+    another; None when none is kept."""
+    if recorded is None:
+        return None
+    if recorded.request_sha256 != digest or recorded.path != request.path[:300]:
+        return key_reused(request)
+    return json_answer(
+        recorded.response_status, recorded.response_body, **{"Idempotent-Replayed": "true"}
     )

@@ -1,4 +1,5 @@
-"""RFC 9457 problem details, for the API and for any JSON endpoint."""
+"""RFC 9457 problem details, for the API and for any JSON endpoint; and the platform API's
+plain JSON answers."""
 
 from __future__ import annotations
 
@@ -42,3 +43,13 @@ def problem_response(
     return HttpResponse(
         json.dumps(body, ensure_ascii=False), status=status, content_type=PROBLEM_CONTENT_TYPE
     )
+
+
+def json_answer(status: int, body: dict[str, Any], **headers: str) -> HttpResponse:
+    """A platform API answer: `body` as JSON (non-ASCII as is), with `headers`."""
+    response = HttpResponse(
+        json.dumps(body, ensure_ascii=False), status=status, content_type="application/json"
+    )
+    for name, value in headers.items():
+        response[name] = value
+    return response

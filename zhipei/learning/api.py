@@ -14,7 +14,6 @@ is an RFC 9457 problem with a stable `code` and the `field` it is about.
 from __future__ import annotations
 
 import hashlib
-import json
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -29,7 +28,7 @@ from zhipei.catalog.catalogues.services import (
 from zhipei.catalog.models import Course
 from zhipei.core import idempotency
 from zhipei.core.errors import InvalidInput
-from zhipei.core.problem import problem_response
+from zhipei.core.problem import json_answer, problem_response
 from zhipei.learning import queries, services
 from zhipei.learning.models import Enrolment
 from zhipei.occupations.models import Occupation
@@ -93,15 +92,6 @@ def _platform(request: HttpRequest) -> Platform:
     return credential.platform
 
 
-def _json(status: int, body: dict[str, Any], **headers: str) -> HttpResponse:
-    response = HttpResponse(
-        json.dumps(body, ensure_ascii=False), status=status, content_type="application/json"
-    )
-    for name, value in headers.items():
-        response[name] = value
-    return response
-
-
 def _enrolment_out(enrolment: Enrolment, pseudonym: str, created: bool) -> dict[str, Any]:
     occupation = enrolment.occupation
     return {
@@ -152,15 +142,6 @@ def _resolve(platform: Platform, data: EnrolmentIn) -> tuple[Person, Course, Occ
     return person, course, occupation
 
 
-def _replay(request: HttpRequest, platform: Platform, key: str, digest: str) -> HttpResponse | None:
-    earlier = find_idempotent_response(platform, key)
-    if earlier is None:
-        return None
-    if earlier.request_sha256 != digest or earlier.path != request.path[:300]:
-        return idempotency.key_reused(request)
-    return _json(earlier.response_status, earlier.response_body, **{"Idempotent-Replayed": "true"})
-
-
 @router.post(
     "",
     response={200: EnrolmentOut, 201: EnrolmentOut},
@@ -178,7 +159,9 @@ def create_enrolment(request: HttpRequest, data: EnrolmentIn) -> HttpResponse:
     key = request.headers.get(idempotency.HEADER)
     digest = hashlib.sha256(request.body).hexdigest()
     if key is not None:
-        early = idempotency.invalid_key(request, key) or _replay(request, platform, key, digest)
+        early = idempotency.invalid_key(request, key) or idempotency.replay(
+            request, find_idempotent_response(platform, key), digest
+        )
         if early is not None:
             return early
 
@@ -212,8 +195,12 @@ def create_enrolment(request: HttpRequest, data: EnrolmentIn) -> HttpResponse:
         )
     except IntegrityError:
         # A concurrent request with the same key committed first: answer as it did.
-        replay = _replay(request, platform, key, digest) if key is not None else None
+        replay = (
+            idempotency.replay(request, find_idempotent_response(platform, key), digest)
+            if key is not None
+            else None
+        )
         if replay is None:
             raise
         return replay
-    return _json(status, body)
+    return json_answer(status, body)

@@ -15,7 +15,6 @@ same key with another body is refused with 422.
 from __future__ import annotations
 
 import hashlib
-import json
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
@@ -24,6 +23,7 @@ from pydantic import Field
 
 from zhipei.core import idempotency
 from zhipei.core.crypto import blind_index
+from zhipei.core.problem import json_answer
 from zhipei.orgs.models import Platform, PlatformCredential
 from zhipei.orgs.signing import PlatformSignatureAuth
 from zhipei.people import queries, services
@@ -69,15 +69,6 @@ def _body(pseudonym: str, created: bool) -> dict[str, Any]:
     return {"pseudonym": pseudonym, "actor": learner_actor(pseudonym), "created": created}
 
 
-def _json(status: int, body: dict[str, Any], **headers: str) -> HttpResponse:
-    response = HttpResponse(
-        json.dumps(body, ensure_ascii=False), status=status, content_type="application/json"
-    )
-    for name, value in headers.items():
-        response[name] = value
-    return response
-
-
 def _fingerprint(body: bytes) -> str:
     # Keyed: the body holds an ID number, which a plain hash would expose to a dictionary search.
     return blind_index(hashlib.sha256(body).hexdigest(), purpose=_FINGERPRINT_PURPOSE)
@@ -91,7 +82,7 @@ def _replay(
         return None
     if earlier.request_fingerprint != fingerprint:
         return idempotency.key_reused(request)
-    return _json(
+    return json_answer(
         201 if earlier.created_pseudonym else 200,
         _body(earlier.pseudonym.pseudonym, earlier.created_pseudonym),
         **{"Idempotent-Replayed": "true"},
@@ -130,9 +121,9 @@ def register_learner(request: HttpRequest, data: LearnerIn) -> HttpResponse:
             # Another body won the race for this key.
             return idempotency.key_reused(request)
         if kept.pseudonym.pseudonym != pseudonym or kept.created_pseudonym != created:
-            return _json(
+            return json_answer(
                 201 if kept.created_pseudonym else 200,
                 _body(kept.pseudonym.pseudonym, kept.created_pseudonym),
                 **{"Idempotent-Replayed": "true"},
             )
-    return _json(201 if created else 200, _body(pseudonym, created))
+    return json_answer(201 if created else 200, _body(pseudonym, created))

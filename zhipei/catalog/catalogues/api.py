@@ -11,7 +11,6 @@ another body is refused with 422).
 from __future__ import annotations
 
 import hashlib
-import json
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -25,7 +24,7 @@ from zhipei.catalog.catalogues import services
 from zhipei.catalog.catalogues.services import CourseData, CourseDataInvalid, CourseFields
 from zhipei.catalog.models import Course
 from zhipei.core import idempotency
-from zhipei.core.problem import problem_response
+from zhipei.core.problem import json_answer, problem_response
 from zhipei.orgs.models import Platform, PlatformCredential
 from zhipei.orgs.signing import PlatformSignatureAuth
 
@@ -146,15 +145,6 @@ def _platform(request: HttpRequest) -> Platform:
     return credential.platform
 
 
-def _json(status: int, body: dict[str, Any], **headers: str) -> HttpResponse:
-    response = HttpResponse(
-        json.dumps(body, ensure_ascii=False), status=status, content_type="application/json"
-    )
-    for name, value in headers.items():
-        response[name] = value
-    return response
-
-
 def _invalid(request: HttpRequest, exc: CourseDataInvalid) -> HttpResponse:
     return problem_response(
         request,
@@ -238,7 +228,7 @@ def put_course(request: HttpRequest, external_id: str, data: CourseFields) -> Ht
         status, body = _publish(_platform(request), course_data)
     except CourseDataInvalid as exc:
         return _invalid(request, exc)
-    return _json(status, body)
+    return json_answer(status, body)
 
 
 @router.post(
@@ -251,7 +241,9 @@ def post_course(request: HttpRequest, data: CourseData) -> HttpResponse:
     key = request.headers.get(idempotency.HEADER)
     digest = hashlib.sha256(request.body).hexdigest()
     if key is not None:
-        early = idempotency.invalid_key(request, key) or _replay(request, platform, key, digest)
+        early = idempotency.invalid_key(request, key) or idempotency.replay(
+            request, services.find_idempotent_response(platform, key), digest
+        )
         if early is not None:
             return early
     try:
@@ -271,18 +263,12 @@ def post_course(request: HttpRequest, data: CourseData) -> HttpResponse:
         return _invalid(request, exc)
     except IntegrityError:
         # A concurrent request with the same key committed first: answer as it did.
-        replay = _replay(request, platform, key, digest) if key is not None else None
+        replay = (
+            idempotency.replay(request, services.find_idempotent_response(platform, key), digest)
+            if key is not None
+            else None
+        )
         if replay is None:
             raise
         return replay
-    return _json(status, body)
-
-
-def _replay(request: HttpRequest, platform: Platform, key: str, digest: str) -> HttpResponse | None:
-    record = services.find_idempotent_response(platform, key)
-    if record is None:
-        return None
-    # The store is shared with POST /api/v1/enrolments: a key is one request, at one path.
-    if record.request_sha256 != digest or record.path != request.path[:300]:
-        return idempotency.key_reused(request)
-    return _json(record.response_status, record.response_body, **{"Idempotent-Replayed": "true"})
+    return json_answer(status, body)
