@@ -31,7 +31,7 @@ SAMPLE = (
 def _rows(count: int, platform_id: int) -> list[tuple[Any, ...]]:
     from django.utils import timezone
 
-    from zhipei.lrs.services import _row
+    from zhipei.lrs.services import statement_rows
     from zhipei.lrs.validation import prepare_statement
 
     templates = json.loads(SAMPLE.read_text(encoding="utf-8"))
@@ -42,7 +42,7 @@ def _rows(count: int, platform_id: int) -> list[tuple[Any, ...]]:
         item = dict(templates[index % len(templates)])
         item["id"] = str(uuid.uuid4())
         prepared = prepare_statement(item, "", version="1.0.3", stored=now, authority=authority)
-        rows.append(_row(platform_id, prepared, {}, {}, voided=False))
+        rows.extend(statement_rows(platform_id, [prepared], {}, {}))
     return rows
 
 

@@ -37,6 +37,7 @@ from zhipei.lrs.validation import (
     SIGNATURE_USAGE,
     Prepared,
     _iso,
+    actor_key_from_json,
     comparable,
     prepare_statement,
 )
@@ -154,6 +155,7 @@ def store_batch(
     request was application/json, where every attachment needs a fileUrl."""
     now = timezone.now()
     authority = authority_for(credential)
+    authority_key = actor_key_from_json(authority)
     # The request body's depth limit, less the batch's array (views._write leaves it to us).
     max_depth = MAX_JSON_DEPTH - 1 if path_prefix else MAX_JSON_DEPTH
     prepared: list[Prepared] = []
@@ -166,6 +168,7 @@ def store_batch(
             version=version,
             stored=now,
             authority=authority,
+            authority_key=authority_key,
             statement_id=statement_id,
             max_depth=max_depth,
         )
@@ -302,10 +305,7 @@ def _store_sqlite(
         targets = _check_voiding(platform_id, new)
         people = _people(platform_id, new)
         courses = _courses(platform_id, new)
-        rows = [
-            _row(platform_id, item, people, courses, item.statement_id in already_voided)
-            for item in new
-        ]
+        rows = statement_rows(platform_id, new, people, courses, already_voided)
         Statement.objects.bulk_create(
             [Statement(**dict(zip(COPY_COLUMNS, row, strict=True))) for row in rows]
         )
@@ -535,13 +535,8 @@ def _write_postgresql(
     new = [item for item in prepared if item.statement_id in seqs]
     targets = _check_voiding(platform_id, new) if new else set()
     rows = [
-        (
-            seqs[item.statement_id],
-            *_row(
-                platform_id, item, first.people, first.courses, item.statement_id in first.voided
-            ),
-        )
-        for item in new
+        (seqs[row[0]], *row)
+        for row in statement_rows(platform_id, new, first.people, first.courses, first.voided)
     ]
     commit_now = own_transaction and not targets
     if len(rows) >= COPY_FROM_ROWS:
@@ -742,49 +737,74 @@ def _remember_courses(
 
 
 def _joined(values: list[str]) -> str:
+    """The values, each once and in order, between newlines ("" for none): a column that
+    `LIKE '%\n<value>\n%'` searches."""
+    if len(values) == 1:  # most statements: one agent, or one related activity
+        return f"\n{values[0]}\n" if values[0] else ""
     unique = [value for value in dict.fromkeys(values) if value]
     return "\n" + "\n".join(unique) + "\n" if unique else ""
 
 
-def _row(
+def statement_rows(
     platform_id: int,
-    item: Prepared,
-    people: dict[str, int],
-    courses: dict[str, int],
-    voided: bool,
-) -> tuple[Any, ...]:
-    extracted = item.extracted
-    payload = dump_payload(item.data, item.path)
-    refuse_id_numbers(item, payload)
-    person_id = people.get(extracted.account_name) if extracted.account_home_page else None
-    return (
-        item.statement_id,
-        platform_id,
-        person_id,
-        courses.get(extracted.activity_id),
-        extracted.actor_ifi[:600],
-        extracted.object_agent_ifi[:600],
-        extracted.verb_id[:500],
-        extracted.activity_id[:500],
-        extracted.object_statement_id,
-        extracted.registration,
-        item.timestamp,
-        _parse_stored(item.data["stored"]),
-        extracted.duration_seconds,
-        voided and not item.is_voiding,
-        item.is_voiding,
-        _joined(extracted.activities),
-        _joined(extracted.agents),
-        _joined(extracted.members),
-        payload,
-        bool(item.attachments),
-        evidence.for_statement(
-            item.data,
-            verb_id=extracted.verb_id,
-            lesson=extracted.activity_id[:500],
-            site_url=settings.SITE_URL,
-        ),
-    )
+    items: Sequence[Prepared],
+    people: Mapping[str, int],
+    courses: Mapping[str, int],
+    voided: Iterable[str] = (),
+) -> list[tuple[Any, ...]]:
+    """The lrs_statement rows (COPY_COLUMNS order) of validated, stamped statements: person
+    and course from the lookups, `voided` the ids a stored voiding statement targets.
+    Raises XapiInvalid when a statement holds a resident ID number (refuse_id_numbers).
+
+    Per batch, not per statement: what all the statements share (their `stored`, the site's
+    IRIs) is read once, and the ID-number scan runs once over all the payloads, and again per
+    statement only when it finds a candidate."""
+    payloads = [_payload_bytes(item) for item in items]
+    if _may_hold_id_number(b"\n".join(payloads)):
+        for item, payload in zip(items, payloads, strict=True):
+            refuse_id_numbers(item, payload)
+    voided_ids = set(voided)
+    site_url = settings.SITE_URL
+    stored_text = ""
+    stored_at: datetime | None = None
+    rows = []
+    for item, payload in zip(items, payloads, strict=True):
+        extracted = item.extracted
+        data = item.data
+        if data["stored"] != stored_text:  # the same for a whole batch
+            stored_text = data["stored"]
+            stored_at = _parse_stored(stored_text)
+        rows.append(
+            (
+                item.statement_id,
+                platform_id,
+                people.get(extracted.account_name) if extracted.account_home_page else None,
+                courses.get(extracted.activity_id),
+                extracted.actor_ifi[:600],
+                extracted.object_agent_ifi[:600],
+                extracted.verb_id[:500],
+                extracted.activity_id[:500],
+                extracted.object_statement_id,
+                extracted.registration,
+                item.timestamp,
+                stored_at,
+                extracted.duration_seconds,
+                not item.is_voiding and item.statement_id in voided_ids,
+                item.is_voiding,
+                _joined(extracted.activities),
+                _joined(extracted.agents),
+                _joined(extracted.members) if extracted.members else "",
+                payload.decode("utf-8"),
+                bool(item.attachments),
+                evidence.for_statement(
+                    data,
+                    verb_id=extracted.verb_id,
+                    lesson=extracted.activity_id[:500],
+                    site_url=site_url,
+                ),
+            )
+        )
+    return rows
 
 
 # A resident ID number (GB 11643: area, birth date 19xx/20xx, sequence, check character)
@@ -796,12 +816,14 @@ _ID_NUMBER_RE = re.compile(
 )
 
 
-def _may_hold_id_number(text: str) -> bool:
+def _may_hold_id_number(text: str | bytes) -> bool:
     # Every resident ID number has 17 digits in a row before its check character.
     return has_digit_run(text, 17)
 
 
-def _holds_id_number(text: str) -> bool:
+def _holds_id_number(text: str | bytes) -> bool:
+    if isinstance(text, bytes):
+        text = text.decode("utf-8")
     return any(
         check_character(match[1]) == match[2].upper() for match in _ID_NUMBER_RE.finditer(text)
     )
@@ -828,9 +850,9 @@ def _id_number_path(value: Any, path: str) -> str | None:
     return None
 
 
-def refuse_id_numbers(item: Prepared, payload: str) -> None:
+def refuse_id_numbers(item: Prepared, payload: str | bytes) -> None:
     """Raise XapiInvalid (naming the JSON path, never the number) when the statement holds
-    something that is a valid resident ID number."""
+    something that is a valid resident ID number. `payload` is the statement as stored."""
     if _may_hold_id_number(payload) and _holds_id_number(payload):
         where = _id_number_path(item.data, item.path) or item.path
         raise XapiInvalid(
@@ -842,14 +864,14 @@ def refuse_id_numbers(item: Prepared, payload: str) -> None:
         )
 
 
-def dump_payload(data: dict[str, Any], path: str = "") -> str:
-    """The statement as stored (formats.compact_json). A string with a lone surrogate is not
-    text: XapiInvalid."""
+def _payload_bytes(item: Prepared) -> bytes:
+    """The statement as stored (formats.compact_json), in UTF-8. A string with a lone
+    surrogate is not text: XapiInvalid."""
     try:
-        return compact_json(data).decode("utf-8")
+        return compact_json(item.data)
     except UnicodeEncodeError as exc:
         raise XapiInvalid(
-            path, _("contains a string that is not valid Unicode (a lone surrogate)")
+            item.path, _("contains a string that is not valid Unicode (a lone surrogate)")
         ) from exc
 
 

@@ -23,7 +23,13 @@ from zhipei.lrs import partitions, services
 from zhipei.lrs.http import clear_auth_cache
 from zhipei.lrs.models import Statement
 from zhipei.lrs.queries import BY_IDS_SQL, Watermark, rows_by_id, statements_after
-from zhipei.lrs.services import StatementConflict, authority_for, copy_rows, store_statements
+from zhipei.lrs.services import (
+    StatementConflict,
+    authority_for,
+    copy_rows,
+    statement_rows,
+    store_statements,
+)
 from zhipei.lrs.tasks import create_statement_partitions
 from zhipei.lrs.tests.helpers import XapiClient, make_platform, statement
 from zhipei.lrs.tests.test_watermark import read_until
@@ -60,8 +66,6 @@ def _id_rows(statement_id: str) -> list[tuple[object, ...]]:
 def _copy_stored_at(platform, credential, data, stored: datetime) -> None:
     """Write one statement as if it had been stored at `stored`, through the same COPY as
     the service (both tables), in its own atomic block."""
-    from zhipei.lrs.services import _row
-
     item = prepare_statement(
         dict(data),
         "",
@@ -70,7 +74,7 @@ def _copy_stored_at(platform, credential, data, stored: datetime) -> None:
         authority=authority_for(credential),
     )
     with transaction.atomic():
-        copy_rows([_row(platform.pk, item, {}, {}, voided=False)])
+        copy_rows(statement_rows(platform.pk, [item], {}, {}))
 
 
 def _drop_partitions(names: list[str]) -> None:
@@ -378,13 +382,11 @@ class WatermarkAcrossPartitionsTests(TransactionTestCase):
                 connection.close()
 
         def _copy_stored_in_open_transaction(platform, credential, data, stored):
-            from zhipei.lrs.services import _row
-
             item = prepare_statement(
                 dict(data), "", version="1.0.3", stored=stored, authority=authority_for(credential)
             )
             with transaction.atomic():
-                copy_rows([_row(platform.pk, item, {}, {}, voided=False)])
+                copy_rows(statement_rows(platform.pk, [item], {}, {}))
                 ready.set()
                 release.wait(timeout=30)
 
