@@ -737,8 +737,8 @@ def _remember_courses(
 
 
 def _joined(values: list[str]) -> str:
-    """The values, each once and in order, between newlines ("" for none): a column that
-    `LIKE '%\n<value>\n%'` searches."""
+    """The values, each once and in order, each followed by a newline and the first also
+    preceded by one ("" for none): a column in which a LIKE finds a whole value."""
     if len(values) == 1:  # most statements: one agent, or one related activity
         return f"\n{values[0]}\n" if values[0] else ""
     unique = [value for value in dict.fromkeys(values) if value]
