@@ -271,11 +271,14 @@ def database_pass(
     rnd = random.Random(seed)
     total = 0
     started = time.perf_counter()
+    numbers: set[str] = set()
     for n in range(learners):
-        birth = (
-            f"{births.randint(1960, 2004)}{births.randint(1, 12):02d}{births.randint(1, 28):02d}"
-        )
-        number = make_id_number(region.code, birth=birth, seq=births.randint(1, 999))
+        number = ""
+        while not number or number in numbers:  # two random learners may draw one number
+            birth = f"{births.randint(1960, 2004)}{births.randint(1, 12):02d}"
+            birth += f"{births.randint(1, 28):02d}"
+            number = make_id_number(region.code, birth=birth, seq=births.randint(1, 999))
+        numbers.add(number)
         person = make_person(region, id_number=number)
         services.enrol(person, course, by=operator)
         name, _created = pseudonym_for(person, platform=platform)
