@@ -659,16 +659,30 @@ def _people(platform_id: int, new: list[Prepared]) -> dict[str, int]:
     )
 
 
+# PostgreSQL's two lookups of the first query (pseudonym → person; activity IRI → course,
+# directly or through a lesson), fixed texts with an array parameter. Compiled through the
+# ORM they cost about 0.25 ms per request, and `IN (%s, …)` made a new text, parsed afresh,
+# for every count of names.
+_PEOPLE_SQL = (
+    "SELECT pseudonym, person_id FROM people_platformpseudonym "
+    "WHERE platform_id = %s AND pseudonym = ANY(%s)"
+)
+_COURSES_SQL = (
+    "SELECT activity_iri, id FROM catalog_course "
+    "WHERE platform_id = %s AND activity_iri = ANY(%s) "
+    "UNION ALL SELECT l.activity_iri, l.course_id FROM catalog_lesson l "
+    "JOIN catalog_course c ON c.id = l.course_id "
+    "WHERE c.platform_id = %s AND l.activity_iri = ANY(%s)"
+)
+
+
 def _people_query(platform_id: int, new: list[Prepared]) -> tuple[str, tuple[Any, ...]] | None:
-    """The SQL of _people's query, to ride in the first query; None when no actor is a
+    """_people's query on PostgreSQL, to ride in the first query; None when no actor is a
     pseudonym."""
     names = _learner_names(platform_id, new)
     if not names:
         return None
-    query = PlatformPseudonym.objects.filter(
-        platform_id=platform_id, pseudonym__in=names
-    ).values_list("pseudonym", "person_id")
-    return query.query.sql_with_params()
+    return _PEOPLE_SQL, (platform_id, sorted(names))
 
 
 # activity IRI -> course id (or None), per platform, for COURSE_CACHE_SECONDS: the catalogue
@@ -711,6 +725,9 @@ def _courses_query(
             missing.add(iri)
     if not missing:
         return found, missing, None
+    if connection.vendor == "postgresql":
+        iris_list = sorted(missing)
+        return found, missing, (_COURSES_SQL, (platform_id, iris_list, platform_id, iris_list))
     # One query: the IRI is a course's own activity or one of its lessons'.
     courses = Course.objects.filter(platform_id=platform_id, activity_iri__in=missing).values_list(
         "activity_iri", "pk"

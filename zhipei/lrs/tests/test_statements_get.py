@@ -373,6 +373,24 @@ class LearnerAndCourseTests(StatementsApiTestCase):
         self.other.post(statement(actor=actor))
         self.assertIsNone(Statement.objects.get(platform=self.other_platform).person_id)
 
+    def test_a_batch_names_several_learners_beside_names_with_array_syntax(self):
+        from django.conf import settings
+
+        people = [make_person(self.platform.organisation.region) for _n in range(2)]
+        names = [pseudonym_for(person, platform=self.platform)[0] for person in people]
+        odd = 'a,"b"{c}\\d NULL'  # commas, quotes, braces, a backslash: no array literal
+        home = f"{settings.SITE_URL}/learners"
+        batch = [
+            statement(actor={"objectType": "Agent", "account": {"homePage": home, "name": name}})
+            for name in [names[0], odd, names[1]]
+        ]
+        response = self.x.post(batch)
+        self.assertEqual(response.status_code, 200, response.content)
+        stored = dict(Statement.objects.values_list("statement_id", "person_id"))
+        self.assertEqual(
+            [stored[uuid.UUID(item["id"])] for item in batch], [people[0].pk, None, people[1].pk]
+        )
+
     def test_course_and_lesson_iris_fill_the_course_column(self):
         from django.utils import timezone
 
