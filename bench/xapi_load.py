@@ -5,6 +5,10 @@ statements/s and request latency percentiles.
 
     .venv/bin/python bench/xapi_load.py --base http://127.0.0.1:8000/xapi \
         --user KEY_ID --password SECRET --batch 100 --concurrency 4 --duration 20
+
+With --actors FILE (from xapi_fixture.py --learners N --actors FILE) each statement names one
+of N registered learners of the platform, as real reporting does, instead of the sample's
+actor (an account the LRS does not know, stored without a person).
 """
 
 from __future__ import annotations
@@ -27,15 +31,18 @@ SAMPLE = (
 
 
 _ID_SLOT = "00000000-0000-4000-8000-000000000000"
+_ACTOR_SLOT = b'"actor-slot"'
 
 
-def _pieces(sample: str) -> list[tuple[bytes, bytes]]:
+def _pieces(sample: str, actors: bool) -> list[tuple[bytes, bytes]]:
     """Each template serialised once, split around its id: a request body is then joined from
     bytes, so the client spends a few microseconds per statement and leaves the two shared
-    cores to the server and the database."""
+    cores to the server and the database. With `actors`, the actor is a slot to fill."""
     pieces = []
     for template in json.loads(Path(sample).read_text(encoding="utf-8")):
         template["id"] = _ID_SLOT
+        if actors:
+            template["actor"] = _ACTOR_SLOT.decode().strip('"')
         before, after = (
             json.dumps(template, separators=(",", ":")).encode().split(_ID_SLOT.encode())
         )
@@ -105,7 +112,12 @@ class _Connection:
 
 
 def _client(args: argparse.Namespace, worker: int, queue: Any) -> None:
-    pieces = _pieces(args.sample)
+    actors = (
+        [line.strip().encode() for line in args.actors.read_text(encoding="utf-8").splitlines()]
+        if args.actors
+        else []
+    )
+    pieces = _pieces(args.sample, bool(actors))
     parts = urlsplit(args.base)
     if parts.scheme != "http":
         raise SystemExit("--base must be an http:// address (the client speaks plain HTTP/1.1)")
@@ -126,7 +138,10 @@ def _client(args: argparse.Namespace, worker: int, queue: Any) -> None:
         statements = []
         for _ in range(args.batch):
             before, after = pieces[index % len(pieces)]
-            statements.append(before + str(uuid.uuid4()).encode() + after)
+            statement = before + str(uuid.uuid4()).encode() + after
+            if actors:
+                statement = statement.replace(_ACTOR_SLOT, actors[index % len(actors)], 1)
+            statements.append(statement)
             index += 1
         body = b"[" + b",".join(statements) + b"]" if args.batch > 1 else statements[0]
         request = head + str(len(body)).encode() + b"\r\n\r\n" + body
@@ -158,6 +173,12 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=4, help="client processes")
     parser.add_argument("--duration", type=float, default=20.0, help="seconds")
     parser.add_argument("--sample", default=str(SAMPLE))
+    parser.add_argument(
+        "--actors",
+        type=Path,
+        help="JSON lines of actors (xapi_fixture.py --actors): each statement names one of "
+        "them instead of the sample's own actor",
+    )
     args = parser.parse_args()
 
     queue: Any = multiprocessing.Queue()

@@ -34,6 +34,7 @@ from zhipei.lrs.tasks import create_statement_partitions
 from zhipei.lrs.tests.helpers import XapiClient, make_platform, statement
 from zhipei.lrs.tests.test_watermark import read_until
 from zhipei.lrs.validation import prepare_statement
+from zhipei.people.queries import learners_home_page
 from zhipei.regions.testing import make_region_tree
 
 on_postgresql = pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL")
@@ -576,3 +577,62 @@ class IdTableSeqMigrationTests(TransactionTestCase):
         assert _id_table_mismatches() == (len(data), 0)
         for item in data:
             assert rows_by_id([item["id"]], "statement_id") == [(uuid.UUID(item["id"]),)]
+
+
+def _statement_foreign_keys() -> list[tuple[str, str]]:
+    """(table, constraint) of every foreign key on lrs_statement and its partitions."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT conrelid::regclass::text, conname FROM pg_constraint WHERE contype = 'f' "
+            "AND (conrelid = 'lrs_statement'::regclass OR conrelid IN "
+            "(SELECT inhrelid FROM pg_inherits WHERE inhparent = 'lrs_statement'::regclass)) "
+            "ORDER BY 1, 2"
+        )
+        return list(cursor.fetchall())
+
+
+def test_deleting_what_a_statement_names_is_refused_in_the_orm(platform):
+    """No constraint in the database (migration 0009), PROTECT still holds in the ORM."""
+    from django.db.models import ProtectedError
+
+    from zhipei.people.services import pseudonym_for
+    from zhipei.people.testing import make_person
+
+    owner, credential, _secret = platform
+    person = make_person(owner.organisation.region)
+    name, _created = pseudonym_for(person, platform=owner)
+    actor = {"objectType": "Agent", "account": {"homePage": learners_home_page(), "name": name}}
+    store_statements(credential=credential, statements=[statement(actor=actor)], version="1.0.3")
+    stored = Statement.objects.get()
+    assert (stored.person_id, stored.platform_id) == (person.pk, owner.pk)
+    for target in (person, owner):
+        with pytest.raises(ProtectedError) as refused:
+            target.delete()
+        assert stored in refused.value.protected_objects
+
+
+@on_postgresql
+class StatementForeignKeysMigrationTests(TransactionTestCase):
+    """Migration 0009 drops the statement store's foreign-key constraints (platform, person,
+    course), on the partitions too; backwards restores them."""
+
+    def test_backwards_and_forwards(self):
+        regions = make_region_tree()
+        _platform, credential, _secret = make_platform(regions["420102"], 1)
+        data = [statement() for _ in range(services.COPY_FROM_ROWS + 1)]
+        store_statements(credential=credential, statements=data, version="1.0.3")
+        assert _statement_foreign_keys() == []
+        call_command("migrate", "lrs", "0008", verbosity=0)
+        try:
+            restored = _statement_foreign_keys()
+            parent = sorted(name for table, name in restored if table == "lrs_statement")
+            assert sorted(name.split("_fk_")[1] for name in parent) == [
+                "catalog_course_id",
+                "orgs_platform_id",
+                "people_person_id",
+            ]
+            assert len(restored) > len(parent)  # the partitions have them as well
+        finally:
+            call_command("migrate", "lrs", verbosity=0)
+        assert _statement_foreign_keys() == []
+        assert Statement.objects.count() == len(data)
