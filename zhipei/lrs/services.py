@@ -382,10 +382,17 @@ _ROW_SQL = (
 _EXECUTE_ROW_SQL = "EXECUTE lrs_store_row (" + ", ".join(["%s"] * len(_PG_COLUMNS)) + ")"
 # From this many rows on, COPY (2 round trips, cheapest per row); below, the prepared insert.
 COPY_FROM_ROWS = 8
-# The psycopg connections on which the two statements are prepared (per session), and those
-# on which one of them was found gone (DISCARD ALL or DEALLOCATE: which one is looked up).
-_prepared_on: weakref.WeakSet[Any] = weakref.WeakSet()
+# The psycopg connections on which the two statements are prepared (per session, with the
+# monotonic time they were), and those on which one of them was found gone (DISCARD ALL or
+# DEALLOCATE: which one is looked up).
+_prepared_on: weakref.WeakKeyDictionary[Any, float] = weakref.WeakKeyDictionary()
 _lost_on: weakref.WeakSet[Any] = weakref.WeakSet()
+# How long a connection keeps its plans. A generic plan (docs/decisions/0008) is made from the
+# partitions' sizes at its first execution and then kept: made while a partition was empty
+# (a new month's, or a new database's), it reads that partition's part of the voiding lookup
+# by a sequential scan, which grows with every statement stored there. An ANALYZE replans it,
+# but without autovacuum none comes; preparing again after this many seconds bounds it.
+PLAN_SECONDS = 5.0
 _PREPARED = {"lrs_store_first": _FIRST_SQL, "lrs_store_row": _ROW_SQL}
 
 
@@ -401,19 +408,24 @@ class _FirstTrip:
 
 def _prepare_statements() -> None:
     raw = connection.connection
-    if raw not in _prepared_on:
-        missing = list(_PREPARED)
-        with connection.cursor() as cursor:
-            if raw in _lost_on:
-                cursor.execute(
-                    "SELECT name FROM pg_prepared_statements WHERE name = ANY(%s)", [missing]
-                )
-                kept = {name for (name,) in cursor.fetchall()}
-                missing = [name for name in missing if name not in kept]
-            if missing:
-                cursor.execute("; ".join(_PREPARED[name] for name in missing))
-        _prepared_on.add(raw)
-        _lost_on.discard(raw)
+    prepared_at = _prepared_on.get(raw)
+    now = time.monotonic()
+    if prepared_at is not None and now - prepared_at < PLAN_SECONDS:
+        return
+    names = list(_PREPARED)
+    with connection.cursor() as cursor:
+        kept: list[str] = []
+        if prepared_at is not None or raw in _lost_on:
+            cursor.execute("SELECT name FROM pg_prepared_statements WHERE name = ANY(%s)", [names])
+            kept = [name for (name,) in cursor.fetchall()]
+        # Due again (stale): both anew. Lost: the missing ones.
+        renew = names if prepared_at is not None else [n for n in names if n not in kept]
+        sql = [f"DEALLOCATE {name}" for name in renew if name in kept]
+        sql += [_PREPARED[name] for name in renew]
+        if sql:
+            cursor.execute("; ".join(sql))
+    _prepared_on[raw] = now
+    _lost_on.discard(raw)
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -515,7 +527,7 @@ def _forget_lost_prepared(exc: ProgrammingError) -> bool:
     if getattr(exc.__cause__, "sqlstate", None) != "26000":  # invalid_sql_statement_name
         return False
     if connection.connection is not None:
-        _prepared_on.discard(connection.connection)
+        _prepared_on.pop(connection.connection, None)
         _lost_on.add(connection.connection)
     return True
 

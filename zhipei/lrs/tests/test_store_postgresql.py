@@ -7,17 +7,20 @@ suites cover that.)"""
 from __future__ import annotations
 
 import uuid
+from unittest import mock
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.test import TransactionTestCase
+from django.utils import timezone
 from psycopg import pq
 
-from zhipei.lrs import services
+from zhipei.lrs import partitions, services
 from zhipei.lrs.formats import XapiInvalid
 from zhipei.lrs.models import Statement
 from zhipei.lrs.services import StatementConflict, store_batch, store_statements
 from zhipei.lrs.tests.helpers import make_platform, statement
+from zhipei.lrs.validation import prepare_statement
 from zhipei.people.testing import make_id_number
 from zhipei.regions.testing import make_region_tree
 
@@ -153,6 +156,49 @@ class OwnTransactionTests(TransactionTestCase):
             assert cursor.fetchone() == ("force_generic_plan",)
             cursor.execute("SHOW jit")
             assert cursor.fetchone() == ("off",)
+
+    def voiding_lookup_scans(self) -> list[str]:
+        """The partitions the cached generic plan of lrs_store_first reads whole."""
+        probe = "{" + str(uuid.uuid4()) + "}"
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "EXPLAIN (FORMAT JSON) EXECUTE lrs_store_first (%s::uuid[], %s::uuid[], %s)",
+                [probe, probe, self.platform.pk],
+            )
+            plan = cursor.fetchone()[0][0]["Plan"]
+        scanned: list[str] = []
+
+        def walk(node):
+            if node["Node Type"] == "Seq Scan" and node["Relation Name"].startswith("lrs_"):
+                scanned.append(node["Relation Name"])
+            for child in node.get("Plans", []):
+                walk(child)
+
+        walk(plan)
+        return scanned
+
+    def test_plans_made_on_an_empty_partition_are_made_again_once_it_has_grown(self):
+        current = partitions.partition_name(timezone.now().date())
+        self.store([statement()])  # prepared (and planned) on a nearly empty partition
+        assert current in self.voiding_lookup_scans()
+        authority = services.authority_for(self.credential)
+        items = [
+            prepare_statement(
+                statement(), "", version="1.0.3", stored=timezone.now(), authority=authority
+            )
+            for _ in range(5000)
+        ]
+        with transaction.atomic():
+            services.copy_rows(services.statement_rows(self.platform.pk, items, {}, {}))
+        self.store([statement()])
+        assert current in self.voiding_lookup_scans()  # kept for PLAN_SECONDS
+        with mock.patch.object(services, "PLAN_SECONDS", 0.0):
+            self.store([statement()])  # due: prepared and planned again
+        assert current not in self.voiding_lookup_scans()
+        self.assert_connection_clean()
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT name FROM pg_prepared_statements ORDER BY name")
+            assert [name for (name,) in cursor.fetchall()] == ["lrs_store_first", "lrs_store_row"]
 
     def test_one_lost_prepared_statement_is_prepared_again_beside_the_other(self):
         self.store([statement()])
