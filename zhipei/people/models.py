@@ -161,8 +161,14 @@ class PlatformPseudonym(models.Model):
     """
 
     person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="pseudonyms")
+    # No index of its own: both unique constraints below start with the platform, and with
+    # one beside them a planner without statistics looked learners up by the platform alone
+    # and filtered all its pseudonyms (the LRS does that lookup for every statement).
     platform = models.ForeignKey(
-        "orgs.Platform", on_delete=models.PROTECT, related_name="learner_pseudonyms"
+        "orgs.Platform",
+        on_delete=models.PROTECT,
+        related_name="learner_pseudonyms",
+        db_index=False,
     )
     pseudonym = models.CharField(max_length=64)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -200,6 +200,31 @@ class OwnTransactionTests(TransactionTestCase):
             cursor.execute("SELECT name FROM pg_prepared_statements ORDER BY name")
             assert [name for (name,) in cursor.fetchall()] == ["lrs_store_first", "lrs_store_row"]
 
+    def test_learners_are_looked_up_by_the_platform_and_pseudonym_index(self):
+        from zhipei.people.services import pseudonym_for
+        from zhipei.people.testing import make_person
+
+        names = [
+            pseudonym_for(make_person(self.platform.organisation.region), platform=self.platform)[0]
+            for _ in range(3)
+        ]
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SET LOCAL enable_seqscan = off")  # the table is tiny here
+            cursor.execute(
+                "EXPLAIN (FORMAT JSON) " + services._PEOPLE_SQL, [self.platform.pk, names[:2]]
+            )
+            plan = cursor.fetchone()[0][0]["Plan"]
+        indexes: list[str] = []
+
+        def walk(node):
+            if "Index Name" in node:
+                indexes.append(node["Index Name"])
+            for child in node.get("Plans", []):
+                walk(child)
+
+        walk(plan)
+        assert indexes == ["pseudonym_unique_per_platform"]
+
     def test_one_lost_prepared_statement_is_prepared_again_beside_the_other(self):
         self.store([statement()])
         with connection.cursor() as cursor:
