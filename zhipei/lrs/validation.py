@@ -651,13 +651,12 @@ def _fast_agent_key(value: object) -> tuple[str, str, str]:
     agent = _plain(value, _AGENT_KEYS_FAST)
     if agent.get("objectType", "Agent") != "Agent":
         raise _NotFast
-    named = "name" in agent
-    if named and not isinstance(agent["name"], str):
+    if "name" in agent and not isinstance(agent["name"], str):
         raise _NotFast
-    # Exactly one inverse functional identifier: every key but objectType and name is one.
-    if len(agent) - named - ("objectType" in agent) != 1:
+    present = [name for name in _IFI_NAMES if name in agent]
+    if len(present) != 1:
         raise _NotFast
-    kind = next(name for name in _IFI_NAMES if name in agent)
+    kind = present[0]
     ifi = agent[kind]
     if kind == "account":
         account = _plain(ifi, _ACCOUNT_KEYS_FAST)
@@ -682,7 +681,6 @@ def _fast_prepare(  # noqa: PLR0912, PLR0915 - one flat pass, by design
     version: str,
     stored: datetime,
     authority: dict[str, Any],
-    authority_key: str,
     statement_id: str | None,
 ) -> Prepared | None:
     try:
@@ -768,7 +766,7 @@ def _fast_prepare(  # noqa: PLR0912, PLR0915 - one flat pass, by design
         account_home_page=home_page,
         account_name=account_name,
         activities=activities,
-        agents=[actor_ifi, authority_key],
+        agents=[actor_ifi, actor_key_from_json(authority)],
     )
     return Prepared(
         statement_id=statement_id,
@@ -792,7 +790,6 @@ def prepare_statement(
     authority: dict[str, Any],
     statement_id: str | None = None,
     max_depth: int = MAX_JSON_DEPTH,
-    authority_key: str | None = None,
 ) -> Prepared:
     """Validate one statement and fill in what the LRS sets (Data §2.4.1, §2.4.7-2.4.10).
 
@@ -800,17 +797,13 @@ def prepare_statement(
     given, must be the same. `max_depth` is how deep the statement may nest (arrays and
     objects, itself counted): MAX_JSON_DEPTH less its own level in the request body. The
     common shape goes through `_fast_prepare`, whose shape bounds the depth; everything else,
-    and every refusal, through `_full_prepare`, which measures it first. `authority_key` is
-    actor_key_from_json(authority), when the caller has it already (a batch shares one)."""
-    if authority_key is None:
-        authority_key = actor_key_from_json(authority)
+    and every refusal, through `_full_prepare`, which measures it first."""
     fast = _fast_prepare(
         value,
         path,
         version=version,
         stored=stored,
         authority=authority,
-        authority_key=authority_key,
         statement_id=statement_id,
     )
     if fast is not None:
@@ -823,7 +816,6 @@ def prepare_statement(
         version=version,
         stored=stored,
         authority=authority,
-        authority_key=authority_key,
         statement_id=statement_id,
     )
 
@@ -835,7 +827,6 @@ def _full_prepare(  # noqa: PLR0912 - the LRS-set properties, one by one
     version: str,
     stored: datetime,
     authority: dict[str, Any],
-    authority_key: str,
     statement_id: str | None = None,
 ) -> Prepared:
     """The full validator: every shape, every rule, the error message naming the path."""
@@ -884,7 +875,7 @@ def _full_prepare(  # noqa: PLR0912 - the LRS-set properties, one by one
     data["stored"] = stored_text
     data["authority"] = authority
     extracted = checker.extracted
-    extracted.agents.append(authority_key)
+    extracted.agents.append(actor_key_from_json(authority))
     attachments = data.get("attachments", [])
     return Prepared(
         statement_id=statement_id,

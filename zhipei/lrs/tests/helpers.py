@@ -113,3 +113,13 @@ def restamp(statement_id: str, stored: datetime) -> None:
                 "UPDATE lrs_statement_id SET stored = %s WHERE statement_id = %s",
                 [stored, statement_id],
             )
+
+
+def plan_nodes(sql: str, params: Any = None) -> list[dict[str, Any]]:
+    """Every node of PostgreSQL's plan for `sql` (EXPLAIN, not run), outermost first."""
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN (FORMAT JSON) " + sql, params)
+        nodes = [cursor.fetchone()[0][0]["Plan"]]
+    for node in nodes:  # grows as it goes: each node's children join the end
+        nodes.extend(node.get("Plans", []))
+    return nodes

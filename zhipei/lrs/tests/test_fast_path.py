@@ -20,13 +20,7 @@ from hypothesis import strategies as st
 
 from zhipei.lrs.formats import XapiInvalid
 from zhipei.lrs.tests.helpers import statement
-from zhipei.lrs.validation import (
-    Prepared,
-    _fast_prepare,
-    _full_prepare,
-    actor_key_from_json,
-    prepare_statement,
-)
+from zhipei.lrs.validation import Prepared, _fast_prepare, _full_prepare, prepare_statement
 
 STORED = datetime(2026, 11, 26, 3, 4, 5, 678000, tzinfo=UTC)
 AUTHORITY = {
@@ -34,7 +28,6 @@ AUTHORITY = {
     "name": "Platform 1",
     "account": {"homePage": "https://zhipei.example.cn/xapi", "name": "pk_1"},
 }
-AUTHORITY_KEY = actor_key_from_json(AUTHORITY)
 SAMPLE = Path(settings.BASE_DIR).parent / "shared" / "bench" / "sample-statements.json"
 
 
@@ -103,7 +96,6 @@ def _both(data: dict[str, Any], *, version: str = "1.0.3", statement_id: str | N
         version=version,
         stored=STORED,
         authority=AUTHORITY,
-        authority_key=AUTHORITY_KEY,
         statement_id=statement_id,
     )
     try:
@@ -113,7 +105,6 @@ def _both(data: dict[str, Any], *, version: str = "1.0.3", statement_id: str | N
             version=version,
             stored=STORED,
             authority=AUTHORITY,
-            authority_key=AUTHORITY_KEY,
             statement_id=statement_id,
         )
     except XapiInvalid:

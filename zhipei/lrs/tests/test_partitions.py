@@ -31,7 +31,7 @@ from zhipei.lrs.services import (
     store_statements,
 )
 from zhipei.lrs.tasks import create_statement_partitions
-from zhipei.lrs.tests.helpers import XapiClient, make_platform, statement
+from zhipei.lrs.tests.helpers import XapiClient, make_platform, plan_nodes, statement
 from zhipei.lrs.tests.test_watermark import read_until
 from zhipei.lrs.validation import prepare_statement
 from zhipei.people.queries import learners_home_page
@@ -227,22 +227,12 @@ def test_reads_by_id_go_through_the_primary_key_of_the_partitions(platform):
         )
         assert cursor.fetchall() == []
         cursor.execute("SET LOCAL enable_seqscan = off")
-        cursor.execute(
-            f"EXPLAIN (FORMAT JSON) SELECT payload FROM lrs_statement WHERE {BY_IDS_SQL}",  # noqa: S608
-            [[uuid.UUID(data[1]["id"])]] * 2,
-        )
-        plan = cursor.fetchone()[0][0]["Plan"]
-    indexes, seq_scans = [], []
-
-    def walk(node):
-        if "Index Name" in node:
-            indexes.append(node["Index Name"])
-        if node["Node Type"] == "Seq Scan":
-            seq_scans.append(node["Relation Name"])
-        for child in node.get("Plans", []):
-            walk(child)
-
-    walk(plan)
+    nodes = plan_nodes(
+        f"SELECT payload FROM lrs_statement WHERE {BY_IDS_SQL}",  # noqa: S608
+        [[uuid.UUID(data[1]["id"])]] * 2,
+    )
+    indexes = [node["Index Name"] for node in nodes if "Index Name" in node]
+    seq_scans = [node["Relation Name"] for node in nodes if node["Node Type"] == "Seq Scan"]
     assert seq_scans == []
     assert "lrs_statement_id_pkey" in indexes
     partition_indexes = [name for name in indexes if name != "lrs_statement_id_pkey"]

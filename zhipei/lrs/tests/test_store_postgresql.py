@@ -19,7 +19,7 @@ from zhipei.lrs import partitions, services
 from zhipei.lrs.formats import XapiInvalid
 from zhipei.lrs.models import Statement
 from zhipei.lrs.services import StatementConflict, store_batch, store_statements
-from zhipei.lrs.tests.helpers import make_platform, statement
+from zhipei.lrs.tests.helpers import make_platform, plan_nodes, statement
 from zhipei.lrs.validation import prepare_statement
 from zhipei.people.testing import make_id_number
 from zhipei.regions.testing import make_region_tree
@@ -160,22 +160,14 @@ class OwnTransactionTests(TransactionTestCase):
     def voiding_lookup_scans(self) -> list[str]:
         """The partitions the cached generic plan of lrs_store_first reads whole."""
         probe = "{" + str(uuid.uuid4()) + "}"
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "EXPLAIN (FORMAT JSON) EXECUTE lrs_store_first (%s::uuid[], %s::uuid[], %s)",
-                [probe, probe, self.platform.pk],
-            )
-            plan = cursor.fetchone()[0][0]["Plan"]
-        scanned: list[str] = []
-
-        def walk(node):
-            if node["Node Type"] == "Seq Scan" and node["Relation Name"].startswith("lrs_"):
-                scanned.append(node["Relation Name"])
-            for child in node.get("Plans", []):
-                walk(child)
-
-        walk(plan)
-        return scanned
+        nodes = plan_nodes(
+            "EXECUTE lrs_store_first (%s::uuid[], %s::uuid[], %s)", [probe, probe, self.platform.pk]
+        )
+        return [
+            node["Relation Name"]
+            for node in nodes
+            if node["Node Type"] == "Seq Scan" and node["Relation Name"].startswith("lrs_")
+        ]
 
     def test_plans_made_on_an_empty_partition_are_made_again_once_it_has_grown(self):
         current = partitions.partition_name(timezone.now().date())
@@ -208,21 +200,11 @@ class OwnTransactionTests(TransactionTestCase):
             pseudonym_for(make_person(self.platform.organisation.region), platform=self.platform)[0]
             for _ in range(3)
         ]
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute("SET LOCAL enable_seqscan = off")  # the table is tiny here
-            cursor.execute(
-                "EXPLAIN (FORMAT JSON) " + services._PEOPLE_SQL, [self.platform.pk, names[:2]]
-            )
-            plan = cursor.fetchone()[0][0]["Plan"]
-        indexes: list[str] = []
-
-        def walk(node):
-            if "Index Name" in node:
-                indexes.append(node["Index Name"])
-            for child in node.get("Plans", []):
-                walk(child)
-
-        walk(plan)
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL enable_seqscan = off")  # the table is tiny here
+            nodes = plan_nodes(services._PEOPLE_SQL, [self.platform.pk, names[:2]])
+        indexes = [node["Index Name"] for node in nodes if "Index Name" in node]
         assert indexes == ["pseudonym_unique_per_platform"]
 
     def test_one_lost_prepared_statement_is_prepared_again_beside_the_other(self):
