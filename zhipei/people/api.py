@@ -27,6 +27,7 @@ from zhipei.core.problem import json_answer
 from zhipei.orgs.models import Platform, PlatformCredential
 from zhipei.orgs.signing import PlatformSignatureAuth
 from zhipei.people import queries, services
+from zhipei.people.models import LearnerRegistrationKey
 
 router = Router(tags=["learners"], auth=PlatformSignatureAuth())
 
@@ -78,13 +79,18 @@ def _replay(
     request: HttpRequest, platform: Platform, key: str, fingerprint: str
 ) -> HttpResponse | None:
     earlier = queries.learner_registration(platform.pk, key)
-    if earlier is None:
-        return None
-    if earlier.request_fingerprint != fingerprint:
+    return None if earlier is None else _kept_answer(request, earlier, fingerprint)
+
+
+def _kept_answer(
+    request: HttpRequest, kept: LearnerRegistrationKey, fingerprint: str
+) -> HttpResponse:
+    """The answer kept under a key, again; the 422 when it answered another body."""
+    if kept.request_fingerprint != fingerprint:
         return idempotency.key_reused(request)
     return json_answer(
-        201 if earlier.created_pseudonym else 200,
-        _body(earlier.pseudonym.pseudonym, earlier.created_pseudonym),
+        201 if kept.created_pseudonym else 200,
+        _body(kept.pseudonym.pseudonym, kept.created_pseudonym),
         **{"Idempotent-Replayed": "true"},
     )
 
@@ -117,13 +123,11 @@ def register_learner(request: HttpRequest, data: LearnerIn) -> HttpResponse:
         kept = services.remember_learner_registration(
             platform, key=key, request_fingerprint=fingerprint, pseudonym=pseudonym, created=created
         )
-        if kept.request_fingerprint != fingerprint:
-            # Another body won the race for this key.
-            return idempotency.key_reused(request)
-        if kept.pseudonym.pseudonym != pseudonym or kept.created_pseudonym != created:
-            return json_answer(
-                201 if kept.created_pseudonym else 200,
-                _body(kept.pseudonym.pseudonym, kept.created_pseudonym),
-                **{"Idempotent-Replayed": "true"},
-            )
+        # Another request with this key won the race: answer as it was answered.
+        if (kept.request_fingerprint, kept.pseudonym.pseudonym, kept.created_pseudonym) != (
+            fingerprint,
+            pseudonym,
+            created,
+        ):
+            return _kept_answer(request, kept, fingerprint)
     return json_answer(201 if created else 200, _body(pseudonym, created))
