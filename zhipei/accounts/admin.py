@@ -58,11 +58,6 @@ def is_operator(request: HttpRequest) -> bool:
     )
 
 
-def _operator(request: HttpRequest) -> User:
-    user = signed_in_user(request)
-    return user
-
-
 def _add_errors(form: forms.BaseForm, error: DomainError) -> None:
     field = error.field if error.field in form.fields else None
     form.add_error(field, str(error.message))
@@ -256,7 +251,7 @@ class UserAdmin(DjangoUserAdmin):  # type: ignore[type-arg]
         return () if obj is None else self.readonly_fields
 
     def save_model(self, request: HttpRequest, obj: User, form: Any, change: bool) -> None:
-        operator = _operator(request)
+        operator = signed_in_user(request)
         data = form.cleaned_data
         if not change:
             created = services.create_user(
@@ -286,7 +281,7 @@ class UserAdmin(DjangoUserAdmin):  # type: ignore[type-arg]
         if formset.model is not RoleAssignment:
             super().save_formset(request, form, formset, change)
             return
-        operator = _operator(request)
+        operator = signed_in_user(request)
         user = User.objects.get(pk=form.instance.pk)
         granted: list[RoleAssignment] = []
         revoked: list[RoleAssignment] = []
@@ -317,14 +312,14 @@ class UserAdmin(DjangoUserAdmin):  # type: ignore[type-arg]
     def user_change_password(
         self, request: HttpRequest, id: str, form_url: str = ""
     ) -> HttpResponse:
-        with _acting(_operator(request)):
+        with _acting(signed_in_user(request)):
             return super().user_change_password(request, id, form_url)
 
     @staticmethod
     def _keep_own_session(request: HttpRequest, target: User) -> None:
         # A change to the operator's own privileges ends their sessions; keep this one, with
         # a new session key.
-        operator = _operator(request)
+        operator = signed_in_user(request)
         if target.pk == operator.pk:
             operator.refresh_from_db(fields=["privilege_version", "password"])
             update_session_auth_hash(request, operator)

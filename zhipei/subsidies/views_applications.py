@@ -424,11 +424,10 @@ def application_bank(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def application_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
-    application = aq.get_application_for_applicant(signed_in_user(request), pk)
+    user = signed_in_user(request)
+    application = aq.get_application_for_applicant(user, pk)
     try:
-        workflow.withdraw(
-            application, by=signed_in_user(request), note=request.POST.get("note", "")[:2000]
-        )
+        workflow.withdraw(application, by=user, note=request.POST.get("note", "")[:2000])
     except DomainError as exc:
         raise_for_scope_errors(exc)
         messages.error(request, str(exc.message))
