@@ -37,7 +37,6 @@ from zhipei.lrs.validation import (
     SIGNATURE_USAGE,
     Prepared,
     _iso,
-    actor_key_from_json,
     comparable,
     prepare_statement,
 )
@@ -155,7 +154,6 @@ def store_batch(
     request was application/json, where every attachment needs a fileUrl."""
     now = timezone.now()
     authority = authority_for(credential)
-    authority_key = actor_key_from_json(authority)
     # The request body's depth limit, less the batch's array (views._write leaves it to us).
     max_depth = MAX_JSON_DEPTH - 1 if path_prefix else MAX_JSON_DEPTH
     prepared: list[Prepared] = []
@@ -168,7 +166,6 @@ def store_batch(
             version=version,
             stored=now,
             authority=authority,
-            authority_key=authority_key,
             statement_id=statement_id,
             max_depth=max_depth,
         )
@@ -822,7 +819,7 @@ def statement_rows(
                 item.is_voiding,
                 _joined(extracted.activities),
                 _joined(extracted.agents),
-                _joined(extracted.members) if extracted.members else "",
+                _joined(extracted.members),
                 payload.decode("utf-8"),
                 bool(item.attachments),
                 evidence.for_statement(
