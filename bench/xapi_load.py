@@ -31,7 +31,8 @@ SAMPLE = (
 
 
 _ID_SLOT = "00000000-0000-4000-8000-000000000000"
-_ACTOR_SLOT = b'"actor-slot"'
+_ACTOR_SLOT = "actor-slot"
+_ACTOR_SLOT_JSON = json.dumps(_ACTOR_SLOT).encode()  # as it stands in a serialised template
 
 
 def _pieces(sample: str, actors: bool) -> list[tuple[bytes, bytes]]:
@@ -42,7 +43,7 @@ def _pieces(sample: str, actors: bool) -> list[tuple[bytes, bytes]]:
     for template in json.loads(Path(sample).read_text(encoding="utf-8")):
         template["id"] = _ID_SLOT
         if actors:
-            template["actor"] = _ACTOR_SLOT.decode().strip('"')
+            template["actor"] = _ACTOR_SLOT
         before, after = (
             json.dumps(template, separators=(",", ":")).encode().split(_ID_SLOT.encode())
         )
@@ -140,7 +141,7 @@ def _client(args: argparse.Namespace, worker: int, queue: Any) -> None:
             before, after = pieces[index % len(pieces)]
             statement = before + str(uuid.uuid4()).encode() + after
             if actors:
-                statement = statement.replace(_ACTOR_SLOT, actors[index % len(actors)], 1)
+                statement = statement.replace(_ACTOR_SLOT_JSON, actors[index % len(actors)], 1)
             statements.append(statement)
             index += 1
         body = b"[" + b",".join(statements) + b"]" if args.batch > 1 else statements[0]
