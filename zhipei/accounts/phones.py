@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-MOBILE_RE = re.compile(r"^1[3-9][0-9]{9}$")
+MOBILE_RE = re.compile(r"^1[3-9][0-9]{9}\Z")
 _SEPARATORS = re.compile(r"[\s\-()]")
 
 

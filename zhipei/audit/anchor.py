@@ -24,7 +24,7 @@ from django.utils import timezone
 
 logger = logging.getLogger("zhipei.audit")
 
-_LINE_RE = re.compile(r"^(?P<seq>[1-9][0-9]*) (?P<hash>[0-9a-f]{64}) (?P<at>\S+)$")
+_LINE_RE = re.compile(r"^(?P<seq>[1-9][0-9]*) (?P<hash>[0-9a-f]{64}) (?P<at>\S+)\Z")
 _TAIL_BYTES = 4096
 
 

@@ -26,7 +26,7 @@ from zhipei.core.errors import Conflict, InvalidInput
 from zhipei.occupations.models import Occupation
 from zhipei.regions.models import Region
 
-_LEVELS_RE = re.compile(r"^([1-5])(?:-([1-5]))?$")
+_LEVELS_RE = re.compile(r"^([1-5])(?:-([1-5]))?\Z")
 _ISBN_CHARS_RE = re.compile(r"[\s-]")
 
 

@@ -46,7 +46,7 @@ KEY_BYTES = 32
 NONCE_BYTES = 12
 GCM_TAG_BYTES = 16
 MIN_BLIND_INDEX_KEY_BYTES = 32
-_KEY_ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
+_KEY_ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,32}\Z")
 
 AES_GCM = "aes-gcm"
 SM4_GCM = "sm4-gcm"

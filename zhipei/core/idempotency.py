@@ -17,7 +17,7 @@ from django.http import HttpRequest, HttpResponse
 from zhipei.core.problem import json_answer, problem_response
 
 HEADER = "Idempotency-Key"
-_KEY = re.compile(r"^[\x21-\x7e]{1,100}$")
+_KEY = re.compile(r"^[\x21-\x7e]{1,100}\Z")
 
 
 def invalid_key(request: HttpRequest, key: str) -> HttpResponse | None:

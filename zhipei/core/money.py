@@ -19,7 +19,7 @@ MAX_FEN = 10**14
 _MAX_INPUT_LENGTH = 40
 
 # Plain digits with an optional fraction, or digits grouped by thousands with commas.
-_AMOUNT_RE = re.compile(r"^(?P<int>[0-9]+|[0-9]{1,3}(?:,[0-9]{3})+)(?:\.(?P<frac>[0-9]*))?$")
+_AMOUNT_RE = re.compile(r"^(?P<int>[0-9]+|[0-9]{1,3}(?:,[0-9]{3})+)(?:\.(?P<frac>[0-9]*))?\Z")
 
 
 def yuan(fen: int) -> str:

@@ -32,7 +32,7 @@ from zhipei.core.models import ScheduledJob
 logger = logging.getLogger("zhipei.scheduler")
 
 NAME_MAX_LENGTH = 100  # ScheduledJob.name
-_NAME_RE = re.compile(r"^[a-z0-9_]+(\.[a-z0-9_]+)+$")
+_NAME_RE = re.compile(r"^[a-z0-9_]+(\.[a-z0-9_]+)+\Z")
 
 
 @dataclass(frozen=True)

@@ -39,7 +39,7 @@ from zhipei.orgs.models import Enterprise
 PAGE_SIZE = 25
 # An ID number never travels in a URL (ARCHITECTURE invariant 2): searching for one is a POST,
 # and a GET query that looks like one is ignored.
-_ID_LIKE = re.compile(r"^\s*[0-9]{15,17}[0-9Xx]?\s*$")
+_ID_LIKE = re.compile(r"^\s*[0-9]{15,17}[0-9Xx]?\s*\Z")
 
 
 def _page(request: HttpRequest, queryset: QuerySet[Any]) -> Any:

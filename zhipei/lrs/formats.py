@@ -26,33 +26,38 @@ class XapiInvalid(ValueError):
         super().__init__(f"{path}: {message}" if path else message)
 
 
+# Every pattern ends in \Z, not $ (which also matches before a final newline), and \d is
+# ASCII only (re.ASCII; Python's \d also matches other scripts' digits, which int() reads).
+
 # Best-effort IRI check (xAPI Data §2.2.s4.b6): a scheme, then no whitespace or characters that
 # RFC 3987 forbids outright. Relative references ("#frag", "/path") have no scheme and fail.
-_IRI = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:[^\s<>\"{}|\\^`]+$")
-_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
-_MAILTO = re.compile(r"^mailto:[^@\s]+@[^@\s]+$")
-_SHA1 = re.compile(r"^[0-9a-fA-F]{40}$")
+_IRI = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:[^\s<>\"{}|\\^`]+\Z")
+_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\Z")
+_MAILTO = re.compile(r"^mailto:[^@\s]+@[^@\s]+\Z")
+_SHA1 = re.compile(r"^[0-9a-fA-F]{40}\Z")
 # RFC 5646 token lengths (Data §2.2.s4.b2): language (2-3 letters with up to three 3-letter
 # extlangs, or 4-8 letters), then script/region/variant/extension/private subtags of 1-8
 # alphanumerics; or a private-use tag "x-…"; or a grandfathered "i-…" tag.
 _LANGTAG = re.compile(
     r"^(?:(?:[A-Za-z]{2,3}(?:-[A-Za-z]{3}){0,3}|[A-Za-z]{4,8})(?:-[A-Za-z0-9]{1,8})*"
-    r"|[xX](?:-[A-Za-z0-9]{1,8})+|[iI](?:-[A-Za-z0-9]{1,8})+)$"
+    r"|[xX](?:-[A-Za-z0-9]{1,8})+|[iI](?:-[A-Za-z0-9]{1,8})+)\Z"
 )
 # ISO 8601 date-time as xAPI uses it: full date, "T", time with optional fraction, optional
 # offset. An offset of -00:00 means "unknown local offset" in RFC 3339 and is refused
 # (Data §4.5.s2.b4 asks LRSs to reject it).
 _TIMESTAMP = re.compile(
     r"^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:[.,](\d+))?"
-    r"(Z|[+-]\d{2}(?::?\d{2})?)?$"
+    r"(Z|[+-]\d{2}(?::?\d{2})?)?\Z",
+    re.ASCII,
 )
 # ISO 8601 duration (Data §4.6): PnYnMnDTnHnMnS with a fractional last part, or PnW.
 _DURATION = re.compile(
-    r"^P(?!$)(?:(\d+(?:[.,]\d+)?)Y)?(?:(\d+(?:[.,]\d+)?)M)?(?:(\d+(?:[.,]\d+)?)D)?"
-    r"(?:T(?!$)(?:(\d+(?:[.,]\d+)?)H)?(?:(\d+(?:[.,]\d+)?)M)?(?:(\d+(?:[.,]\d+)?)S)?)?$"
-    r"|^P(\d+(?:[.,]\d+)?)W$"
+    r"^P(?!\Z)(?:(\d+(?:[.,]\d+)?)Y)?(?:(\d+(?:[.,]\d+)?)M)?(?:(\d+(?:[.,]\d+)?)D)?"
+    r"(?:T(?!\Z)(?:(\d+(?:[.,]\d+)?)H)?(?:(\d+(?:[.,]\d+)?)M)?(?:(\d+(?:[.,]\d+)?)S)?)?\Z"
+    r"|^P(\d+(?:[.,]\d+)?)W\Z",
+    re.ASCII,
 )
-_VERSION = re.compile(r"^(1\.0\.\d+|2\.0\.\d+)$")
+_VERSION = re.compile(r"^(1\.0\.\d+|2\.0\.\d+)\Z", re.ASCII)
 
 
 # Statements repeat their verbs, activities, home pages and heartbeat durations: each such

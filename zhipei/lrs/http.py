@@ -37,8 +37,8 @@ from zhipei.orgs.services import authenticate_basic
 VERSION_HEADER = "X-Experience-API-Version"
 LATEST_1 = "1.0.3"
 LATEST_2 = "2.0.0"
-_VERSION_1 = re.compile(r"^1\.0(\.\d+)?$")
-_VERSION_2 = re.compile(r"^2\.0(\.\d+)?$")
+_VERSION_1 = re.compile(r"^1\.0(\.\d+)?\Z", re.ASCII)
+_VERSION_2 = re.compile(r"^2\.0(\.\d+)?\Z", re.ASCII)
 # Header names the alternate syntax may carry as form parameters (Communication §1.3.s3.b6).
 ALT_HEADER_PARAMS = frozenset(
     {

@@ -35,7 +35,7 @@ DEFAULT_PARTITION = "lrs_statement_default"
 MONTHS_AHEAD = 3
 # Any constant: serialises concurrent runs of the job (two schedulers, a manual command).
 _LOCK_KEY = 0x4C52535054  # "LRSPT"
-_NAME_RE = re.compile(r"^lrs_statement_y(\d{4})m(\d{2})$")
+_NAME_RE = re.compile(r"^lrs_statement_y(\d{4})m(\d{2})\Z", re.ASCII)
 
 
 def is_partitioned() -> bool:

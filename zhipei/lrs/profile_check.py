@@ -76,7 +76,7 @@ _VERB_RANK = {
 _ONCE_PER_SESSION = ("launched", "initialized", "terminated")
 # Lesson kinds of zhipei.catalog.models.Lesson reported with the media activity type (§4).
 _MEDIA_KINDS = frozenset({"video", "audio"})
-_TIMESTAMP_OFFSET = re.compile(r"(?:Z|[+-]\d{2}(?::?\d{2})?)$")
+_TIMESTAMP_OFFSET = re.compile(r"(?:Z|[+-]\d{2}(?::?\d{2})?)\Z", re.ASCII)
 
 
 @dataclass(frozen=True)
@@ -622,7 +622,7 @@ def _steps(location: str) -> tuple[str | None, ...]:
     return tuple(steps)
 
 
-_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*\Z")
 
 
 def _child(path: str, key: str) -> str:

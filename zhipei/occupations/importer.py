@@ -39,8 +39,8 @@ OPTIONAL_OCCUPATION_COLUMNS = ("gbm", "is_green", "is_digital", "definition", "t
 TRADE_COLUMNS = ("occupation_code", "work_type_name")
 
 # The code form of each level: 大类 `4`, 中类 `4-04`, 小类 `4-04-05`, 职业 `4-04-05-05`.
-_CODE_RE = re.compile(r"^[1-8](-[0-9]{2}){0,3}$")
-_GBM_RE = re.compile(r"^[0-9]{5}$")
+_CODE_RE = re.compile(r"^[1-8](-[0-9]{2}){0,3}\Z")
+_GBM_RE = re.compile(r"^[0-9]{5}\Z")
 _FLAGS = {"true": True, "false": False, "": False}
 _MAX_NAME = Occupation._meta.get_field("name").max_length or 200
 _MAX_TRADE = Trade._meta.get_field("name").max_length or 200

@@ -9,7 +9,7 @@ from django.db.models import Q, QuerySet
 from zhipei.occupations.models import Occupation, Trade
 
 # A search term that is a code or the start of one: 4, 4-, 4-04, 4-04-0, 4-04-05-05.
-_CODE_PREFIX_RE = re.compile(r"^[1-8](-[0-9]{0,2}){0,3}$")
+_CODE_PREFIX_RE = re.compile(r"^[1-8](-[0-9]{0,2}){0,3}\Z")
 
 
 def get_node(code: str) -> Occupation | None:

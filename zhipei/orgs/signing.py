@@ -42,9 +42,9 @@ HEADER_TIMESTAMP = "X-Zhipei-Timestamp"
 HEADER_NONCE = "X-Zhipei-Nonce"
 HEADER_SIGNATURE = "X-Zhipei-Signature"
 HEADERS = (HEADER_KEY, HEADER_TIMESTAMP, HEADER_NONCE, HEADER_SIGNATURE)
-NONCE_RE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
-TIMESTAMP_RE = re.compile(r"^[0-9]{1,12}$")
-SIGNATURE_RE = re.compile(r"^[0-9a-fA-F]{64}$")
+NONCE_RE = re.compile(r"^[A-Za-z0-9_-]{16,64}\Z")
+TIMESTAMP_RE = re.compile(r"^[0-9]{1,12}\Z")
+SIGNATURE_RE = re.compile(r"^[0-9a-fA-F]{64}\Z")
 AUTH_SCHEME = "Zhipei-HMAC-SHA256"
 
 

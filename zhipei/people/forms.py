@@ -15,9 +15,9 @@ from zhipei.people.models import PersonCategory
 from zhipei.regions.models import Region
 
 # 18 characters: 17 digits and a check character (digit or X).
-ID_NUMBER_SHAPE = re.compile(r"^\d{17}[\dX]$")
+ID_NUMBER_SHAPE = re.compile(r"^[0-9]{17}[0-9X]\Z")
 # What must never travel in a URL: anything shaped like a current or an old 15-digit number.
-_ID_LIKE = re.compile(r"^(\d{17}[\dXx]|\d{15})$")
+_ID_LIKE = re.compile(r"^([0-9]{17}[0-9Xx]|[0-9]{15})\Z")
 
 
 def looks_like_id_number(text: str) -> bool:

@@ -25,9 +25,9 @@ from zhipei.people.models import Sex
 # W_i = 2^(18-i) mod 11 for i = 1..17
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK_CHARS = "10X98765432"  # index: S mod 11 → check character, i.e. (12 - S mod 11) mod 11
-_BODY_RE = re.compile(r"^[0-9]{17}$")
-_CHECK_RE = re.compile(r"^[0-9X]$")
-_DIGITS_15_RE = re.compile(r"^[0-9]{15}$")
+_BODY_RE = re.compile(r"^[0-9]{17}\Z")
+_CHECK_RE = re.compile(r"^[0-9X]\Z")
+_DIGITS_15_RE = re.compile(r"^[0-9]{15}\Z")
 EARLIEST_BIRTH_YEAR = 1900
 
 

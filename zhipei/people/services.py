@@ -36,7 +36,7 @@ from zhipei.people.queries import id_number_blind_index
 from zhipei.regions.models import Region
 
 NAME_MAX_LENGTH = 100
-MOBILE_RE = re.compile(r"^1[3-9][0-9]{9}$")
+MOBILE_RE = re.compile(r"^1[3-9][0-9]{9}\Z")
 _LABOUR_OFFICER = frozenset({Role.LABOUR_OFFICER})
 
 

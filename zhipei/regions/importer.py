@@ -63,9 +63,9 @@ FIRST_YEAR = 1981  # the history starts here; earlier dates are checked as 1981 
 EARLIEST_YEAR = 1949
 LEVEL_ORDER = (Region.Level.PROVINCE, Region.Level.PREFECTURE, Region.Level.COUNTY)
 
-_CODE_RE = re.compile(r"^[1-9][0-9]{5}$")
-_YEAR_RE = re.compile(r"^[0-9]{4}$")
-_SUCCESSORS_RE = re.compile(r"^[0-9]{6}(\[[0-9]{4}\])?(;[0-9]{6}(\[[0-9]{4}\])?)*$")
+_CODE_RE = re.compile(r"^[1-9][0-9]{5}\Z")
+_YEAR_RE = re.compile(r"^[0-9]{4}\Z")
+_SUCCESSORS_RE = re.compile(r"^[0-9]{6}(\[[0-9]{4}\])?(;[0-9]{6}(\[[0-9]{4}\])?)*\Z")
 _COMPARED = (
     "name",
     "level",

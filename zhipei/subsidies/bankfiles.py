@@ -75,8 +75,8 @@ CONTENT_TYPES = {
 }
 MAX_LINES = 50_000
 MAX_COLUMNS = 30
-_SHA256_RE = re.compile(r"^[0-9a-fA-F]{64}$")
-_DATE_RE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+_SHA256_RE = re.compile(r"^[0-9a-fA-F]{64}\Z")
+_DATE_RE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")
 _MODIFIED_RE = re.compile(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)")
 
 

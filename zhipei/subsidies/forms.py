@@ -21,7 +21,7 @@ from zhipei.subsidies.display import format_bp
 from zhipei.subsidies.models import FundSource
 from zhipei.subsidies.parameters import ParameterSpec, Unit, specs_for
 
-_PERCENT_RE = re.compile(r"^([0-9]{1,6})(?:\.([0-9]{1,2}))?%?$")
+_PERCENT_RE = re.compile(r"^([0-9]{1,6})(?:\.([0-9]{1,2}))?%?\Z")
 
 
 class RegionChoiceField(forms.ModelChoiceField[Region]):

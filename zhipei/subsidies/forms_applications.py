@@ -26,7 +26,7 @@ from zhipei.subsidies.forms import RegionChoiceField, YuanField
 ACTUAL_COST_MAX_FEN = 10_000_000_00
 # A queue filter amount: a single application is never near this.
 FILTER_MAX_FEN = 100_000_000_00
-TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{16,64}\Z")
 
 
 def new_form_token() -> str:

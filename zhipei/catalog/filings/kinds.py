@@ -38,7 +38,7 @@ from zhipei.regions.models import Region
 
 LEVEL_CHOICES = [("", _("Not specified")), *[(str(v), label) for v, label in SkillLevel.choices]]
 _SPLIT_RE = re.compile(r"[\s,，;；]+")
-_PAIR_RE = re.compile(r"^([1-8](?:-[0-9]{2}){3})(?:[:：/@]([1-5]))?$")
+_PAIR_RE = re.compile(r"^([1-8](?:-[0-9]{2}){3})(?:[:：/@]([1-5]))?\Z")
 
 
 def _occupations_by_code(codes: list[str]) -> dict[str, Occupation]:

@@ -13,7 +13,7 @@ import re
 
 _WEIGHTS = [2 ** (16 - i) % 11 for i in range(16)]
 _CHECK_CHARS = "10X98765432"
-_COMPACT_RE = re.compile(r"^[0-9]{16}[0-9X]$")
+_COMPACT_RE = re.compile(r"^[0-9]{16}[0-9X]\Z")
 _SEPARATORS_RE = re.compile(r"[\s\-‐‑–—_./]+")
 SEQUENCE_DIGITS = 6
 MAX_SEQUENCE = 10**SEQUENCE_DIGITS - 1

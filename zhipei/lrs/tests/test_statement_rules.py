@@ -383,6 +383,37 @@ def test_extension_keys_must_be_iris():
     rejects(statement(context={"extensions": {"speed": 3}}), "context.extensions.speed")
 
 
+
+@pytest.mark.parametrize(
+    ("change", "path"),
+    [
+        ({"id": "31be2b51-981d-4d72-b93f-f4e7bf3dcd51\n"}, "id"),
+        ({"verb": {"id": "https://x.cn/v\n"}}, "verb.id"),
+        ({"verb": {"id": "https://x.cn/v", "display": {"en-US\n": "x"}}}, "verb.display.en-US\n"),
+        ({"timestamp": "2026-05-01T08:30:00Z\n"}, "timestamp"),
+        ({"result": {"duration": "PT1H\n"}}, "result.duration"),
+        ({"context": {"registration": "31be2b51-981d-4d72-b93f-f4e7bf3dcd51\n"}}, None),
+        ({"actor": {"mbox": "mailto:a@x.cn\n"}}, None),
+        ({"actor": {"mbox_sha1sum": "a" * 40 + "\n"}}, None),
+    ],
+)
+def test_a_value_with_a_final_newline_is_not_well_formed(change, path):
+    # A pattern ending in $ also matches before a final newline; formats ends them in \Z.
+    rejects(statement(**change), path)
+
+
+@pytest.mark.parametrize(
+    ("change", "path"),
+    [
+        ({"timestamp": "\u0662\u0660\u0662\u0666-05-01T08:30:00Z"}, "timestamp"),  # Arabic-Indic
+        ({"timestamp": "2026-05-01T08:30:00+\uff10\uff18:00"}, "timestamp"),  # full-width
+        ({"result": {"duration": "PT\u0661H"}}, "result.duration"),
+    ],
+)
+def test_digits_of_other_scripts_are_not_iso8601_digits(change, path):
+    # Python's \d matches any script's decimal digits, and int() reads them.
+    rejects(statement(**change), path)
+
 # --- 2.4.7-2.4.10 timestamp, stored, authority, version ------------------------------------
 def test_timestamp_must_be_iso8601():
     rejects(statement(timestamp="01/05/2026 08:30"), "timestamp")
