@@ -32,7 +32,9 @@ class XapiInvalid(ValueError):
 # Best-effort IRI check (xAPI Data §2.2.s4.b6): a scheme, then no whitespace or characters that
 # RFC 3987 forbids outright. Relative references ("#frag", "/path") have no scheme and fail.
 _IRI = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:[^\s<>\"{}|\\^`]+\Z")
-_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\Z")
+_UUID = re.compile(
+    r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\Z"
+)
 _MAILTO = re.compile(r"^mailto:[^@\s]+@[^@\s]+\Z")
 _SHA1 = re.compile(r"^[0-9a-fA-F]{40}\Z")
 # RFC 5646 token lengths (Data §2.2.s4.b2): language (2-3 letters with up to three 3-letter

@@ -383,7 +383,6 @@ def test_extension_keys_must_be_iris():
     rejects(statement(context={"extensions": {"speed": 3}}), "context.extensions.speed")
 
 
-
 @pytest.mark.parametrize(
     ("change", "path"),
     [
@@ -413,6 +412,7 @@ def test_a_value_with_a_final_newline_is_not_well_formed(change, path):
 def test_digits_of_other_scripts_are_not_iso8601_digits(change, path):
     # Python's \d matches any script's decimal digits, and int() reads them.
     rejects(statement(**change), path)
+
 
 # --- 2.4.7-2.4.10 timestamp, stored, authority, version ------------------------------------
 def test_timestamp_must_be_iso8601():
