@@ -26,19 +26,17 @@ from zhipei.lrs.formats import (
     check_iri,
     check_keys,
     check_language_map,
-    check_mailto,
     check_number,
     check_object,
-    check_sha1,
     check_string,
     check_uuid,
     has_digit_run,
-    is_iri,
     is_language_tag,
     new_uuid,
     parse_duration_seconds,
     parse_timestamp,
 )
+from zhipei.lrs.shape import is_common
 
 VOIDED_VERB = "http://adlnet.gov/expapi/verbs/voided"
 SIGNATURE_USAGE = "http://adlnet.gov/expapi/attachments/signature"
@@ -578,22 +576,12 @@ class _Checker:
 
 # --- Fast path for the common statement shape --------------------------------------------------
 # Most statements are an Agent doing something to an Activity, with a plain result and context.
-# `_fast_prepare` validates exactly that shape with the same rules as the walkers above, but
-# inline and without building Agent models; on anything else — another shape, or any rule
-# broken — it returns None and `prepare_statement` runs the full validator, which also makes
-# the error message. So it may only ever accept what the full validator accepts, and must
-# produce the same Prepared (tests/test_fast_path.py compares the two).
-_FAST_STATEMENT_KEYS = frozenset(
-    {"id", "actor", "verb", "object", "result", "context", "timestamp"}
-)
-_FAST_DEFINITION_KEYS = frozenset({"name", "description", "type", "moreInfo", "extensions"})
-_FAST_CONTEXT_KEYS = frozenset(
-    {"registration", "contextActivities", "revision", "platform", "language", "extensions"}
-)
-_AGENT_KEYS_FAST = frozenset({"objectType", "name", "mbox", "mbox_sha1sum", "openid", "account"})
-_ACCOUNT_KEYS_FAST = frozenset({"homePage", "name"})
-_IFI_NAMES = ("mbox", "mbox_sha1sum", "openid", "account")
-
+# `_fast_prepare` takes exactly that shape: shape.is_common checks its structure, types, IRIs,
+# UUIDs and language tags in one compiled call, and the rest of the rules the walkers above
+# apply are checked here, inline. On anything else — another shape, or any rule broken — it
+# returns None and `prepare_statement` runs the full validator, which also makes the error
+# message. So it may only ever accept what the full validator accepts, and must produce the
+# same Prepared (tests/test_fast_path.py compares the two).
 
 # The fast path's shape nests at most 7 levels down to an extensions object (statement,
 # context, contextActivities, list, activity, definition, extensions), 8 within a batch: what
@@ -603,75 +591,39 @@ _IFI_NAMES = ("mbox", "mbox_sha1sum", "openid", "account")
 _FAST_EXTENSIONS_DEPTH = MAX_JSON_DEPTH - 7
 
 
-def _fast_extensions(value: object) -> None:
-    if depth_exceeds(check_extensions(value, ""), _FAST_EXTENSIONS_DEPTH):
-        raise _NotFast
-
-
 class _NotFast(Exception):
     """The statement is not of the fast path's shape (or breaks a rule): use the full path."""
 
 
-def _plain(value: object, allowed: frozenset[str]) -> dict[str, Any]:
-    """A JSON object with only `allowed` keys and no null value (check_object + check_keys)."""
-    if not isinstance(value, dict) or not value.keys() <= allowed or None in value.values():
+def _shallow(holder: dict[str, Any]) -> None:
+    """The extensions of `holder` (a result, context or definition), if any, nest within the
+    fast path's depth."""
+    extensions = holder.get("extensions")
+    if extensions is not None and depth_exceeds(extensions, _FAST_EXTENSIONS_DEPTH):
         raise _NotFast
-    return value
 
 
-def _fast_iri(value: object) -> str:
-    if not is_iri(value):
-        raise _NotFast
-    return value  # type: ignore[return-value]
-
-
-def _fast_activity(value: object, activities: list[str]) -> str:
-    activity = _plain(value, _ACTIVITY_KEYS)
-    if activity.get("objectType", "Activity") != "Activity" or "id" not in activity:
-        raise _NotFast
-    activity_id = _fast_iri(activity["id"])
-    if "definition" in activity:
-        definition = _plain(activity["definition"], _FAST_DEFINITION_KEYS)
-        if "name" in definition:
-            check_language_map(definition["name"], "")
-        if "description" in definition:
-            check_language_map(definition["description"], "")
-        if "type" in definition:
-            _fast_iri(definition["type"])
-        if "moreInfo" in definition:
-            _fast_iri(definition["moreInfo"])
-        if "extensions" in definition:
-            _fast_extensions(definition["extensions"])
+def _fast_activity(activity: dict[str, Any], activities: list[str]) -> str:
+    definition = activity.get("definition")
+    if definition is not None:
+        _shallow(definition)
+    activity_id: str = activity["id"]
     activities.append(activity_id)
     return activity_id
 
 
-def _fast_agent_key(value: object) -> tuple[str, str, str]:
-    """(actor key, account homePage, account name) of a plain Agent."""
-    agent = _plain(value, _AGENT_KEYS_FAST)
-    if agent.get("objectType", "Agent") != "Agent":
-        raise _NotFast
-    if "name" in agent and not isinstance(agent["name"], str):
-        raise _NotFast
-    present = [name for name in _IFI_NAMES if name in agent]
-    if len(present) != 1:
-        raise _NotFast
-    kind = present[0]
-    ifi = agent[kind]
-    if kind == "account":
-        account = _plain(ifi, _ACCOUNT_KEYS_FAST)
-        if len(account) != 2:
-            raise _NotFast
-        home_page, name = _fast_iri(account["homePage"]), account["name"]
-        if not isinstance(name, str):
-            raise _NotFast
+def _fast_agent_key(agent: dict[str, Any]) -> tuple[str, str, str]:
+    """(actor key, account homePage, account name) of an Agent of the common shape."""
+    account = agent.get("account")
+    if account is not None:
+        home_page, name = account["homePage"], account["name"]
         return f"Agent|account:{home_page} {name}", home_page, name
-    if kind == "mbox":
-        local, _sep, domain = check_mailto(ifi, "").partition("@")
+    if "mbox" in agent:
+        local, _sep, domain = agent["mbox"].partition("@")
         return f"Agent|mbox:{local}@{domain.lower()}", "", ""
-    if kind == "mbox_sha1sum":
-        return f"Agent|mbox_sha1sum:{check_sha1(ifi, '').lower()}", "", ""
-    return f"Agent|openid:{_fast_iri(ifi)}", "", ""
+    if "mbox_sha1sum" in agent:
+        return f"Agent|mbox_sha1sum:{agent['mbox_sha1sum'].lower()}", "", ""
+    return f"Agent|openid:{agent['openid']}", "", ""
 
 
 def _fast_prepare(  # noqa: PLR0912, PLR0915 - one flat pass, by design
@@ -683,71 +635,54 @@ def _fast_prepare(  # noqa: PLR0912, PLR0915 - one flat pass, by design
     authority: dict[str, Any],
     statement_id: str | None,
 ) -> Prepared | None:
+    if not is_common(value):
+        return None
+    data: dict[str, Any] = value  # type: ignore[assignment] # is_common: a JSON object
     try:
-        data = _plain(value, _FAST_STATEMENT_KEYS)
-        if "actor" not in data or "verb" not in data or "object" not in data:
-            raise _NotFast
         actor_ifi, home_page, account_name = _fast_agent_key(data["actor"])
-        verb = _plain(data["verb"], _VERB_KEYS)
-        if "id" not in verb:
-            raise _NotFast
-        verb_id = _fast_iri(verb["id"])
+        verb_id: str = data["verb"]["id"]
         if verb_id == VOIDED_VERB:
             raise _NotFast
-        if "display" in verb:
-            check_language_map(verb["display"], "")
         activities: list[str] = []
         activity_id = _fast_activity(data["object"], activities)
         duration: float | None = None
-        if "result" in data:
-            result = _plain(data["result"], _RESULT_KEYS)
+        result = data.get("result")
+        if result is not None:
             if "score" in result:
                 _Checker.score(result["score"], "")
-            for key in ("success", "completion"):
-                if key in result and not isinstance(result[key], bool):
-                    raise _NotFast
-            if "response" in result and not isinstance(result["response"], str):
-                raise _NotFast
             if "duration" in result:
                 duration = parse_duration_seconds(result["duration"], "")
-            if "extensions" in result:
-                _fast_extensions(result["extensions"])
+            _shallow(result)
         registration: str | None = None
-        normalised: dict[str, list[Any]] | None = None
-        context: dict[str, Any] | None = None
-        if "context" in data:
-            context = _plain(data["context"], _FAST_CONTEXT_KEYS)
+        single: list[str] = []  # contextActivities given as one object, not an array
+        context = data.get("context")
+        if context is not None:
             if "registration" in context:
-                registration = check_uuid(context["registration"], "")
-            if "contextActivities" in context:
-                mapping = _plain(context["contextActivities"], _CONTEXT_ACTIVITY_KEYS)
-                normalised = {}
+                registration = context["registration"].lower()
+            mapping = context.get("contextActivities")
+            if mapping is not None:
                 for key, item in mapping.items():
-                    items = item if isinstance(item, list) else [item]
-                    for activity in items:
-                        _fast_activity(activity, activities)
-                    normalised[key] = items
-            for key in ("revision", "platform"):
-                if key in context and not isinstance(context[key], str):
-                    raise _NotFast
-            if "language" in context and not is_language_tag(context["language"]):
-                raise _NotFast
-            if "extensions" in context:
-                _fast_extensions(context["extensions"])
+                    if type(item) is list:
+                        for activity in item:
+                            _fast_activity(activity, activities)
+                    else:
+                        _fast_activity(item, activities)
+                        single.append(key)
+            _shallow(context)
         timestamp_was_given = "timestamp" in data
         timestamp = parse_timestamp(data["timestamp"], "") if timestamp_was_given else stored
         id_was_given = "id" in data
         if id_was_given:
-            own = check_uuid(data["id"], "")
+            own: str = data["id"].lower()
             if statement_id is not None and own != statement_id:
                 raise _NotFast
             statement_id = own
     except (_NotFast, XapiInvalid):
         return None
     # Valid: now fill in what the LRS sets, in the order prepare_statement does.
+    for key in single:
+        mapping[key] = [mapping[key]]
     v2 = version.startswith("2.")
-    if context is not None and normalised is not None:
-        context["contextActivities"] = normalised
     data["version"] = "2.0.0" if v2 else "1.0.0"
     data["id"] = statement_id = statement_id or new_uuid()
     stored_text = _iso(stored)

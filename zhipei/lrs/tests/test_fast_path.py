@@ -192,6 +192,16 @@ BAD_VALUES = st.sampled_from(
         {"raw": 5, "min": 10, "max": 1},
         {"scaled": 2},
         "6f0e4b8e-3c1a-4f7e-9a3b-2d9c1e5f7a1",
+        "6f0e4b8e-3c1a-4f7e-9a3b-2d9c1e5f7a10\n",
+        "https://x.cn/a\n",
+        "https://x.cn/\x1c",
+        "mailto:a@b.cn\n",
+        "zh-CN\n",
+        {"zh-CN\n": "x"},
+        {"https://x.cn/e\n": 1},
+        "PT1H\n",
+        "2026-01-01T00:00:00Z\n",
+        {"mbox": "mailto:a@b.cn", "openid": "https://o.cn"},
     ]
 )
 KEYS = st.sampled_from(
