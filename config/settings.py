@@ -110,6 +110,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "zhipei.core.middleware.ClientIPMiddleware",
+    "zhipei.core.middleware.NulCharacterMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"

@@ -1,12 +1,19 @@
-"""Client IP from trusted proxies only (fraud screens and rate limits rely on it)."""
+"""Client IP from trusted proxies only (fraud screens and rate limits rely on it), and no
+U+0000 in what a request sends (PostgreSQL text cannot hold it)."""
 
 from __future__ import annotations
 
 import ipaddress
+import json
 from collections.abc import Callable
+from typing import Any
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.core.exceptions import RequestDataTooBig
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.utils.translation import gettext as _
+
+from zhipei.core.problem import problem_response
 
 
 def _is_trusted(address: str, trusted: list[str]) -> bool:
@@ -55,3 +62,76 @@ class ClientIPMiddleware:
 def get_client_ip(request: HttpRequest) -> str:
     value: str = getattr(request, "client_ip", None) or request.META.get("REMOTE_ADDR", "")
     return value
+
+
+_FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+def _nul_path(value: Any, path: str = "") -> str | None:
+    """The JSON path of the first key or string in `value` that holds U+0000, if any."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            where = f"{path}.{key}" if path else str(key)
+            if "\x00" in str(key):
+                return where
+            found = _nul_path(item, where)
+            if found is not None:
+                return found
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found = _nul_path(item, f"{path}[{index}]")
+            if found is not None:
+                return found
+    elif isinstance(value, str) and "\x00" in value:
+        return path or "(body)"
+    return None
+
+
+def nul_field(request: HttpRequest, *, body: bool) -> str | None:
+    """Which parameter of `request` holds U+0000, if any; with `body`, also which form field
+    or JSON property."""
+    sources = [request.GET]
+    if body and request.content_type in _FORM_TYPES:
+        sources.append(request.POST)
+    for data in sources:
+        for name, values in data.lists():
+            if "\x00" in name or any("\x00" in value for value in values):
+                return name.replace("\x00", "\\u0000")
+    # In JSON a NUL is always escaped (a raw one is invalid), and the escape is rare enough
+    # that finding it first spares every other body a parse here.
+    if body and request.content_type == "application/json":
+        try:
+            raw = request.body
+        except RequestDataTooBig:
+            return None  # the view answers that (413), unread
+        if b"\\u0000" in raw:
+            try:
+                return _nul_path(json.loads(raw))
+            except ValueError:
+                return None  # the view's parser words what is wrong with it
+    return None
+
+
+class NulCharacterMiddleware:
+    """Refuse (400) a request whose query parameters hold U+0000 (NUL), and under /api/ also
+    one whose form fields or JSON body do: PostgreSQL text cannot hold it, so it would fail
+    deep in a query instead. A page's form posts are left to its form, which refuses NUL
+    (Django's ProhibitNullCharactersValidator) beside the field, on the page. /xapi/ has its
+    own handler and checks (zhipei.lrs.http)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.path.startswith("/xapi/"):
+            return self.get_response(request)
+        api = request.path.startswith("/api/")
+        field = nul_field(request, body=api)
+        if field is None:
+            return self.get_response(request)
+        title = _("%(field)s must not contain the character U+0000 (NUL).") % {"field": field}
+        if api:
+            return problem_response(
+                request, status=400, title=title, code="nul_character", field=field
+            )
+        return HttpResponseBadRequest(title, content_type="text/plain; charset=utf-8")

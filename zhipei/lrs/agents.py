@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict
 from zhipei.lrs.formats import (
     XapiInvalid,
     check_iri,
+    check_key_text,
     check_keys,
     check_mailto,
     check_object,
@@ -131,7 +132,7 @@ def _ifis(obj: dict[str, Any], path: str) -> dict[str, Any]:
             # Validated just above: model_construct skips pydantic's second pass (hot path).
             found[key] = Account.model_construct(
                 homePage=check_iri(account["homePage"], where + ".homePage"),
-                name=check_string(account["name"], where + ".name"),
+                name=check_key_text(account["name"], where + ".name"),
             )
     if len(found) > 1:
         raise XapiInvalid(

@@ -29,13 +29,14 @@ class XapiInvalid(ValueError):
 # Every pattern ends in \Z, not $ (which also matches before a final newline), and \d is
 # ASCII only (re.ASCII; Python's \d also matches other scripts' digits, which int() reads).
 
-# Best-effort IRI check (xAPI Data §2.2.s4.b6): a scheme, then no whitespace or characters that
-# RFC 3987 forbids outright. Relative references ("#frag", "/path") have no scheme and fail.
-_IRI = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:[^\s<>\"{}|\\^`]+\Z")
+# Best-effort IRI check (xAPI Data §2.2.s4.b6): a scheme, then no whitespace, control
+# characters or other characters that RFC 3987 forbids outright. Relative references ("#frag",
+# "/path") have no scheme and fail.
+_IRI = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:[^\s\x00-\x1f\x7f-\x9f<>\"{}|\\^`]+\Z")
 _UUID = re.compile(
     r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\Z"
 )
-_MAILTO = re.compile(r"^mailto:[^@\s]+@[^@\s]+\Z")
+_MAILTO = re.compile(r"^mailto:[^@\s\x00-\x1f\x7f-\x9f]+@[^@\s\x00-\x1f\x7f-\x9f]+\Z")
 _SHA1 = re.compile(r"^[0-9a-fA-F]{40}\Z")
 # RFC 5646 token lengths (Data §2.2.s4.b2): language (2-3 letters with up to three 3-letter
 # extlangs, or 4-8 letters), then script/region/variant/extension/private subtags of 1-8
@@ -104,6 +105,15 @@ def check_uuid(value: object, path: str) -> str:
     if not isinstance(value, str) or not is_uuid(value):
         raise XapiInvalid(path, _("must be a UUID in standard string form"))
     return value.lower()
+
+
+def check_key_text(value: object, path: str) -> str:
+    """A string the LRS keys on (an account name): any text but U+0000, which PostgreSQL
+    cannot hold in a text column, so no statement, filter or document can name it."""
+    text = check_string(value, path)
+    if "\x00" in text:
+        raise XapiInvalid(path, _("must not contain the character U+0000 (NUL)"))
+    return text
 
 
 def check_bool(value: object, path: str) -> bool:

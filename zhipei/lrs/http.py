@@ -282,6 +282,14 @@ def _build_xapi_request(request: HttpRequest, *, require_version: bool) -> XapiR
         method = request.method or "GET"
         params = _single_params(request)
         body = request.body if method in {"PUT", "POST"} else b""
+    for name, value in params.items():
+        if "\x00" in name or "\x00" in value:
+            # PostgreSQL text cannot hold it: no statement, document or filter can name it.
+            raise XapiError(
+                400,
+                _("Parameter %(name)s must not contain the character U+0000 (NUL).")
+                % {"name": name.replace("\x00", "\\u0000")},
+            )
     return XapiRequest(
         request=request,
         method="GET" if method == "HEAD" else method,

@@ -49,6 +49,7 @@ def _object(properties: dict[str, Any], *required: str) -> dict[str, Any]:
 
 
 _STRING = {"type": "string"}
+KEY_TEXT = {"type": "string", "pattern": "^[^\\u0000]*$"}  # formats.check_key_text
 _BOOLEAN = {"type": "boolean"}
 _NUMBER = {"type": "number"}  # JSON Schema: true and false are not numbers
 IRI = _pattern(formats._IRI)
@@ -87,7 +88,7 @@ AGENT = {
             "mbox": _pattern(formats._MAILTO),
             "mbox_sha1sum": _pattern(formats._SHA1),
             "openid": IRI,
-            "account": _object({"homePage": IRI, "name": _STRING}, "homePage", "name"),
+            "account": _object({"homePage": IRI, "name": KEY_TEXT}, "homePage", "name"),
         }
     ),
     "oneOf": [{"required": [ifi]} for ifi in IFIS],  # exactly one identifier

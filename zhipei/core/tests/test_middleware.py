@@ -1,10 +1,17 @@
-"""Client IP from trusted proxies only (zhipei.core.middleware)."""
+"""Client IP from trusted proxies only, and no U+0000 in a request (zhipei.core.middleware)."""
+
+import json
 
 import pytest
 from django.http import HttpResponse
 from django.test import RequestFactory
 
-from zhipei.core.middleware import ClientIPMiddleware, client_ip, get_client_ip
+from zhipei.core.middleware import (
+    ClientIPMiddleware,
+    NulCharacterMiddleware,
+    client_ip,
+    get_client_ip,
+)
 
 PROXIES = ["10.0.0.0/8", "192.0.2.10"]
 
@@ -95,3 +102,50 @@ def test_get_client_ip_without_the_middleware_uses_remote_addr():
 
 def test_forged_hops_left_of_the_real_client_do_not_matter():
     assert client_ip("10.1.2.3", "garbage, 198.51.100.1", PROXIES) == "198.51.100.1"
+
+
+# --- U+0000 ------------------------------------------------------------------------------------
+def _through(request):
+    return NulCharacterMiddleware(lambda r: HttpResponse("reached the view"))(request)
+
+
+@pytest.mark.parametrize(
+    "request_",
+    [
+        RequestFactory().get("/officer/people/", {"q": "a\x00b"}),
+        RequestFactory().get("/officer/people/", {"q\x00": "a"}),
+        RequestFactory().post("/api/v1/x", {"name": "a\x00b"}),
+    ],
+)
+def test_a_request_with_nul_is_400_and_never_reaches_the_view(request_):
+    response = _through(request_)
+    assert response.status_code == 400
+    assert "U+0000" in response.content.decode()
+
+
+def test_an_api_body_with_nul_is_a_400_problem_naming_the_property():
+    body = json.dumps({"learners": [{"name": "ok"}, {"name": "a\x00b"}]})
+    response = _through(RequestFactory().post("/api/v1/x", body, content_type="application/json"))
+    assert response.status_code == 400
+    problem = json.loads(response.content)
+    assert problem["code"] == "nul_character"
+    assert problem["field"] == "learners[1].name"
+
+
+@pytest.mark.parametrize(
+    "request_",
+    [
+        # A backslash followed by "u0000" is text, not NUL.
+        RequestFactory().post(
+            "/api/v1/x", json.dumps({"note": "\\u0000"}), content_type="application/json"
+        ),
+        RequestFactory().post("/api/v1/x", "{not json \\u0000", content_type="application/json"),
+        RequestFactory().get("/officer/people/", {"q": "王"}),
+        # A page's form refuses NUL itself, beside the field (accounts' login test).
+        RequestFactory().post("/accounts/login/", {"username": "a\x00b"}),
+        # /xapi/ has its own handler and answers in xAPI's own error format.
+        RequestFactory().get("/xapi/statements", {"agent": "a\x00"}),
+    ],
+)
+def test_what_the_nul_check_lets_through(request_):
+    assert _through(request_).content == b"reached the view"

@@ -195,6 +195,8 @@ BAD_VALUES = st.sampled_from(
         "6f0e4b8e-3c1a-4f7e-9a3b-2d9c1e5f7a10\n",
         "https://x.cn/a\n",
         "https://x.cn/\x1c",
+        "a\x00b",
+        {"homePage": "https://x.cn", "name": "a\x00b"},
         "mailto:a@b.cn\n",
         "zh-CN\n",
         {"zh-CN\n": "x"},

@@ -15,6 +15,9 @@ from zhipei.lrs import formats, shape
 
 # Where the two regex dialects differ, and what xAPI values are made of.
 _TRICKY = [
+    "\x00",
+    "\x7f",
+    "\x9f",
     "\n",
     "\r",
     "\t",
@@ -61,6 +64,7 @@ def _valid(schema: dict[str, object], text: str) -> bool:
 
 CASES = [
     (shape.IRI, formats.is_iri, ["https://x.cn/", "urn:", "mailto:", "", "h"]),
+    (shape.KEY_TEXT, lambda v: "\x00" not in v, ["", "learner-"]),
     (shape.UUID, formats.is_uuid, ["31be2b51-981d-4d72-b93f-f4e7bf3dc", ""]),
     (shape.LANGUAGE_TAG, formats.is_language_tag, ["zh-", "en", "x-", "i-", ""]),
     (shape.AGENT["properties"]["mbox"], formats._MAILTO.match, ["mailto:a", ""]),

@@ -187,6 +187,34 @@ class PostTests(StatementsApiTestCase):
         self.assert_400(response, "not valid Unicode")
         self.assertEqual(Statement.objects.count(), 0)
 
+    def test_nul_in_an_account_name_is_400_not_a_crash(self):
+        # PostgreSQL text cannot hold U+0000; the account name is a key column (actor_ifi).
+        data = statement(actor={"account": {"homePage": "https://x.cn", "name": "a\u0000b"}})
+        self.assert_400(self.x.post(data), "actor.account.name")
+        batch = [statement(), statement(context={"instructor": data["actor"]})]
+        self.assert_400(self.x.post(batch), "statements[1].context.instructor.account.name")
+        self.assertEqual(Statement.objects.count(), 0)
+
+    def test_control_characters_in_an_iri_are_400(self):
+        for iri in ("https://x.cn/a\u0000", "https://x.cn/a\u001f", "https://x.cn/a\u0085"):
+            self.assert_400(self.x.post(statement(object={"id": iri})), "object.id")
+        self.assertEqual(Statement.objects.count(), 0)
+
+    def test_nul_elsewhere_in_a_statement_is_stored_as_sent(self):
+        # Only in the stored JSON, where it is escaped: nothing keys on it.
+        data = statement(result={"response": "a\u0000b"})
+        self.assertEqual(self.x.post(data).status_code, 200)
+        got = self.x.get(params={"statementId": data["id"]}).json()
+        self.assertEqual(got["result"]["response"], "a\u0000b")
+
+    def test_nul_in_a_filter_is_400_not_a_crash(self):
+        agent = json.dumps({"account": {"homePage": "https://x.cn", "name": "a\u0000b"}})
+        self.assert_400(self.x.get(params={"agent": agent}), "account.name")
+        self.assert_400(self.x.get(params={"activity": "https://x.cn/\u0000"}))
+        self.assert_400(self.x.get(params={"verb": "https://x.cn/\u0000"}))
+        response = self.client.get("/xapi/statements?registration=%00", headers=self.x.headers)
+        self.assert_400(response, "U+0000")
+
     def test_numbers_beyond_64_bits_are_stored_as_sent(self):
         data = statement(result={"extensions": {"https://x.cn/e": 2**70}})
         self.assertEqual(self.x.post(data).status_code, 200)

@@ -93,3 +93,19 @@ class EdgeTests(XapiDocumentsTestCase):
         response = self.call("POST", STATE, self.state_params(), b'{"b": "\\ud800"}')
         self.assertIn("lone surrogate", self.assert_error(response, 400))
         self.assertEqual(self.call("GET", STATE, self.state_params()).json(), {"a": 1})
+
+    def test_nul_in_a_document_id_or_agent_is_400_not_a_crash(self):
+        # PostgreSQL text cannot hold U+0000: refused at the edge, on every database.
+        query = urlencode({**self.state_params(), "stateId": "s\x00"})
+        response = self.client.put(
+            STATE + "?" + query,
+            data=b'{"a": 1}',
+            content_type="application/json",
+            headers={"Authorization": self.auth, "X-Experience-API-Version": "1.0.3"},
+        )
+        self.assertEqual(response.status_code, 400, response.content)
+        self.assertIn("U+0000", response.json()["error"]["message"])
+        agent = json.dumps({"account": {"homePage": "https://x.cn", "name": "a\u0000"}})
+        response = self.call("GET", STATE, {**self.state_params(), "agent": agent})
+        self.assertEqual(response.status_code, 400, response.content)
+        self.assertIn("U+0000", response.json()["error"]["message"])

@@ -202,6 +202,13 @@ class LearnersApiTests(LearnerTestCase):
             body["actor"]["account"]["homePage"], "https://zhipei.example.gov.cn/learners"
         )
 
+    def test_nul_in_a_name_is_400_naming_the_field_and_stores_nothing(self):
+        # PostgreSQL text cannot hold U+0000 (it failed there with a 500).
+        response = self.post({"name": "李\u0000雷", "id_number": NUMBER})
+        self.assertEqual(response.status_code, 400, response.content)
+        self.assertEqual(response.json()["field"], "name")
+        self.assertEqual(Person.objects.count(), 0)
+
     def test_repeat_gives_200_and_the_same_pseudonym(self):
         first = self.post({"name": "李雷", "id_number": NUMBER})
         second = self.post({"name": "李雷", "id_number": NUMBER})
