@@ -2,8 +2,8 @@
 statements, prepared beforehand, COPYed into the same tables the LRS writes (lrs_statement,
 partitioned by month, and the id table lrs_statement_id, through the LRS's own
 services.copy_rows) in batches of --batch rows, one transaction per batch (durable commits),
-by --concurrency processes. Prints rows/s: the yardstick for "batch-100 ingest ≥ half the
-COPY rate".
+by --concurrency processes, in COPY's binary format (as the LRS writes) or with --text in
+its text format. Prints rows/s: the yardstick for "batch-100 ingest ≥ half the COPY rate".
 
     DATABASE_URL=postgres://… .venv/bin/python bench/copy_baseline.py --rows 100000
 """
@@ -46,7 +46,7 @@ def _rows(count: int, platform_id: int) -> list[tuple[Any, ...]]:
     return rows
 
 
-def _worker(rows_per_worker: int, batch: int, platform_id: int, queue: Any) -> None:
+def _worker(rows_per_worker: int, batch: int, platform_id: int, text: bool, queue: Any) -> None:
     import django
 
     django.setup()
@@ -59,7 +59,7 @@ def _worker(rows_per_worker: int, batch: int, platform_id: int, queue: Any) -> N
     started = time.perf_counter()
     for start in range(0, len(rows), batch):
         with transaction.atomic():
-            copy_rows(rows[start : start + batch])
+            copy_rows(rows[start : start + batch], text=text)
     queue.put((len(rows), time.perf_counter() - started))
 
 
@@ -68,6 +68,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--batch", type=int, default=100)
     parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument("--text", action="store_true", help="COPY in the text format")
     args = parser.parse_args()
 
     import django
@@ -85,7 +86,9 @@ def main() -> None:
     queue: Any = multiprocessing.Queue()
     per_worker = args.rows // args.concurrency
     workers = [
-        multiprocessing.Process(target=_worker, args=(per_worker, args.batch, platform_id, queue))
+        multiprocessing.Process(
+            target=_worker, args=(per_worker, args.batch, platform_id, args.text, queue)
+        )
         for _ in range(args.concurrency)
     ]
     for worker in workers:
@@ -101,6 +104,7 @@ def main() -> None:
                 "rows": total,
                 "batch": args.batch,
                 "concurrency": args.concurrency,
+                "format": "text" if args.text else "binary",
                 "seconds": round(slowest, 2),
                 "rows_per_s": round(total / slowest, 1),
             }

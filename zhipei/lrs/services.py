@@ -25,6 +25,9 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from psycopg import postgres
+from psycopg.adapt import Dumper
+from psycopg.pq import Format
 
 from zhipei.catalog.models import Course, Lesson
 from zhipei.core.errors import Conflict
@@ -549,7 +552,7 @@ def _write_postgresql(
     ]
     commit_now = own_transaction and not targets
     if len(rows) >= COPY_FROM_ROWS:
-        _copy(_COPY_STATEMENTS_SQL, rows)
+        _copy(_COPY_STATEMENTS_SQL, _COPY_STATEMENT_TYPES, rows)
         commit_now = False
     elif rows:
         sql = "; ".join([_EXECUTE_ROW_SQL] * len(rows)) + ("; COMMIT" if commit_now else "")
@@ -907,22 +910,67 @@ def _parse_stored(text: str) -> datetime:
 
 _STATEMENT_ID = COPY_COLUMNS.index("statement_id")
 _STORED = COPY_COLUMNS.index("stored")
-_COPY_STATEMENTS_SQL = f"COPY lrs_statement ({_COLUMN_LIST}) FROM STDIN"
-_COPY_IDS_SQL = "COPY lrs_statement_id (statement_id, stored, seq) FROM STDIN"
+# COPY in the binary format: PostgreSQL reads each value as it is stored instead of parsing
+# its text (a timestamp, a UUID, the payload's escapes), which took about half its CPU per
+# row, and psycopg writes it for less too (bench/README.md, ninth session). Binary COPY needs
+# each column's exact type; test_store_postgresql checks these against the table.
+COPY_TYPES = {
+    "seq": "int8",
+    "statement_id": "uuid",
+    "platform_id": "int8",
+    "person_id": "int8",
+    "course_id": "int8",
+    "actor_ifi": "varchar",
+    "object_agent_ifi": "varchar",
+    "verb_id": "varchar",
+    "activity_id": "varchar",
+    "object_statement_id": "uuid",
+    "registration": "uuid",
+    "timestamp": "timestamptz",
+    "stored": "timestamptz",
+    "duration_seconds": "float8",
+    "voided": "bool",
+    "is_voiding": "bool",
+    "related_activities": "text",
+    "related_agents": "text",
+    "member_agents": "text",
+    "payload": "text",
+    "has_attachments": "bool",
+    "evidence": "text",
+}
+_COPY_STATEMENTS_SQL = f"COPY lrs_statement ({_COLUMN_LIST}) FROM STDIN (FORMAT BINARY)"
+_COPY_STATEMENT_TYPES = [COPY_TYPES[column] for column in _PG_COLUMNS]
+_ID_COLUMNS = ("statement_id", "stored", "seq")
+_COPY_IDS_SQL = f"COPY lrs_statement_id ({', '.join(_ID_COLUMNS)}) FROM STDIN (FORMAT BINARY)"
+_COPY_ID_TYPES = [COPY_TYPES[column] for column in _ID_COLUMNS]
 
 
-def _copy(sql: str, rows: Iterable[Sequence[Any]]) -> None:
+class _UuidTextBinaryDumper(Dumper):
+    """A UUID given as text (the store keeps ids as canonical strings, validated), in the
+    binary format: its 16 bytes. Cheaper than making uuid.UUID objects to dump."""
+
+    format = Format.BINARY
+    oid = postgres.types["uuid"].oid
+
+    def dump(self, obj: str) -> bytes:
+        return bytes.fromhex(obj.replace("-", ""))
+
+
+def _copy(sql: str, types: list[str] | None, rows: Iterable[Sequence[Any]]) -> None:
+    """COPY `rows` with `sql`: in the binary format with the column `types`, or (None) in
+    the text format."""
     # wrap_database_errors: a repeated id raises Django's IntegrityError, as an ORM insert would.
-    with (
-        connection.cursor() as cursor,
-        connection.wrap_database_errors,
-        cursor.cursor.copy(sql) as copy,
-    ):
-        for row in rows:
-            copy.write_row(row)
+    with connection.cursor() as cursor, connection.wrap_database_errors:
+        if types is not None:
+            cursor.cursor.adapters.register_dumper(None, _UuidTextBinaryDumper)
+        with cursor.cursor.copy(sql) as copy:
+            if types is not None:
+                copy.set_types(types)
+            for row in rows:
+                copy.write_row(row)
 
 
-def copy_rows(rows: Sequence[tuple[Any, ...]]) -> None:
+def copy_rows(rows: Sequence[tuple[Any, ...]], *, text: bool = False) -> None:
     """COPY rows (in COPY_COLUMNS order) into lrs_statement on PostgreSQL, and their
     (statement_id, stored, seq) into lrs_statement_id, whose primary key keeps statement ids
     unique across the monthly partitions (a repeated id raises IntegrityError). seq is taken
@@ -930,17 +978,24 @@ def copy_rows(rows: Sequence[tuple[Any, ...]]) -> None:
     default. Call inside a transaction. The raw-COPY yardstick of bench/copy_baseline.py and
     the filler of bench/fill_statements.py: the same rows into the same tables as store_batch,
     which writes the id table with INSERT … ON CONFLICT instead (it needs to know which ids
-    were new) and the statements with the same COPY."""
+    were new) and the statements with the same COPY. `text` COPYs in the text format instead
+    of the binary one (the yardstick in both)."""
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT nextval('lrs_statement_seq_seq') FROM generate_series(1, %s)", [len(rows)]
         )
         seqs = [seq for (seq,) in cursor.fetchall()]
+    binary = " (FORMAT BINARY)"
     _copy(
-        _COPY_IDS_SQL,
+        _COPY_IDS_SQL.removesuffix(binary) if text else _COPY_IDS_SQL,
+        None if text else _COPY_ID_TYPES,
         ((row[_STATEMENT_ID], row[_STORED], seq) for row, seq in zip(rows, seqs, strict=True)),
     )
-    _copy(_COPY_STATEMENTS_SQL, ((seq, *row) for row, seq in zip(rows, seqs, strict=True)))
+    _copy(
+        _COPY_STATEMENTS_SQL.removesuffix(binary) if text else _COPY_STATEMENTS_SQL,
+        None if text else _COPY_STATEMENT_TYPES,
+        ((seq, *row) for row, seq in zip(rows, seqs, strict=True)),
+    )
 
 
 def _store_attachments(

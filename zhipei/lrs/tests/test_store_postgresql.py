@@ -69,6 +69,83 @@ class OwnTransactionTests(TransactionTestCase):
         row = Statement.objects.get(statement_id=small[0]["id"])
         assert result.consistent_through <= row.stored
 
+    def test_the_binary_copy_types_are_the_columns_types(self):
+        names = {
+            "bigint": "int8",
+            "uuid": "uuid",
+            "character varying": "varchar",
+            "text": "text",
+            "timestamp with time zone": "timestamptz",
+            "double precision": "float8",
+            "boolean": "bool",
+        }
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT attrelid::regclass::text, attname, format_type(atttypid, NULL) "
+                "FROM pg_attribute WHERE attrelid IN ('lrs_statement'::regclass, "
+                "'lrs_statement_id'::regclass) AND attnum > 0 AND NOT attisdropped"
+            )
+            columns = {(table, name): names.get(kind, kind) for table, name, kind in cursor}
+        for column, kind in services.COPY_TYPES.items():
+            assert columns[("lrs_statement", column)] == kind, column
+        for column in ("statement_id", "stored", "seq"):
+            assert columns[("lrs_statement_id", column)] == services.COPY_TYPES[column]
+
+    def test_a_copied_batch_stores_the_same_values_as_the_row_insert(self):
+        def shapes():
+            return [
+                statement(),
+                statement(timestamp=None, result={"duration": "PT1.25S"}),
+                statement(
+                    verb={"id": "https://x.cn/v/liked"},
+                    object={"objectType": "StatementRef", "id": str(uuid.uuid4()).upper()},
+                    context={"registration": "6F0E4B8E-3C1A-4F7E-9A3B-2D9C1E5F7A10"},
+                ),
+                statement(actor={"mbox": "mailto:王@x.cn", "name": "王\t\\n"}),
+            ]
+
+        inserted = shapes()
+        copied = shapes() + [statement() for _ in range(services.COPY_FROM_ROWS)]
+        for later, earlier in zip(copied, inserted, strict=False):
+            later["object"] = earlier["object"]
+            if "timestamp" in earlier:
+                later["timestamp"] = earlier["timestamp"]
+        self.store(inserted)
+        self.store(copied)
+        skip = {"seq", "statement_id", "stored", "xid", "payload", "timestamp"}
+        fields = [f.attname for f in Statement._meta.concrete_fields if f.attname not in skip]
+        for earlier, later in zip(inserted, copied, strict=False):
+            a = Statement.objects.values(*fields).get(statement_id=earlier["id"])
+            b = Statement.objects.values(*fields).get(statement_id=later["id"])
+            assert a == b
+        row = Statement.objects.get(statement_id=copied[2]["id"])
+        assert str(row.object_statement_id) == copied[2]["object"]["id"].lower()
+        assert str(row.registration) == "6f0e4b8e-3c1a-4f7e-9a3b-2d9c1e5f7a10"
+        assert row.duration_seconds == 300.0
+        assert row.timestamp == row.timestamp.fromisoformat("2026-05-01T00:30:00+00:00")
+        assert Statement.objects.get(statement_id=copied[1]["id"]).duration_seconds == 1.25
+
+    def test_copy_rows_writes_the_same_rows_in_either_format(self):
+        authority = services.authority_for(self.credential)
+        now = timezone.now()
+        data = statement(result={"duration": "PT1.5S", "response": "a\tb\\c\nd"})
+        rows: dict[bool, dict[str, object]] = {}
+        for text in (False, True):
+            data["id"] = str(uuid.uuid4())
+            item = prepare_statement(
+                dict(data), "", version="1.0.3", stored=now, authority=authority
+            )
+            with transaction.atomic():
+                services.copy_rows(
+                    services.statement_rows(self.platform.pk, [item], {}, {}), text=text
+                )
+            row = Statement.objects.values().get(statement_id=data["id"])
+            rows[text] = {
+                k: v for k, v in row.items() if k not in {"seq", "statement_id", "payload"}
+            }
+            assert _ids_in_id_table([data["id"]]) == {data["id"]}
+        assert rows[False] == rows[True]
+
     def test_conflict_in_a_batch_stores_nothing_and_leaves_the_connection_clean(self):
         first = statement()
         self.store([first], credential=self.other_credential)
