@@ -770,6 +770,8 @@ def _joined(values: list[str]) -> str:
     preceded by one ("" for none): a column in which a LIKE finds a whole value."""
     if len(values) == 1:  # most statements: one agent, or one related activity
         return f"\n{values[0]}\n" if values[0] else ""
+    if not values:  # most statements: no group members
+        return ""
     unique = [value for value in dict.fromkeys(values) if value]
     return "\n" + "\n".join(unique) + "\n" if unique else ""
 
