@@ -11,6 +11,7 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 from zhipei.lrs.models import Statement
+from zhipei.lrs.services import COPY_FROM_ROWS
 from zhipei.lrs.tests.helpers import restamp, statement
 from zhipei.lrs.tests.test_statements_api import StatementsApiTestCase
 from zhipei.people.services import pseudonym_for
@@ -380,16 +381,21 @@ class LearnerAndCourseTests(StatementsApiTestCase):
         names = [pseudonym_for(person, platform=self.platform)[0] for person in people]
         odd = 'a,"b"{c}\\d NULL'  # commas, quotes, braces, a backslash: no array literal
         home = f"{settings.SITE_URL}/learners"
-        batch = [
-            statement(actor={"objectType": "Agent", "account": {"homePage": home, "name": name}})
-            for name in [names[0], odd, names[1]]
-        ]
-        response = self.x.post(batch)
-        self.assertEqual(response.status_code, 200, response.content)
-        stored = dict(Statement.objects.values_list("statement_id", "person_id"))
-        self.assertEqual(
-            [stored[uuid.UUID(item["id"])] for item in batch], [people[0].pk, None, people[1].pk]
-        )
+        # A small batch takes the row insert, one of COPY_FROM_ROWS or more the binary COPY.
+        for padding in (0, COPY_FROM_ROWS):
+            batch = [
+                statement(
+                    actor={"objectType": "Agent", "account": {"homePage": home, "name": name}}
+                )
+                for name in [names[0], odd, names[1]]
+            ]
+            response = self.x.post(batch + [statement() for _n in range(padding)])
+            self.assertEqual(response.status_code, 200, response.content)
+            stored = dict(Statement.objects.values_list("statement_id", "person_id"))
+            self.assertEqual(
+                [stored[uuid.UUID(item["id"])] for item in batch],
+                [people[0].pk, None, people[1].pk],
+            )
 
     def test_course_and_lesson_iris_fill_the_course_column(self):
         from django.utils import timezone
@@ -417,12 +423,17 @@ class LearnerAndCourseTests(StatementsApiTestCase):
             kind="text",
             activity_iri="https://platform.example.cn/courses/welding-101/lessons/3",
         )
-        on_lesson = statement()  # its object is lesson 3
-        on_course = statement(object={"id": course.activity_iri})
-        self.x.post([on_lesson, on_course])
+        for padding in (0, COPY_FROM_ROWS):  # the row insert, then the binary COPY
+            on_lesson = statement()  # its object is lesson 3
+            on_course = statement(object={"id": course.activity_iri})
+            elsewhere = statement(object={"id": "https://elsewhere.example.cn/a"})
+            rest = [statement(object=elsewhere["object"]) for _n in range(padding)]
+            self.x.post([on_lesson, on_course, elsewhere, *rest])
+            got = dict(Statement.objects.values_list("statement_id", "course_id"))
+            self.assertEqual(got[uuid.UUID(on_lesson["id"])], course.pk)
+            self.assertEqual(got[uuid.UUID(on_course["id"])], course.pk)
+            self.assertIsNone(got[uuid.UUID(elsewhere["id"])])
         self.other.post(statement())  # another platform's statement names nobody's course
-        self.assertEqual(Statement.objects.get(statement_id=on_lesson["id"]).course_id, course.pk)
-        self.assertEqual(Statement.objects.get(statement_id=on_course["id"]).course_id, course.pk)
         self.assertIsNone(Statement.objects.get(platform=self.other_platform).course_id)
 
     def test_statement_with_xapi_2_0_header_answers_2_0(self):
