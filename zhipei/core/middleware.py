@@ -67,23 +67,22 @@ def get_client_ip(request: HttpRequest) -> str:
 _FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
-def _nul_path(value: Any, path: str = "") -> str | None:
-    """The JSON path of the first key or string in `value` that holds U+0000, if any."""
-    if isinstance(value, dict):
-        for key, item in value.items():
-            where = f"{path}.{key}" if path else str(key)
-            if "\x00" in str(key):
-                return where
-            found = _nul_path(item, where)
-            if found is not None:
-                return found
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            found = _nul_path(item, f"{path}[{index}]")
-            if found is not None:
-                return found
-    elif isinstance(value, str) and "\x00" in value:
-        return path or "(body)"
+def _nul_path(value: Any) -> str | None:
+    """The JSON path of the first key or string in `value` that holds U+0000, if any
+    (iteratively: a body may nest as deep as the parser goes)."""
+    stack: list[tuple[Any, str]] = [(value, "")]
+    while stack:
+        item, path = stack.pop()
+        if isinstance(item, dict):
+            for key, child in reversed(item.items()):
+                where = f"{path}.{key}" if path else str(key)
+                if "\x00" in str(key):
+                    return where
+                stack.append((child, where))
+        elif isinstance(item, list):
+            stack.extend((child, f"{path}[{i}]") for i, child in reversed(list(enumerate(item))))
+        elif isinstance(item, str) and "\x00" in item:
+            return path or "(body)"
     return None
 
 
@@ -107,7 +106,7 @@ def nul_field(request: HttpRequest, *, body: bool) -> str | None:
         if b"\\u0000" in raw:
             try:
                 return _nul_path(json.loads(raw))
-            except ValueError:
+            except (ValueError, RecursionError):
                 return None  # the view's parser words what is wrong with it
     return None
 

@@ -140,6 +140,11 @@ def test_an_api_body_with_nul_is_a_400_problem_naming_the_property():
             "/api/v1/x", json.dumps({"note": "\\u0000"}), content_type="application/json"
         ),
         RequestFactory().post("/api/v1/x", "{not json \\u0000", content_type="application/json"),
+        RequestFactory().post(
+            "/api/v1/x",
+            '{"a": "\\u0000", "b": ' + "[" * 100_000 + "]" * 100_000 + "}",
+            content_type="application/json",
+        ),
         RequestFactory().get("/officer/people/", {"q": "王"}),
         # A page's form refuses NUL itself, beside the field (accounts' login test).
         RequestFactory().post("/accounts/login/", {"username": "a\x00b"}),
@@ -149,3 +154,10 @@ def test_an_api_body_with_nul_is_a_400_problem_naming_the_property():
 )
 def test_what_the_nul_check_lets_through(request_):
     assert _through(request_).content == b"reached the view"
+
+
+def test_the_path_of_a_nul_deep_in_a_body_is_found():
+    body = '{"x": 1, "deep": ' + "[" * 500 + '"a\\u0000"' + "]" * 500 + "}"
+    response = _through(RequestFactory().post("/api/v1/x", body, content_type="application/json"))
+    assert response.status_code == 400
+    assert json.loads(response.content)["field"] == "deep" + "[0]" * 500
