@@ -552,7 +552,7 @@ def _write_postgresql(
     ]
     commit_now = own_transaction and not targets
     if len(rows) >= COPY_FROM_ROWS:
-        _copy(_COPY_STATEMENTS_SQL, _COPY_STATEMENT_TYPES, rows)
+        _copy(_STATEMENTS_TARGET, rows, types=_COPY_STATEMENT_TYPES)
         commit_now = False
     elif rows:
         sql = "; ".join([_EXECUTE_ROW_SQL] * len(rows)) + ("; COMMIT" if commit_now else "")
@@ -940,10 +940,10 @@ COPY_TYPES = {
     "has_attachments": "bool",
     "evidence": "text",
 }
-_COPY_STATEMENTS_SQL = f"COPY lrs_statement ({_COLUMN_LIST}) FROM STDIN (FORMAT BINARY)"
+_STATEMENTS_TARGET = f"lrs_statement ({_COLUMN_LIST})"
 _COPY_STATEMENT_TYPES = [COPY_TYPES[column] for column in _PG_COLUMNS]
 _ID_COLUMNS = ("statement_id", "stored", "seq")
-_COPY_IDS_SQL = f"COPY lrs_statement_id ({', '.join(_ID_COLUMNS)}) FROM STDIN (FORMAT BINARY)"
+_IDS_TARGET = f"lrs_statement_id ({', '.join(_ID_COLUMNS)})"
 _COPY_ID_TYPES = [COPY_TYPES[column] for column in _ID_COLUMNS]
 
 
@@ -958,9 +958,10 @@ class _UuidTextBinaryDumper(Dumper):
         return bytes.fromhex(obj.replace("-", ""))
 
 
-def _copy(sql: str, types: list[str] | None, rows: Iterable[Sequence[Any]]) -> None:
-    """COPY `rows` with `sql`: in the binary format with the column `types`, or (None) in
-    the text format."""
+def _copy(target: str, rows: Iterable[Sequence[Any]], *, types: list[str] | None) -> None:
+    """COPY `rows` into `target` (a table and its columns; constants, no user input): in the
+    binary format with the column `types`, or (None) in the text format."""
+    sql = f"COPY {target} FROM STDIN" + ("" if types is None else " (FORMAT BINARY)")
     # wrap_database_errors: a repeated id raises Django's IntegrityError, as an ORM insert would.
     with connection.cursor() as cursor, connection.wrap_database_errors:
         if types is not None:
@@ -987,16 +988,15 @@ def copy_rows(rows: Sequence[tuple[Any, ...]], *, text: bool = False) -> None:
             "SELECT nextval('lrs_statement_seq_seq') FROM generate_series(1, %s)", [len(rows)]
         )
         seqs = [seq for (seq,) in cursor.fetchall()]
-    binary = " (FORMAT BINARY)"
     _copy(
-        _COPY_IDS_SQL.removesuffix(binary) if text else _COPY_IDS_SQL,
-        None if text else _COPY_ID_TYPES,
+        _IDS_TARGET,
         ((row[_STATEMENT_ID], row[_STORED], seq) for row, seq in zip(rows, seqs, strict=True)),
+        types=None if text else _COPY_ID_TYPES,
     )
     _copy(
-        _COPY_STATEMENTS_SQL.removesuffix(binary) if text else _COPY_STATEMENTS_SQL,
-        None if text else _COPY_STATEMENT_TYPES,
+        _STATEMENTS_TARGET,
         ((seq, *row) for row, seq in zip(rows, seqs, strict=True)),
+        types=None if text else _COPY_STATEMENT_TYPES,
     )
 
 
