@@ -414,14 +414,18 @@ def _prepare_statements() -> None:
         return
     names = list(_PREPARED)
     with connection.cursor() as cursor:
-        kept: list[str] = []
-        if prepared_at is not None or raw in _lost_on:
-            cursor.execute("SELECT name FROM pg_prepared_statements WHERE name = ANY(%s)", [names])
-            kept = [name for (name,) in cursor.fetchall()]
-        # Due again (stale): both anew. Lost: the missing ones.
-        renew = names if prepared_at is not None else [n for n in names if n not in kept]
-        sql = [f"DEALLOCATE {name}" for name in renew if name in kept]
-        sql += [_PREPARED[name] for name in renew]
+        if prepared_at is not None:
+            # Due again: both exist (one found gone would have taken the connection out of
+            # _prepared_on, and a DEALLOCATE of a lost one fails as an EXECUTE would: 26000).
+            sql = [f"DEALLOCATE {name}" for name in names] + [_PREPARED[n] for n in names]
+        else:
+            if raw in _lost_on:  # which one is gone
+                cursor.execute(
+                    "SELECT name FROM pg_prepared_statements WHERE name = ANY(%s)", [names]
+                )
+                kept = {name for (name,) in cursor.fetchall()}
+                names = [name for name in names if name not in kept]
+            sql = [_PREPARED[name] for name in names]
         if sql:
             cursor.execute("; ".join(sql))
     _prepared_on[raw] = now

@@ -208,6 +208,19 @@ class OwnTransactionTests(TransactionTestCase):
         assert Statement.objects.filter(statement_id__in=[first["id"], second["id"]]).count() == 2
         assert _ids_in_id_table([second["id"]]) == {second["id"]}
 
+    def test_a_statement_lost_when_both_are_due_again_is_prepared_again(self):
+        self.store([statement()])
+        with connection.cursor() as cursor:
+            cursor.execute("DEALLOCATE lrs_store_row")
+        data = statement()
+        with mock.patch.object(services, "PLAN_SECONDS", 0.0):  # due: DEALLOCATE both, fails
+            self.store([data])
+        self.assert_connection_clean()
+        assert _ids_in_id_table([data["id"]]) == {data["id"]}
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT name FROM pg_prepared_statements ORDER BY name")
+            assert [name for (name,) in cursor.fetchall()] == ["lrs_store_first", "lrs_store_row"]
+
     def test_the_prepared_statements_run_on_their_generic_plans(self):
         # Left to choose, PostgreSQL planned the first statement anew at every execution on
         # a large partition; config/settings.py sets plan_cache_mode (by default the first
