@@ -11,6 +11,8 @@ import binascii
 import hashlib
 import json
 import re
+import secrets
+import string
 import time
 import uuid
 import weakref
@@ -71,6 +73,34 @@ COPY_COLUMNS = (
     "has_attachments",
     "evidence",
 )
+# COPY in the binary format: PostgreSQL reads each value as it is stored instead of parsing
+# its text (a timestamp, a UUID, the payload's escapes), which took about half its CPU per
+# row, and psycopg writes it for less too (bench/README.md, ninth session). Binary COPY needs
+# each column's exact type; test_store_postgresql checks these against the table.
+COPY_TYPES = {
+    "seq": "int8",
+    "statement_id": "uuid",
+    "platform_id": "int8",
+    "person_id": "int8",
+    "course_id": "int8",
+    "actor_ifi": "varchar",
+    "object_agent_ifi": "varchar",
+    "verb_id": "varchar",
+    "activity_id": "varchar",
+    "object_statement_id": "uuid",
+    "registration": "uuid",
+    "timestamp": "timestamptz",
+    "stored": "timestamptz",
+    "duration_seconds": "float8",
+    "voided": "bool",
+    "is_voiding": "bool",
+    "related_activities": "text",
+    "related_agents": "text",
+    "member_agents": "text",
+    "payload": "text",
+    "has_attachments": "bool",
+    "evidence": "text",
+}
 _SIGNATURE_ALGORITHMS = frozenset({"RS256", "RS384", "RS512"})
 _SHA2_LENGTHS = {64: hashlib.sha256, 96: hashlib.sha384, 128: hashlib.sha512}
 
@@ -270,7 +300,9 @@ def _check_signature(
 
 def _stamp(prepared: list[Prepared], stored: datetime) -> None:
     """Write the transaction's `stored` (and `timestamp` where none was given) into every
-    statement: now() is the transaction's start, which consistent-through relies on."""
+    statement: now() is the transaction's start, which consistent-through relies on. Both
+    to the millisecond, as written (the `timestamp` column equals the payload's)."""
+    stored = stored.replace(microsecond=stored.microsecond // 1000 * 1000)
     stored_text = _iso(stored)
     for item in prepared:
         item.data["stored"] = stored_text
@@ -329,7 +361,7 @@ def _void(platform_id: int, targets: set[str]) -> None:
         ).update(voided=True)
 
 
-# --- PostgreSQL: two round trips for a small request, four for a batch -------------------------
+# --- PostgreSQL: one round trip for one statement, two for a small batch, four for a large one
 # 1. One simple query (several statements, one round trip): BEGIN; EXECUTE of the prepared
 #    statement below, which inserts the ids into the id table, each with the seq its statement
 #    will have (nextval of the statement sequence; ON CONFLICT DO NOTHING RETURNING: the ids
@@ -352,16 +384,20 @@ def _void(platform_id: int, targets: set[str]) -> None:
 # platform's index of statement refs, which grows with the platform's statements.
 # Simple queries with client-side binding keep psycopg's per-query work (and Python time)
 # small.
+# The start of the oldest other transaction on this database (microseconds since the epoch),
+# or NULL: the consistent-through horizon (queries.consistent_through explains it).
+_HORIZON_SQL = (
+    "(SELECT (extract(epoch FROM min(xact_start)) * 1000000)::bigint FROM pg_stat_activity "
+    "WHERE datname = current_database() AND pid <> pg_backend_pid() "
+    "AND xact_start IS NOT NULL)"
+)
 _FIRST_SQL = (
-    "PREPARE lrs_store_first (uuid[], uuid[], bigint) AS "
+    "PREPARE lrs_store_first (uuid[], uuid[], bigint) AS "  # noqa: S608 - constants
     "WITH new_ids AS (INSERT INTO lrs_statement_id (statement_id, stored, seq) "
     "SELECT given, date_trunc('milliseconds', now()), nextval('lrs_statement_seq_seq') "
     "FROM unnest($1::uuid[]) AS given "
     "ON CONFLICT (statement_id) DO NOTHING RETURNING statement_id, seq) "
-    "SELECT (extract(epoch FROM now()) * 1000000)::bigint, "
-    "(SELECT (extract(epoch FROM min(xact_start)) * 1000000)::bigint FROM pg_stat_activity "
-    "WHERE datname = current_database() AND pid <> pg_backend_pid() "
-    "AND xact_start IS NOT NULL), "
+    "SELECT (extract(epoch FROM now()) * 1000000)::bigint, " + _HORIZON_SQL + ", "
     "ARRAY(SELECT n.seq FROM unnest($1::uuid[]) WITH ORDINALITY AS g (given, at) "
     "LEFT JOIN new_ids AS n ON n.statement_id = g.given ORDER BY g.at), "
     "ARRAY(SELECT object_statement_id::text FROM (SELECT object_statement_id, platform_id "
@@ -380,9 +416,80 @@ _ROW_SQL = (
     + ")"
 )
 _EXECUTE_ROW_SQL = "EXECUTE lrs_store_row (" + ", ".join(["%s"] * len(_PG_COLUMNS)) + ")"
+# A request of one statement (the most common: a platform reporting as it goes) takes one
+# round trip: BEGIN, this statement and COMMIT in one simple query. It does in SQL what the
+# two trips do between them: the id insert, the row insert (only when the id was new: a
+# repeated id inserts nothing and is checked afterwards), the pseudonym and course lookups,
+# whether a stored voiding statement of the platform targets the id, and the `stored` text in
+# the payload, which the service serialises with a marker where `stored` (and a `timestamp`
+# not given) goes and sends in the parts around it. Voiding statements and attachment parts
+# take the two trips.
+_ONE_SENT = tuple(c for c in COPY_COLUMNS if c not in {"person_id", "stored", "voided", "payload"})
+_ONE_ARG = {column: f"${n}" for n, column in enumerate(_ONE_SENT, 1)}
+# After the columns: the pseudonym and activity IRI to look up, whether the id was given, and
+# the payload's parts.
+_ONE_EXTRA_TYPES = ["text", "text", "bool", "text", "text", "text"]
+_ONE_PSEUDONYM, _ONE_IRI, _ONE_GIVEN, _ONE_HEAD, _ONE_MIDDLE, _ONE_TAIL = (
+    f"${len(_ONE_SENT) + n}" for n in range(1, len(_ONE_EXTRA_TYPES) + 1)
+)
+_ONE_ID, _ONE_PLATFORM = _ONE_ARG["statement_id"], _ONE_ARG["platform_id"]
+_ONE_EXPRESSIONS = {
+    **_ONE_ARG,
+    "person_id": (
+        "(SELECT person_id FROM people_platformpseudonym "  # noqa: S608 - constants
+        f"WHERE platform_id = {_ONE_PLATFORM} AND pseudonym = {_ONE_PSEUDONYM})"
+    ),
+    # A known course (the cache), else the lookup: a lesson's course first, as _courses
+    # keeps the last of its rows. Each activity IRI is unique: the OFFSET 0 fences keep the
+    # generic plan on those indexes (not on the platform's courses, which grow).
+    "course_id": (
+        f"COALESCE({_ONE_ARG['course_id']}, (SELECT l.course_id FROM catalog_lesson AS l "  # noqa: S608
+        f"WHERE l.activity_iri = {_ONE_IRI} AND (SELECT c.platform_id FROM catalog_course c "
+        f"WHERE c.id = l.course_id) = {_ONE_PLATFORM}), "
+        "(SELECT c.id FROM (SELECT id, platform_id FROM catalog_course "
+        f"WHERE activity_iri = {_ONE_IRI} OFFSET 0) AS c WHERE c.platform_id = {_ONE_PLATFORM}))"
+    ),
+    "timestamp": f"COALESCE({_ONE_ARG['timestamp']}, n.stored)",
+    "stored": "n.stored",
+    "voided": (
+        f"{_ONE_GIVEN} AND EXISTS (SELECT 1 FROM (SELECT platform_id FROM lrs_statement "  # noqa: S608
+        f"WHERE is_voiding AND object_statement_id = {_ONE_ID} OFFSET 0) AS v "
+        f"WHERE platform_id = {_ONE_PLATFORM})"
+    ),
+    # The payload's parts around `stored` and a `timestamp` the LRS sets (the tail NULL
+    # when the statement has its own), joined by `stored` in _iso's form: UTC, milliseconds.
+    "payload": (
+        f"{_ONE_HEAD} || n.stored_json || {_ONE_MIDDLE} "
+        f"|| CASE WHEN {_ONE_TAIL} IS NULL THEN '' ELSE n.stored_json || {_ONE_TAIL} END"
+    ),
+}
+_ONE_INDEXES = [COPY_COLUMNS.index(column) for column in _ONE_SENT]
+_ONE_TIMESTAMP = _ONE_SENT.index("timestamp")
+_ONE_SQL = (
+    "PREPARE lrs_store_one ("  # noqa: S608 - constants: no user input reaches these SQL texts
+    + ", ".join([COPY_TYPES[column] for column in _ONE_SENT] + _ONE_EXTRA_TYPES)
+    + ") AS WITH new_id AS (INSERT INTO lrs_statement_id (statement_id, stored, seq) "
+    f"SELECT {_ONE_ID}, date_trunc('milliseconds', now()), nextval('lrs_statement_seq_seq') "
+    "ON CONFLICT (statement_id) DO NOTHING RETURNING seq, stored), "
+    f"new_row AS (INSERT INTO lrs_statement ({_COLUMN_LIST}) "
+    "SELECT n.seq, "
+    + ", ".join(_ONE_EXPRESSIONS[column] for column in COPY_COLUMNS)
+    + " FROM (SELECT seq, stored, '\"' || to_char(stored AT TIME ZONE 'UTC', "
+    '\'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"\') || \'"\' AS stored_json FROM new_id) AS n '
+    "RETURNING course_id) "
+    "SELECT (extract(epoch FROM now()) * 1000000)::bigint, "
+    + _HORIZON_SQL
+    + ", (SELECT seq FROM new_id), (SELECT course_id FROM new_row)"
+)
+_EXECUTE_ONE_SQL = (
+    "EXECUTE lrs_store_one (" + ", ".join(["%s"] * (len(_ONE_SENT) + len(_ONE_EXTRA_TYPES))) + ")"
+)
+# A marker no statement holds: letters only, so no digit run for the ID-number scan.
+_STORED_MARK = "zhipei-stored-" + "".join(secrets.choice(string.ascii_lowercase) for _ in range(24))
+_STORED_MARK_JSON = f'"{_STORED_MARK}"'
 # From this many rows on, COPY (2 round trips, cheapest per row); below, the prepared insert.
 COPY_FROM_ROWS = 8
-# The psycopg connections on which the two statements are prepared (per session, with the
+# The psycopg connections on which the statements are prepared (per session, with the
 # monotonic time they were), and those on which one of them was found gone (DISCARD ALL or
 # DEALLOCATE: which one is looked up).
 _prepared_on: weakref.WeakKeyDictionary[Any, float] = weakref.WeakKeyDictionary()
@@ -393,7 +500,11 @@ _lost_on: weakref.WeakSet[Any] = weakref.WeakSet()
 # by a sequential scan, which grows with every statement stored there. An ANALYZE replans it,
 # but without autovacuum none comes; preparing again after this many seconds bounds it.
 PLAN_SECONDS = 5.0
-_PREPARED = {"lrs_store_first": _FIRST_SQL, "lrs_store_row": _ROW_SQL}
+_PREPARED = {
+    "lrs_store_first": _FIRST_SQL,
+    "lrs_store_row": _ROW_SQL,
+    "lrs_store_one": _ONE_SQL,
+}
 
 
 @dataclass
@@ -441,6 +552,13 @@ def _from_epoch_us(microseconds: int) -> datetime:
     return _EPOCH + timedelta(microseconds=microseconds)
 
 
+def _horizon(now_us: int, oldest_us: int | None) -> datetime:
+    """Consistent-through from the first query's now() and the start of the oldest other
+    transaction (None: no other), to the millisecond, as `stored` is written."""
+    horizon = _from_epoch_us(now_us if oldest_us is None else min(oldest_us, now_us))
+    return horizon.replace(microsecond=horizon.microsecond // 1000 * 1000)
+
+
 def _first_trip(platform_id: int, prepared: list[Prepared], *, begin: bool) -> _FirstTrip:
     """Round trip 1 (see above). With `begin`, this query also opens the transaction."""
     # Array literals ('{…,…}', cast by the query): the ids are canonical UUID texts already
@@ -473,16 +591,14 @@ def _first_trip(platform_id: int, prepared: list[Prepared], *, begin: bool) -> _
         if courses_query is not None:
             cursor.nextset()
             looked_up = dict(cursor.fetchall())
-    db_now = _from_epoch_us(now_us)
     seqs = {
         item.statement_id: seq
         for item, seq in zip(prepared, seq_list, strict=True)
         if seq is not None
     }
-    horizon = _from_epoch_us(min(oldest_us, now_us)) if oldest_us is not None else db_now
     return _FirstTrip(
-        stored=db_now,
-        consistent_through=horizon.replace(microsecond=horizon.microsecond // 1000 * 1000),
+        stored=_from_epoch_us(now_us),
+        consistent_through=_horizon(now_us, oldest_us),
         seqs=seqs,
         voided=set(targeted),
         people=people,
@@ -544,6 +660,8 @@ def _write_postgresql(
     own_transaction: bool,
 ) -> datetime:
     platform_id = credential.platform_id
+    if len(prepared) == 1 and not parts and not prepared[0].is_voiding:
+        return _write_one(platform_id, prepared[0], own_transaction=own_transaction)
     first = _first_trip(platform_id, prepared, begin=own_transaction)
     _stamp(prepared, first.stored)
     seqs = first.seqs
@@ -571,6 +689,54 @@ def _write_postgresql(
         with connection.cursor() as cursor:
             cursor.execute("COMMIT")
     return first.consistent_through
+
+
+def _write_one(platform_id: int, item: Prepared, *, own_transaction: bool) -> datetime:
+    """One statement in one round trip (_ONE_SQL); returns consistent-through."""
+    data = item.data
+    data["stored"] = _STORED_MARK
+    if not item.timestamp_was_given:
+        data["timestamp"] = _STORED_MARK
+    (payload,) = _checked_payloads([item])
+    payload_parts = payload.decode("utf-8").split(_STORED_MARK_JSON)
+    # Around `stored`, and `timestamp` when the LRS sets it (no statement holds the marker).
+    assert len(payload_parts) == (2 if item.timestamp_was_given else 3)
+    if item.timestamp_was_given:
+        payload_parts.append(None)  # type: ignore[arg-type] # the tail: NULL
+    iri = item.extracted.activity_id
+    found, missing, _sql = _courses_query(platform_id, [item])
+    row = _row(
+        platform_id,
+        item,
+        payload=None,
+        person=None,
+        course=found.get(iri),
+        voided=False,
+        stored_at=None,
+        site_url=settings.SITE_URL,
+    )
+    params = [row[index] for index in _ONE_INDEXES]
+    if not item.timestamp_was_given:
+        params[_ONE_TIMESTAMP] = None  # the transaction's, in SQL
+    names = _learner_names(platform_id, [item])
+    params += [names.pop() if names else None, iri if missing else None, item.id_was_given]
+    params += payload_parts
+    connection.ensure_connection()
+    _prepare_statements()
+    sql = f"BEGIN; {_EXECUTE_ONE_SQL}; COMMIT" if own_transaction else _EXECUTE_ONE_SQL
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        if own_transaction:
+            cursor.nextset()
+        result = cursor.fetchone()
+    assert result is not None
+    now_us, oldest_us, seq, course = result
+    _stamp([item], _from_epoch_us(now_us))  # the marker out: the statement as stored
+    if seq is None:  # the id was stored already: nothing was written
+        _check_repeats(platform_id, [item])
+    elif missing:
+        _remember_courses(platform_id, found, missing, {} if course is None else {iri: course})
+    return _horizon(now_us, oldest_us)
 
 
 def _check_repeats(platform_id: int, repeated: list[Prepared]) -> None:
@@ -788,58 +954,93 @@ def statement_rows(
     voided: Iterable[str] = (),
 ) -> list[tuple[Any, ...]]:
     """The lrs_statement rows (COPY_COLUMNS order) of validated, stamped statements: person
-    and course from the lookups, `voided` the ids a stored voiding statement targets.
+    and course from the lookups (`people` by the pseudonyms of actors that are learner
+    accounts), `voided` the ids a stored voiding statement targets.
     Raises XapiInvalid when a statement holds a resident ID number (refuse_id_numbers).
 
     Per batch, not per statement: what all the statements share (their `stored`, the site's
     IRIs) is read once, and the ID-number scan runs once over all the payloads, and again per
     statement only when it finds a candidate."""
-    payloads = [_payload_bytes(item) for item in items]
-    if _may_hold_id_number(b"\n".join(payloads)):
-        for item, payload in zip(items, payloads, strict=True):
-            refuse_id_numbers(item, payload)
+    payloads = _checked_payloads(items)
     voided_ids = set(voided)
     site_url = settings.SITE_URL
+    home = learners_home_page() if people else None
     stored_text = ""
     stored_at: datetime | None = None
     rows = []
     for item, payload in zip(items, payloads, strict=True):
         extracted = item.extracted
-        data = item.data
-        if data["stored"] != stored_text:  # the same for a whole batch
-            stored_text = data["stored"]
+        if item.data["stored"] != stored_text:  # the same for a whole batch
+            stored_text = item.data["stored"]
             stored_at = _parse_stored(stored_text)
         rows.append(
-            (
-                item.statement_id,
+            _row(
                 platform_id,
-                people.get(extracted.account_name) if extracted.account_home_page else None,
-                courses.get(extracted.activity_id),
-                extracted.actor_ifi[:600],
-                extracted.object_agent_ifi[:600],
-                extracted.verb_id[:500],
-                extracted.activity_id[:500],
-                extracted.object_statement_id,
-                extracted.registration,
-                item.timestamp,
-                stored_at,
-                extracted.duration_seconds,
-                not item.is_voiding and item.statement_id in voided_ids,
-                item.is_voiding,
-                _joined(extracted.activities),
-                _joined(extracted.agents),
-                _joined(extracted.members),
-                payload.decode("utf-8"),
-                bool(item.attachments),
-                evidence.for_statement(
-                    data,
-                    verb_id=extracted.verb_id,
-                    lesson=extracted.activity_id[:500],
-                    site_url=site_url,
-                ),
+                item,
+                payload=payload.decode("utf-8"),
+                person=people.get(extracted.account_name)
+                if extracted.account_home_page == home
+                else None,
+                course=courses.get(extracted.activity_id),
+                voided=not item.is_voiding and item.statement_id in voided_ids,
+                stored_at=stored_at,
+                site_url=site_url,
             )
         )
     return rows
+
+
+def _checked_payloads(items: Sequence[Prepared]) -> list[bytes]:
+    """The statements as stored (_payload_bytes); XapiInvalid when one holds a resident ID
+    number. The scan runs once over all of them, and per statement only on a candidate."""
+    payloads = [_payload_bytes(item) for item in items]
+    if _may_hold_id_number(b"\n".join(payloads)):
+        for item, payload in zip(items, payloads, strict=True):
+            refuse_id_numbers(item, payload)
+    return payloads
+
+
+def _row(
+    platform_id: int,
+    item: Prepared,
+    *,
+    payload: str | None,
+    person: int | None,
+    course: int | None,
+    voided: bool,
+    stored_at: datetime | None,
+    site_url: str,
+) -> tuple[Any, ...]:
+    """One lrs_statement row, in COPY_COLUMNS order."""
+    extracted = item.extracted
+    return (
+        item.statement_id,
+        platform_id,
+        person,
+        course,
+        extracted.actor_ifi[:600],
+        extracted.object_agent_ifi[:600],
+        extracted.verb_id[:500],
+        extracted.activity_id[:500],
+        extracted.object_statement_id,
+        extracted.registration,
+        item.timestamp,
+        stored_at,
+        extracted.duration_seconds,
+        voided,
+        item.is_voiding,
+        _joined(extracted.activities),
+        _joined(extracted.agents),
+        _joined(extracted.members),
+        payload,
+        bool(item.attachments),
+        evidence.for_statement(
+            item.data,
+            verb_id=extracted.verb_id,
+            lesson=extracted.activity_id[:500],
+            site_url=site_url,
+        ),
+    )
 
 
 # A resident ID number (GB 11643: area, birth date 19xx/20xx, sequence, check character)
@@ -916,34 +1117,6 @@ def _parse_stored(text: str) -> datetime:
 
 _STATEMENT_ID = COPY_COLUMNS.index("statement_id")
 _STORED = COPY_COLUMNS.index("stored")
-# COPY in the binary format: PostgreSQL reads each value as it is stored instead of parsing
-# its text (a timestamp, a UUID, the payload's escapes), which took about half its CPU per
-# row, and psycopg writes it for less too (bench/README.md, ninth session). Binary COPY needs
-# each column's exact type; test_store_postgresql checks these against the table.
-COPY_TYPES = {
-    "seq": "int8",
-    "statement_id": "uuid",
-    "platform_id": "int8",
-    "person_id": "int8",
-    "course_id": "int8",
-    "actor_ifi": "varchar",
-    "object_agent_ifi": "varchar",
-    "verb_id": "varchar",
-    "activity_id": "varchar",
-    "object_statement_id": "uuid",
-    "registration": "uuid",
-    "timestamp": "timestamptz",
-    "stored": "timestamptz",
-    "duration_seconds": "float8",
-    "voided": "bool",
-    "is_voiding": "bool",
-    "related_activities": "text",
-    "related_agents": "text",
-    "member_agents": "text",
-    "payload": "text",
-    "has_attachments": "bool",
-    "evidence": "text",
-}
 _STATEMENTS_TARGET = f"lrs_statement ({_COLUMN_LIST})"
 _COPY_STATEMENT_TYPES = [COPY_TYPES[column] for column in _PG_COLUMNS]
 _ID_COLUMNS = ("statement_id", "stored", "seq")

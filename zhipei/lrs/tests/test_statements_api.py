@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from datetime import datetime
 
 from django.conf import settings
 from django.test import Client, TestCase, override_settings
@@ -142,6 +143,16 @@ class PostTests(StatementsApiTestCase):
         payload = json.loads(Statement.objects.get().payload)
         self.assertNotEqual(payload["stored"], "2001-01-01T00:00:00Z")
         self.assertEqual(payload["authority"]["account"]["name"], self.credential.key_id)
+
+    def test_a_missing_timestamp_is_stored_to_the_millisecond_in_column_and_payload(self):
+        for batch in ([statement(timestamp=None)], [statement(timestamp=None) for _ in range(3)]):
+            self.x.post(batch if len(batch) > 1 else batch[0])
+            for row in Statement.objects.filter(statement_id__in=[s["id"] for s in batch]):
+                payload = json.loads(row.payload)
+                self.assertEqual(row.timestamp, row.stored)
+                self.assertEqual(row.stored.microsecond % 1000, 0)
+                self.assertEqual(payload["timestamp"], payload["stored"])
+                self.assertEqual(row.timestamp, datetime.fromisoformat(payload["timestamp"]))
 
     def test_version_is_set_to_1_0_0_when_missing(self):
         self.x.post(statement())

@@ -11,7 +11,7 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 from zhipei.lrs.models import Statement
-from zhipei.lrs.services import COPY_FROM_ROWS
+from zhipei.lrs.services import COPY_FROM_ROWS, clear_course_cache
 from zhipei.lrs.tests.helpers import restamp, statement
 from zhipei.lrs.tests.test_statements_api import StatementsApiTestCase
 from zhipei.people.services import pseudonym_for
@@ -381,16 +381,22 @@ class LearnerAndCourseTests(StatementsApiTestCase):
         names = [pseudonym_for(person, platform=self.platform)[0] for person in people]
         odd = 'a,"b"{c}\\d NULL'  # commas, quotes, braces, a backslash: no array literal
         home = f"{settings.SITE_URL}/learners"
-        # A small batch takes the row insert, one of COPY_FROM_ROWS or more the binary COPY.
-        for padding in (0, COPY_FROM_ROWS):
+        # One statement per request takes the one-query path, a small batch the row insert,
+        # one of COPY_FROM_ROWS or more the binary COPY.
+        for padding in (None, 0, COPY_FROM_ROWS):
             batch = [
                 statement(
                     actor={"objectType": "Agent", "account": {"homePage": home, "name": name}}
                 )
                 for name in [names[0], odd, names[1]]
             ]
-            response = self.x.post(batch + [statement() for _n in range(padding)])
-            self.assertEqual(response.status_code, 200, response.content)
+            if padding is None:
+                for item in batch:
+                    response = self.x.post(item)
+                    self.assertEqual(response.status_code, 200, response.content)
+            else:
+                response = self.x.post(batch + [statement() for _n in range(padding)])
+                self.assertEqual(response.status_code, 200, response.content)
             stored = dict(Statement.objects.values_list("statement_id", "person_id"))
             self.assertEqual(
                 [stored[uuid.UUID(item["id"])] for item in batch],
@@ -423,12 +429,20 @@ class LearnerAndCourseTests(StatementsApiTestCase):
             kind="text",
             activity_iri="https://platform.example.cn/courses/welding-101/lessons/3",
         )
-        for padding in (0, COPY_FROM_ROWS):  # the row insert, then the binary COPY
+        # One statement per request (looked up, then from the cache), the row insert, the
+        # binary COPY; each path with the cache empty first.
+        for padding, cached in [(None, False), (None, True), (0, False), (COPY_FROM_ROWS, False)]:
+            if not cached:
+                clear_course_cache()
             on_lesson = statement()  # its object is lesson 3
             on_course = statement(object={"id": course.activity_iri})
             elsewhere = statement(object={"id": "https://elsewhere.example.cn/a"})
-            rest = [statement(object=elsewhere["object"]) for _n in range(padding)]
-            self.x.post([on_lesson, on_course, elsewhere, *rest])
+            if padding is None:
+                for item in (on_lesson, on_course, elsewhere):
+                    self.assertEqual(self.x.post(item).status_code, 200)
+            else:
+                rest = [statement(object=elsewhere["object"]) for _n in range(padding)]
+                self.x.post([on_lesson, on_course, elsewhere, *rest])
             got = dict(Statement.objects.values_list("statement_id", "course_id"))
             self.assertEqual(got[uuid.UUID(on_lesson["id"])], course.pk)
             self.assertEqual(got[uuid.UUID(on_course["id"])], course.pk)

@@ -6,21 +6,23 @@ suites cover that.)"""
 
 from __future__ import annotations
 
+import json
 import uuid
 from unittest import mock
 
 import pytest
 from django.db import connection, transaction
 from django.test import TransactionTestCase
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from psycopg import pq
 
 from zhipei.lrs import partitions, services
-from zhipei.lrs.formats import XapiInvalid
+from zhipei.lrs.formats import XapiInvalid, compact_json
 from zhipei.lrs.models import Statement
 from zhipei.lrs.services import StatementConflict, store_batch, store_statements
 from zhipei.lrs.tests.helpers import make_platform, plan_nodes, statement
-from zhipei.lrs.validation import prepare_statement
+from zhipei.lrs.validation import _iso, prepare_statement
 from zhipei.people.testing import make_id_number
 from zhipei.regions.testing import make_region_tree
 
@@ -125,6 +127,71 @@ class OwnTransactionTests(TransactionTestCase):
         assert row.timestamp == row.timestamp.fromisoformat("2026-05-01T00:30:00+00:00")
         assert Statement.objects.get(statement_id=copied[1]["id"]).duration_seconds == 1.25
 
+    def test_one_statement_is_one_query_that_stores_what_the_two_trips_store(self):
+        self.store([statement()])  # the statements are prepared
+        shapes = [
+            statement(),
+            statement(timestamp=None, result={"duration": "PT1.25S"}),  # the LRS's timestamp
+            statement(
+                verb={"id": "https://x.cn/v/liked"},
+                object={"objectType": "StatementRef", "id": str(uuid.uuid4()).upper()},
+                context={"registration": "6F0E4B8E-3C1A-4F7E-9A3B-2D9C1E5F7A10"},
+            ),
+            statement(actor={"mbox": "mailto:王@x.cn", "name": 'zhipei-stored-"\t\\n'}),
+            statement(id=None, stored="2020-01-01T00:00:00Z"),  # the LRS sets both
+        ]
+        skip = {"seq", "statement_id", "stored", "xid", "payload"}
+        fields = [f.attname for f in Statement._meta.concrete_fields if f.attname not in skip]
+        for data in shapes:
+            twin = json.loads(json.dumps(data))
+            twin["id"] = str(uuid.uuid4())
+            given = "timestamp" in data
+            with CaptureQueriesContext(connection) as queries:
+                (stored_id,) = self.store([data]).ids
+            assert [q["sql"].split(" (")[0] for q in queries] == ["BEGIN; EXECUTE lrs_store_one"]
+            self.store([twin, statement()])  # the two trips (first query, row insert)
+            one = Statement.objects.get(statement_id=stored_id)
+            two = Statement.objects.get(statement_id=twin["id"])
+            assert {f: getattr(one, f) for f in fields if given or f != "timestamp"} == {
+                f: getattr(two, f) for f in fields if given or f != "timestamp"
+            }
+            if not given:  # the LRS's: `stored`, as the payload says, on either path
+                assert (one.timestamp, two.timestamp) == (one.stored, two.stored)
+            # The payload, byte for byte, is what the service writes itself: the statement
+            # stamped with the row's `stored`.
+            expected = prepare_statement(
+                {**data, "id": stored_id},
+                "",
+                version="1.0.3",
+                stored=one.stored,
+                authority=services.authority_for(self.credential),
+            )
+            services._stamp([expected], one.stored)
+            assert one.payload == compact_json(expected.data).decode()
+            assert json.loads(one.payload)["stored"] == _iso(one.stored)
+        self.assert_connection_clean()
+
+    def test_one_statement_refused_or_repeated_writes_nothing(self):
+        number = make_id_number("420102", "19900101", 7)
+        bad = statement(result={"response": number})
+        with pytest.raises(XapiInvalid, match="ID number"):
+            self.store([bad])
+        self.assert_connection_clean()
+        assert _ids_in_id_table([bad["id"]]) == set()
+        theirs = statement()
+        self.store([theirs], credential=self.other_credential)
+        with pytest.raises(StatementConflict):
+            self.store([theirs])  # another platform's id: 409
+        self.assert_connection_clean()
+        mine = statement()
+        self.store([mine])
+        self.store([dict(mine)])  # an equivalent body: a no-op
+        with pytest.raises(StatementConflict):
+            self.store([{**mine, "verb": {"id": "https://x.cn/v/other"}}])
+        self.assert_connection_clean()
+        assert Statement.objects.filter(statement_id__in=[theirs["id"], mine["id"]]).count() == 2
+        assert Statement.objects.get(statement_id=mine["id"]).platform_id == self.platform.pk
+
     def test_copy_rows_writes_the_same_rows_in_either_format(self):
         authority = services.authority_for(self.credential)
         now = timezone.now()
@@ -208,25 +275,29 @@ class OwnTransactionTests(TransactionTestCase):
         assert Statement.objects.filter(statement_id__in=[first["id"], second["id"]]).count() == 2
         assert _ids_in_id_table([second["id"]]) == {second["id"]}
 
-    def test_a_statement_lost_when_both_are_due_again_is_prepared_again(self):
+    def prepared_names(self) -> list[str]:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT name FROM pg_prepared_statements ORDER BY name")
+            return [name for (name,) in cursor.fetchall()]
+
+    def test_a_statement_lost_when_all_are_due_again_is_prepared_again(self):
         self.store([statement()])
         with connection.cursor() as cursor:
             cursor.execute("DEALLOCATE lrs_store_row")
         data = statement()
-        with mock.patch.object(services, "PLAN_SECONDS", 0.0):  # due: DEALLOCATE both, fails
+        with mock.patch.object(services, "PLAN_SECONDS", 0.0):  # due: DEALLOCATE all, fails
             self.store([data])
         self.assert_connection_clean()
         assert _ids_in_id_table([data["id"]]) == {data["id"]}
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT name FROM pg_prepared_statements ORDER BY name")
-            assert [name for (name,) in cursor.fetchall()] == ["lrs_store_first", "lrs_store_row"]
+        assert self.prepared_names() == ["lrs_store_first", "lrs_store_one", "lrs_store_row"]
 
     def test_the_prepared_statements_run_on_their_generic_plans(self):
         # Left to choose, PostgreSQL planned the first statement anew at every execution on
         # a large partition; config/settings.py sets plan_cache_mode (by default the first
         # five runs of a prepared statement get custom plans) and turns JIT off.
         for _ in range(7):
-            self.store([statement()])
+            self.store([statement()])  # lrs_store_one
+            self.store([statement(), statement()])  # lrs_store_first, lrs_store_row twice
         target = statement()
         self.store([target])
         voiding = statement(
@@ -234,28 +305,43 @@ class OwnTransactionTests(TransactionTestCase):
             object={"objectType": "StatementRef", "id": target["id"]},
             context={"registration": str(uuid.uuid4())},
         )
-        self.store([voiding])
+        self.store([voiding])  # a voiding statement takes the two trips
         assert Statement.objects.get(statement_id=target["id"]).voided
         with connection.cursor() as cursor:
             cursor.execute(
                 "SELECT name, generic_plans, custom_plans FROM pg_prepared_statements ORDER BY name"
             )
-            assert cursor.fetchall() == [("lrs_store_first", 9, 0), ("lrs_store_row", 9, 0)]
+            assert cursor.fetchall() == [
+                ("lrs_store_first", 8, 0),
+                ("lrs_store_one", 8, 0),
+                ("lrs_store_row", 15, 0),
+            ]
             cursor.execute("DISCARD ALL")  # as a pooler resetting the session would
             cursor.execute("SHOW plan_cache_mode")
             assert cursor.fetchone() == ("force_generic_plan",)
             cursor.execute("SHOW jit")
             assert cursor.fetchone() == ("off",)
 
-    def voiding_lookup_scans(self) -> list[str]:
-        """The partitions the cached generic plan of lrs_store_first reads whole."""
-        probe = "{" + str(uuid.uuid4()) + "}"
-        nodes = plan_nodes(
-            "EXECUTE lrs_store_first (%s::uuid[], %s::uuid[], %s)", [probe, probe, self.platform.pk]
-        )
+    def voiding_lookup_scans(self, name: str = "lrs_store_first") -> list[str]:
+        """The partitions the cached generic plan of lrs_store_first (or lrs_store_one) reads
+        whole (EXPLAIN: nothing is written)."""
+        probe = str(uuid.uuid4())
+        if name == "lrs_store_first":
+            sql, params = (
+                "EXECUTE lrs_store_first (%s::uuid[], %s::uuid[], %s)",
+                [
+                    "{" + probe + "}",
+                    "{" + probe + "}",
+                    self.platform.pk,
+                ],
+            )
+        else:
+            sql, params = services._EXECUTE_ONE_SQL, [None] * (len(services._ONE_SENT) + 6)
+            params[:2] = [probe, self.platform.pk]
+            params[len(services._ONE_SENT) + 2] = True  # the id was given: look for voiding
         return [
             node["Relation Name"]
-            for node in nodes
+            for node in plan_nodes(sql, params)
             if node["Node Type"] == "Seq Scan" and node["Relation Name"].startswith("lrs_")
         ]
 
@@ -263,6 +349,8 @@ class OwnTransactionTests(TransactionTestCase):
         current = partitions.partition_name(timezone.now().date())
         self.store([statement()])  # prepared (and planned) on a nearly empty partition
         assert current in self.voiding_lookup_scans()
+        # One id: lrs_store_one's lookup is an equality on the partial index, on any plan.
+        assert self.voiding_lookup_scans("lrs_store_one") == []
         authority = services.authority_for(self.credential)
         items = [
             prepare_statement(
@@ -278,9 +366,7 @@ class OwnTransactionTests(TransactionTestCase):
             self.store([statement()])  # due: prepared and planned again
         assert current not in self.voiding_lookup_scans()
         self.assert_connection_clean()
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT name FROM pg_prepared_statements ORDER BY name")
-            assert [name for (name,) in cursor.fetchall()] == ["lrs_store_first", "lrs_store_row"]
+        assert self.prepared_names() == ["lrs_store_first", "lrs_store_one", "lrs_store_row"]
 
     def test_learners_are_looked_up_by_the_platform_and_pseudonym_index(self):
         from zhipei.people.services import pseudonym_for
@@ -297,14 +383,15 @@ class OwnTransactionTests(TransactionTestCase):
         indexes = [node["Index Name"] for node in nodes if "Index Name" in node]
         assert indexes == ["pseudonym_unique_per_platform"]
 
-    def test_one_lost_prepared_statement_is_prepared_again_beside_the_other(self):
-        self.store([statement()])
-        with connection.cursor() as cursor:
-            cursor.execute("DEALLOCATE lrs_store_row")  # the first statement is kept
-        second = statement()
-        self.store([second])
-        self.assert_connection_clean()
-        assert Statement.objects.filter(statement_id=second["id"]).exists()
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT name FROM pg_prepared_statements ORDER BY name")
-            assert [name for (name,) in cursor.fetchall()] == ["lrs_store_first", "lrs_store_row"]
+    def test_one_lost_prepared_statement_is_prepared_again_beside_the_others(self):
+        for lost in sorted(services._PREPARED):
+            self.store([statement()])
+            with connection.cursor() as cursor:
+                cursor.execute(f"DEALLOCATE {lost}")  # the others are kept
+            single, pair = statement(), [statement(), statement()]
+            self.store([single])  # lrs_store_one
+            self.store(pair)  # lrs_store_first and lrs_store_row
+            self.assert_connection_clean()
+            stored = [single["id"]] + [s["id"] for s in pair]
+            assert Statement.objects.filter(statement_id__in=stored).count() == 3, lost
+            assert self.prepared_names() == ["lrs_store_first", "lrs_store_one", "lrs_store_row"]
