@@ -386,9 +386,14 @@ class LearnerAndCourseTests(StatementsApiTestCase):
         for padding in (None, 0, COPY_FROM_ROWS):
             batch = [
                 statement(
-                    actor={"objectType": "Agent", "account": {"homePage": home, "name": name}}
+                    actor={"objectType": "Agent", "account": {"homePage": page, "name": name}}
                 )
-                for name in [names[0], odd, names[1]]
+                for page, name in [
+                    (home, names[0]),
+                    (home, odd),
+                    (home, names[1]),
+                    ("https://elsewhere.example.cn", names[0]),  # not our learner account
+                ]
             ]
             if padding is None:
                 for item in batch:
@@ -400,7 +405,7 @@ class LearnerAndCourseTests(StatementsApiTestCase):
             stored = dict(Statement.objects.values_list("statement_id", "person_id"))
             self.assertEqual(
                 [stored[uuid.UUID(item["id"])] for item in batch],
-                [people[0].pk, None, people[1].pk],
+                [people[0].pk, None, people[1].pk, None],
             )
 
     def test_course_and_lesson_iris_fill_the_course_column(self):
