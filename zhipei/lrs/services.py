@@ -417,7 +417,8 @@ _ROW_SQL = (
 )
 _EXECUTE_ROW_SQL = "EXECUTE lrs_store_row (" + ", ".join(["%s"] * len(_PG_COLUMNS)) + ")"
 # A request of one statement (the most common: a platform reporting as it goes) takes one
-# round trip: BEGIN, this statement and COMMIT in one simple query. It does in SQL what the
+# round trip: this statement, a transaction of its own in autocommit mode (no BEGIN and
+# COMMIT to send; inside an atomic block, part of that transaction). It does in SQL what the
 # two trips do between them: the id insert, the row insert (only when the id was new: a
 # repeated id inserts nothing and is checked afterwards), the pseudonym and course lookups,
 # whether a stored voiding statement of the platform targets the id, and the `stored` text in
@@ -661,7 +662,7 @@ def _write_postgresql(
 ) -> datetime:
     platform_id = credential.platform_id
     if len(prepared) == 1 and not parts and not prepared[0].is_voiding:
-        return _write_one(platform_id, prepared[0], own_transaction=own_transaction)
+        return _write_one(platform_id, prepared[0])
     first = _first_trip(platform_id, prepared, begin=own_transaction)
     _stamp(prepared, first.stored)
     seqs = first.seqs
@@ -691,7 +692,7 @@ def _write_postgresql(
     return first.consistent_through
 
 
-def _write_one(platform_id: int, item: Prepared, *, own_transaction: bool) -> datetime:
+def _write_one(platform_id: int, item: Prepared) -> datetime:
     """One statement in one round trip (_ONE_SQL); returns consistent-through."""
     data = item.data
     data["stored"] = _STORED_MARK
@@ -723,11 +724,10 @@ def _write_one(platform_id: int, item: Prepared, *, own_transaction: bool) -> da
     params += payload_parts
     connection.ensure_connection()
     _prepare_statements()
-    sql = f"BEGIN; {_EXECUTE_ONE_SQL}; COMMIT" if own_transaction else _EXECUTE_ONE_SQL
+    # Outside an atomic block the connection is in autocommit mode: the one statement is a
+    # transaction of its own, committed (durably) before the answer comes back.
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        if own_transaction:
-            cursor.nextset()
+        cursor.execute(_EXECUTE_ONE_SQL, params)
         result = cursor.fetchone()
     assert result is not None
     now_us, oldest_us, seq, course = result

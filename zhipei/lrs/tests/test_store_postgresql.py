@@ -148,7 +148,7 @@ class OwnTransactionTests(TransactionTestCase):
             given = "timestamp" in data
             with CaptureQueriesContext(connection) as queries:
                 (stored_id,) = self.store([data]).ids
-            assert [q["sql"].split(" (")[0] for q in queries] == ["BEGIN; EXECUTE lrs_store_one"]
+            assert [q["sql"].split(" (")[0] for q in queries] == ["EXECUTE lrs_store_one"]
             self.store([twin, statement()])  # the two trips (first query, row insert)
             one = Statement.objects.get(statement_id=stored_id)
             two = Statement.objects.get(statement_id=twin["id"])
