@@ -695,9 +695,18 @@ def _write_postgresql(
 def _write_one(platform_id: int, item: Prepared) -> datetime:
     """One statement in one round trip (_ONE_SQL); returns consistent-through."""
     data = item.data
+    before = {key: data[key] for key in ("stored", "timestamp") if key in data}
     data["stored"] = _STORED_MARK
     if not item.timestamp_was_given:
         data["timestamp"] = _STORED_MARK
+    try:
+        return _write_marked_one(platform_id, item)
+    except BaseException:
+        data.update(before)  # the marker out of the statement, whatever went wrong
+        raise
+
+
+def _write_marked_one(platform_id: int, item: Prepared) -> datetime:
     (payload,) = _checked_payloads([item])
     payload_parts = payload.decode("utf-8").split(_STORED_MARK_JSON)
     # Around `stored`, and `timestamp` when the LRS sets it (no statement holds the marker).

@@ -178,6 +178,7 @@ class OwnTransactionTests(TransactionTestCase):
             self.store([bad])
         self.assert_connection_clean()
         assert _ids_in_id_table([bad["id"]]) == set()
+        assert services._STORED_MARK not in json.dumps(bad)  # the statement as it was stamped
         theirs = statement()
         self.store([theirs], credential=self.other_credential)
         with pytest.raises(StatementConflict):
