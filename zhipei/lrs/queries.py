@@ -381,26 +381,34 @@ def crediting_rows(
     return [CreditingRow._make(row[:12]) for row in _sqlite_rows(rows)]
 
 
+# The other transactions open on this database (PostgreSQL): the oldest one's start bounds
+# consistent-through, here and in the write path's own queries (services).
+OTHER_OPEN_TRANSACTIONS = (
+    "FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() "
+    "AND xact_start IS NOT NULL"
+)
+
+
+def to_milliseconds(moment: datetime) -> datetime:
+    """`moment` truncated to the millisecond, the precision `stored` is written with."""
+    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+
+
 def consistent_through() -> datetime:
     """X-Experience-API-Consistent-Through (Communication §2.1.3): every statement stored
     before this instant is visible. A statement's `stored` is its writing transaction's start
     (services._db_now), so nothing can still commit with `stored` earlier than the start of
     the oldest transaction now open in this database."""
     if not _is_postgresql():
-        now = timezone.now()
-        return now.replace(microsecond=now.microsecond // 1000 * 1000)
+        return to_milliseconds(timezone.now())
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT min(xact_start), now() FROM pg_stat_activity "
-            "WHERE datname = current_database() AND pid <> pg_backend_pid() "
-            "AND xact_start IS NOT NULL"
-        )
+        cursor.execute(f"SELECT min(xact_start), now() {OTHER_OPEN_TRANSACTIONS}")
         row = cursor.fetchone()
     assert row is not None
     oldest, db_now = row
     horizon: datetime = min(oldest, db_now) if oldest is not None else db_now
     # `stored` is written with millisecond precision, truncated: so is the horizon.
-    return horizon.replace(microsecond=horizon.microsecond // 1000 * 1000)
+    return to_milliseconds(horizon)
 
 
 @dataclass

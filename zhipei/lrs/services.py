@@ -36,7 +36,7 @@ from zhipei.core.errors import Conflict
 from zhipei.lrs import evidence
 from zhipei.lrs.formats import XapiInvalid, compact_json, has_digit_run
 from zhipei.lrs.models import Attachment, Statement
-from zhipei.lrs.queries import rows_by_id
+from zhipei.lrs.queries import OTHER_OPEN_TRANSACTIONS, rows_by_id, to_milliseconds
 from zhipei.lrs.validation import (
     MAX_JSON_DEPTH,
     SIGNATURE_USAGE,
@@ -302,7 +302,7 @@ def _stamp(prepared: list[Prepared], stored: datetime) -> None:
     """Write the transaction's `stored` (and `timestamp` where none was given) into every
     statement: now() is the transaction's start, which consistent-through relies on. Both
     to the millisecond, as written (the `timestamp` column equals the payload's)."""
-    stored = stored.replace(microsecond=stored.microsecond // 1000 * 1000)
+    stored = to_milliseconds(stored)
     stored_text = _iso(stored)
     for item in prepared:
         item.data["stored"] = stored_text
@@ -387,9 +387,7 @@ def _void(platform_id: int, targets: set[str]) -> None:
 # The start of the oldest other transaction on this database (microseconds since the epoch),
 # or NULL: the consistent-through horizon (queries.consistent_through explains it).
 _HORIZON_SQL = (
-    "(SELECT (extract(epoch FROM min(xact_start)) * 1000000)::bigint FROM pg_stat_activity "
-    "WHERE datname = current_database() AND pid <> pg_backend_pid() "
-    "AND xact_start IS NOT NULL)"
+    f"(SELECT (extract(epoch FROM min(xact_start)) * 1000000)::bigint {OTHER_OPEN_TRANSACTIONS})"  # noqa: S608
 )
 _FIRST_SQL = (
     "PREPARE lrs_store_first (uuid[], uuid[], bigint) AS "  # noqa: S608 - constants
@@ -556,8 +554,7 @@ def _from_epoch_us(microseconds: int) -> datetime:
 def _horizon(now_us: int, oldest_us: int | None) -> datetime:
     """Consistent-through from the first query's now() and the start of the oldest other
     transaction (None: no other), to the millisecond, as `stored` is written."""
-    horizon = _from_epoch_us(now_us if oldest_us is None else min(oldest_us, now_us))
-    return horizon.replace(microsecond=horizon.microsecond // 1000 * 1000)
+    return to_milliseconds(_from_epoch_us(now_us if oldest_us is None else min(oldest_us, now_us)))
 
 
 def _first_trip(platform_id: int, prepared: list[Prepared], *, begin: bool) -> _FirstTrip:
