@@ -306,31 +306,40 @@ def _build_xapi_request(request: HttpRequest, *, require_version: bool) -> XapiR
 
 
 def xapi_endpoint(
-    methods: Iterable[str], *, require_version: bool = True
+    methods: Iterable[str],
+    *,
+    require_version: bool = True,
+    every_response: Callable[[HttpResponse, XapiRequest | None], None] | None = None,
 ) -> Callable[[XapiView], Callable[[HttpRequest], HttpResponse]]:
     """Wrap an xAPI resource view: CSRF-exempt, never slash-redirected, HEAD answered as GET
-    without a body, errors as JSON with the right status, version header on every answer."""
+    without a body, errors as JSON with the right status, version header on every answer.
+    `every_response` adds what a resource puts on all its answers, the refusals before the
+    view runs included (a bad version header, credentials or method); it gets the request
+    as parsed, or None when the refusal came before that."""
     allowed = frozenset(method.upper() for method in methods)
 
     def decorate(view: XapiView) -> Callable[[HttpRequest], HttpResponse]:
         @wraps(view)
         def wrapper(request: HttpRequest) -> HttpResponse:
             version = LATEST_1
+            xreq: XapiRequest | None = None
             try:
                 xreq = build_xapi_request(request, require_version=require_version)
                 version = xreq.version
                 if xreq.method not in allowed:
                     raise XapiError(405, _("This resource does not support that HTTP method."))
                 response = view(xreq)
-                if xreq.extra.get("head"):
-                    response.content = b""
             except XapiError as exc:
                 response = xapi_error(exc.status, exc.message)
                 for name, value in exc.headers.items():
                     response[name] = value
             except XapiInvalid as exc:
                 response = xapi_error(400, str(exc), path=exc.path or None)
+            if request.method == "HEAD" or (xreq is not None and xreq.extra.get("head")):
+                response.content = b""  # a refusal too: HEAD answers carry no body
             response[VERSION_HEADER] = version
+            if every_response is not None:
+                every_response(response, xreq)
             return response
 
         return csrf_exempt(no_append_slash(wrapper))

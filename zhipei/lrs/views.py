@@ -79,22 +79,23 @@ def about(request: HttpRequest) -> HttpResponse:
     return response
 
 
-@xapi_endpoint({"GET", "PUT", "POST"})
+def _consistent_through(response: HttpResponse, xreq: XapiRequest | None) -> None:
+    """Communication §2.1.3.s2.b5: on all responses of the Statement resource, refusals of
+    the version header, credentials or method included. A write on PostgreSQL computed it
+    inside its own transaction (one round trip less)."""
+    horizon = (xreq.extra.get("consistent_through") if xreq is not None else None) or (
+        queries.consistent_through()
+    )
+    response[CONSISTENT_THROUGH] = horizon.astimezone(UTC).isoformat()
+
+
+@xapi_endpoint({"GET", "PUT", "POST"}, every_response=_consistent_through)
 def statements(xreq: XapiRequest) -> HttpResponse:
     try:
-        response = _get(xreq) if xreq.method == "GET" else _write(xreq)
+        return _get(xreq) if xreq.method == "GET" else _write(xreq)
     except StatementConflict as exc:
         message = str(exc.message) + (f" ({exc.field})" if exc.field else "")
-        response = xapi_error(409, message)
-    except XapiError as exc:
-        response = xapi_error(exc.status, exc.message)
-    except XapiInvalid as exc:
-        response = xapi_error(400, str(exc), path=exc.path or None)
-    # Communication §2.1.3.s2.b5: on all responses of the Statement resource. A write on
-    # PostgreSQL computed it inside its own transaction (one round trip less).
-    horizon = xreq.extra.get("consistent_through") or queries.consistent_through()
-    response[CONSISTENT_THROUGH] = horizon.astimezone(UTC).isoformat()
-    return response
+        return xapi_error(409, message)
 
 
 # --- PUT / POST -----------------------------------------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+from datetime import datetime
 
 from django.test import RequestFactory, TestCase, override_settings
 
@@ -117,6 +118,80 @@ class AuthAndVersionTests(TestCase):
         for value in ("0.95", "0.9", "1.1.0", "3.0.0", "banana"):
             with self.assertRaises(XapiError, msg=value):
                 xapi_version(self.request(**{"X-Experience-API-Version": value}))
+
+
+class ConsistentThroughOnEveryAnswerTests(TestCase):
+    """Communication §2.1.3.s2.b5: the header is on all responses of the Statement
+    resource, the refusals made before its view runs included (a missing or unknown
+    version, wrong credentials, a method it does not take)."""
+
+    HEADER = "X-Experience-API-Consistent-Through"
+
+    @classmethod
+    def setUpTestData(cls):
+        regions = make_region_tree()
+        _platform, cls.credential, cls.secret = make_platform(regions["420102"])
+
+    def setUp(self):
+        clear_auth_cache()
+        self.auth = basic(self.credential.key_id, self.secret)
+
+    def assert_refused_with_header(self, response, status):
+        self.assertEqual(response.status_code, status, response.content)
+        self.assertEqual(response.json()["error"]["status"], status)
+        stamp = datetime.fromisoformat(response[self.HEADER])
+        self.assertIsNotNone(stamp.tzinfo)
+        self.assertEqual(response["X-Experience-API-Version"], "1.0.3")
+
+    def test_missing_version_header(self):
+        response = self.client.get("/xapi/statements", headers={"Authorization": self.auth})
+        self.assert_refused_with_header(response, 400)
+
+    def test_unknown_version(self):
+        response = self.client.get(
+            "/xapi/statements",
+            headers={"Authorization": self.auth, "X-Experience-API-Version": "1.1.0"},
+        )
+        self.assert_refused_with_header(response, 400)
+
+    def test_wrong_credentials(self):
+        response = self.client.get(
+            "/xapi/statements",
+            headers={
+                "Authorization": basic(self.credential.key_id, "wrong"),
+                "X-Experience-API-Version": "1.0.3",
+            },
+        )
+        self.assert_refused_with_header(response, 401)
+        self.assertIn("Basic", response["WWW-Authenticate"])
+
+    def test_method_not_allowed(self):
+        response = self.client.delete(
+            "/xapi/statements",
+            headers={"Authorization": self.auth, "X-Experience-API-Version": "1.0.3"},
+        )
+        self.assert_refused_with_header(response, 405)
+
+    def test_refusal_in_the_view_keeps_its_headers_too(self):
+        response = self.client.get(
+            "/xapi/statements?foo=bar",
+            headers={"Authorization": self.auth, "X-Experience-API-Version": "1.0.3"},
+        )
+        self.assert_refused_with_header(response, 400)
+
+    def test_other_resources_do_not_carry_it(self):
+        response = self.client.get("/xapi/activities/state", headers={"Authorization": self.auth})
+        self.assertEqual(response.status_code, 400)
+        self.assertNotIn(self.HEADER, response)
+
+    def test_head_refusal_has_no_body(self):
+        response = self.client.head(
+            "/xapi/statements",
+            headers={"Authorization": basic(self.credential.key_id, "wrong")},
+        )
+        self.assertEqual(response.status_code, 401)
+        self.assertEqual(response.content, b"")
+        self.assertIn(self.HEADER, response)
 
 
 class AlternateSyntaxTests(TestCase):
