@@ -126,6 +126,8 @@ class ConsistentThroughOnEveryAnswerTests(TestCase):
     version, wrong credentials, a method it does not take)."""
 
     HEADER = "X-Experience-API-Consistent-Through"
+    credential: PlatformCredential
+    secret: str
 
     @classmethod
     def setUpTestData(cls):
