@@ -1,5 +1,6 @@
 """Client IP from trusted proxies only (fraud screens and rate limits rely on it), and no
-U+0000 in what a request sends (PostgreSQL text cannot hold it)."""
+U+0000 in what a request sends, nor a lone surrogate in an API's JSON (PostgreSQL text cannot
+hold either)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,9 @@ from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import RequestDataTooBig
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.core.exceptions import BadRequest, RequestDataTooBig
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, QueryDict
+from django.http.multipartparser import MultiPartParserError
 from django.utils.translation import gettext as _
 
 from zhipei.core.problem import problem_response
@@ -67,56 +69,115 @@ def get_client_ip(request: HttpRequest) -> str:
 _FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
-def _nul_path(value: Any) -> str | None:
-    """The JSON path of the first key or string in `value` that holds U+0000, if any
-    (iteratively: a body may nest as deep as the parser goes)."""
+def _is_lone_surrogate_text(text: str) -> bool:
+    # What JSON escapes spell and UTF-8 cannot encode: a surrogate without its pair (a pair
+    # the parser has joined into one character already).
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def _bad_text_path(value: Any, *, surrogates: bool) -> tuple[str, str] | None:
+    """The JSON path of the first key or string in `value` that holds U+0000 (or, with
+    `surrogates`, a lone surrogate), and which of the two ("nul" or "surrogate"); None when
+    none does. Iterative: a body may nest as deep as the parser goes."""
+
+    def fault(text: str) -> str | None:
+        if "\x00" in text:
+            return "nul"
+        if surrogates and _is_lone_surrogate_text(text):
+            return "surrogate"
+        return None
+
     stack: list[tuple[Any, str]] = [(value, "")]
     while stack:
         item, path = stack.pop()
         if isinstance(item, dict):
             for key, child in reversed(item.items()):
-                where = f"{path}.{key}" if path else str(key)
-                if "\x00" in str(key):
-                    return where
+                name = str(key)
+                where = f"{path}.{name}" if path else name
+                kind = fault(name)
+                if kind is not None:
+                    return where, kind
                 stack.append((child, where))
         elif isinstance(item, list):
             stack.extend((child, f"{path}[{i}]") for i, child in reversed(list(enumerate(item))))
-        elif isinstance(item, str) and "\x00" in item:
-            return path or "(body)"
+        elif isinstance(item, str):
+            kind = fault(item)
+            if kind is not None:
+                return path or "(body)", kind
     return None
 
 
-def nul_field(request: HttpRequest, *, body: bool) -> str | None:
+def _printable(field: str) -> str:
+    """A field path fit to show: NUL and lone surrogates as their JSON escapes."""
+    return field.encode("utf-8", "backslashreplace").decode("utf-8").replace("\x00", "\\u0000")
+
+
+def _nul_name(data: QueryDict) -> str | None:
+    """The name of the first parameter of `data` whose name or a value holds U+0000."""
+    for name, values in data.lists():
+        if "\x00" in name or any("\x00" in value for value in values):
+            return name.replace("\x00", "\\u0000")
+    return None
+
+
+def bad_text_field(request: HttpRequest, *, body: bool) -> tuple[str, str] | None:
     """Which parameter of `request` holds U+0000, if any; with `body`, also which form field
-    or JSON property."""
-    sources = [request.GET]
-    if body and request.content_type in _FORM_TYPES:
-        sources.append(request.POST)
-    for data in sources:
-        for name, values in data.lists():
-            if "\x00" in name or any("\x00" in value for value in values):
-                return name.replace("\x00", "\\u0000")
-    # In JSON a NUL is always escaped (a raw one is invalid), and the escape is rare enough
-    # that finding it first spares every other body a parse here.
-    if body and request.content_type == "application/json":
-        try:
-            raw = request.body
-        except RequestDataTooBig:
-            return None  # the view answers that (413), unread
-        if b"\\u0000" in raw:
-            try:
-                return _nul_path(json.loads(raw))
-            except (ValueError, RecursionError):
-                return None  # the view's parser words what is wrong with it
+    or JSON property holds U+0000 or a lone surrogate. Returns (field, "nul" | "surrogate").
+
+    With `body` the raw body is read before the form is parsed (Django keeps it, so the view
+    can read it again); a body too large, or a form Django cannot parse, is left to the view,
+    which answers it."""
+    name = _nul_name(request.GET)
+    if name is not None:
+        return name, "nul"
+    if not body or request.method not in {"POST", "PUT", "PATCH"}:
+        return None
+    try:
+        raw = request.body
+    except RequestDataTooBig:
+        return None  # the view answers that (413), unread
+    if request.content_type in _FORM_TYPES:
+        return _form_fault(request)
+    if request.content_type == "application/json":
+        return _json_fault(raw)
     return None
+
+
+def _form_fault(request: HttpRequest) -> tuple[str, str] | None:
+    try:
+        form = request.POST
+    except (MultiPartParserError, BadRequest, RequestDataTooBig):
+        return None  # the view refuses what it cannot parse
+    name = _nul_name(form)
+    return (name, "nul") if name is not None else None
+
+
+def _json_fault(raw: bytes) -> tuple[str, str] | None:
+    # In JSON a NUL is always escaped (a raw one is invalid), and so is a lone surrogate
+    # (UTF-8 cannot spell one); such escapes are rare enough that finding one first spares
+    # every other body a parse here.
+    nul = b"\\u0000" in raw
+    surrogate = b"\\ud" in raw or b"\\uD" in raw
+    if not (nul or surrogate):
+        return None
+    try:
+        found = _bad_text_path(json.loads(raw), surrogates=surrogate)
+    except (ValueError, RecursionError):
+        return None  # the view's parser words what is wrong with it
+    return (_printable(found[0]), found[1]) if found is not None else None
 
 
 class NulCharacterMiddleware:
-    """Refuse (400) a request whose query parameters hold U+0000 (NUL), and under /api/ also
-    one whose form fields or JSON body do: PostgreSQL text cannot hold it, so it would fail
-    deep in a query instead. A page's form posts are left to its form, which refuses NUL
-    (Django's ProhibitNullCharactersValidator) beside the field, on the page. /xapi/ has its
-    own handler and checks (zhipei.lrs.http)."""
+    """Refuse (400) a request whose path or query parameters hold U+0000 (NUL), and under
+    /api/ also one whose form fields or JSON body hold it, or whose JSON holds a lone
+    surrogate: PostgreSQL text cannot hold either, so it would fail deep in a query instead.
+    A page's form posts are left to its form, which refuses NUL (Django's
+    ProhibitNullCharactersValidator) beside the field, on the page. /xapi/ has its own
+    handler and checks (zhipei.lrs.http)."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -125,12 +186,29 @@ class NulCharacterMiddleware:
         if request.path.startswith("/xapi/"):
             return self.get_response(request)
         api = request.path.startswith("/api/")
-        field = nul_field(request, body=api)
-        if field is None:
+        if "\x00" in request.path:
+            title = _("The address must not contain the character U+0000 (NUL).")
+            return self._refuse(request, api=api, title=title, code="nul_character", field=None)
+        found = bad_text_field(request, body=api)
+        if found is None:
             return self.get_response(request)
-        title = _("%(field)s must not contain the character U+0000 (NUL).") % {"field": field}
+        field, kind = found
+        if kind == "nul":
+            title = _("%(field)s must not contain the character U+0000 (NUL).") % {"field": field}
+            code = "nul_character"
+        else:
+            title = _(
+                "%(field)s holds text that is not valid Unicode (a lone surrogate escape)."
+            ) % {"field": field}
+            code = "invalid_unicode"
+        return self._refuse(request, api=api, title=title, code=code, field=field)
+
+    @staticmethod
+    def _refuse(
+        request: HttpRequest, *, api: bool, title: str, code: str, field: str | None
+    ) -> HttpResponse:
         if api:
-            return problem_response(
-                request, status=400, title=title, code="nul_character", field=field
-            )
+            if field is None:
+                return problem_response(request, status=400, title=title, code=code)
+            return problem_response(request, status=400, title=title, code=code, field=field)
         return HttpResponseBadRequest(title, content_type="text/plain; charset=utf-8")

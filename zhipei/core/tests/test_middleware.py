@@ -161,3 +161,74 @@ def test_the_path_of_a_nul_deep_in_a_body_is_found():
     response = _through(RequestFactory().post("/api/v1/x", body, content_type="application/json"))
     assert response.status_code == 400
     assert json.loads(response.content)["field"] == "deep" + "[0]" * 500
+
+
+@pytest.mark.parametrize("path", ["/api/v1/courses/\x00", "/verify/completion/a\x00b"])
+def test_a_nul_in_the_path_is_400(path):
+    # A path parameter with NUL would otherwise reach a PostgreSQL lookup (a 500).
+    response = _through(RequestFactory().get(path))
+    assert response.status_code == 400
+    assert "U+0000" in response.content.decode()
+    if path.startswith("/api/"):
+        assert json.loads(response.content)["code"] == "nul_character"
+
+
+# --- lone surrogates (JSON escapes UTF-8 cannot encode) -----------------------------------------
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ('{"occupation_codes": ["\\ud800"]}', "occupation_codes[0]"),
+        ('{"actor": {"account": {"name": "x\\uDC00"}}}', "actor.account.name"),
+        ('{"a": {"\\ud800": 1}}', "a.\\ud800"),
+        ('"\\udfff"', "(body)"),
+    ],
+)
+def test_an_api_body_with_a_lone_surrogate_is_a_400_problem_naming_the_property(body, field):
+    response = _through(RequestFactory().post("/api/v1/x", body, content_type="application/json"))
+    assert response.status_code == 400
+    problem = json.loads(response.content)
+    assert problem["code"] == "invalid_unicode"
+    assert problem["field"] == field
+    assert "surrogate" in problem["title"]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        '{"emoji": "\\ud83d\\ude00"}',  # a pair: one character, 😀
+        '{"note": "\\\\ud800"}',  # a backslash and "ud800": text
+        '{"broken": "\\ud800',  # not JSON: the view's parser says what is wrong
+    ],
+)
+def test_what_the_surrogate_check_lets_through(body):
+    request = RequestFactory().post("/api/v1/x", body, content_type="application/json")
+    assert _through(request).content == b"reached the view"
+
+
+def test_a_multipart_api_body_is_still_readable_by_the_view():
+    # The check reads the body before parsing the form, so the view (which signs over the raw
+    # body) can read it again; it used to raise RawPostDataException there: a 500.
+    body = b'--b\r\nContent-Disposition: form-data; name="name"\r\n\r\nx\r\n--b--\r\n'
+    request = RequestFactory().post(
+        "/api/v1/learners", body, content_type="multipart/form-data; boundary=b"
+    )
+    seen = NulCharacterMiddleware(lambda r: HttpResponse(r.body))(request)
+    assert seen.content == body
+
+
+def test_a_form_nul_is_still_found_in_a_multipart_api_body():
+    body = b'--b\r\nContent-Disposition: form-data; name="name"\r\n\r\na\x00b\r\n--b--\r\n'
+    request = RequestFactory().post(
+        "/api/v1/learners", body, content_type="multipart/form-data; boundary=b"
+    )
+    response = _through(request)
+    assert response.status_code == 400
+    assert json.loads(response.content)["field"] == "name"
+
+
+def test_a_truncated_multipart_api_body_is_left_to_the_view():
+    body = b'--b\r\nContent-Disposition: form-data; name="na'
+    request = RequestFactory().post(
+        "/api/v1/learners", body, content_type="multipart/form-data; boundary=b"
+    )
+    assert _through(request).content == b"reached the view"
