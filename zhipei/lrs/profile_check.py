@@ -24,6 +24,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -40,7 +41,7 @@ from zhipei.lrs.formats import (
     parse_duration_seconds,
     parse_timestamp,
 )
-from zhipei.lrs.services import refuse_id_numbers
+from zhipei.lrs.services import payload_bytes, refuse_id_numbers
 from zhipei.lrs.validation import MAX_JSON_DEPTH, VOIDED_VERB, depth_exceeds, prepare_statement
 from zhipei.lrs_documents import profile as xp
 
@@ -589,15 +590,38 @@ class JsonTooDeep(ValueError):
     """JSON nested deeper than Python's parser follows."""
 
 
+class _NumberTooLong(Exception):
+    """An integer literal with more digits than Python converts (sys.get_int_max_str_digits)."""
+
+
+def _parse_int(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise _NumberTooLong from None
+
+
 def parse_json(text: str | bytes) -> Any:
     """Parse JSON as the LRS reads it, but keep going past a property given twice: such
     objects are reported per statement (`duplicate_property`), and so are NaN and Infinity
-    (`xapi_invalid`). Raises json.JSONDecodeError
-    (with line and column), UnicodeDecodeError or JsonTooDeep."""
+    (`xapi_invalid`). Raises json.JSONDecodeError (with line and column; also for an integer
+    with more digits than Python reads, which the LRS refuses as not JSON), UnicodeDecodeError
+    or JsonTooDeep."""
     try:
-        return json.loads(text, object_pairs_hook=_object_pairs, parse_constant=NotJsonConstant)
+        return json.loads(
+            text,
+            object_pairs_hook=_object_pairs,
+            parse_constant=NotJsonConstant,
+            parse_int=_parse_int,
+        )
     except RecursionError:
         raise JsonTooDeep from None
+    except _NumberTooLong:
+        document = text if isinstance(text, str) else text.decode("utf-8", "replace")
+        limit = sys.get_int_max_str_digits()
+        run = re.search(r"[0-9]{%d,}" % (limit + 1), document)  # noqa: UP031 - a regex
+        message = str(_("a number has more than %(limit)s digits") % {"limit": limit})
+        raise json.JSONDecodeError(message, document, run.start() if run else 0) from None
 
 
 # --- the profile, compiled -------------------------------------------------------------------
@@ -1439,6 +1463,7 @@ def _xapi_problems(raw: Any, base: str, version: str, authority: dict[str, Any],
         prepared = prepare_statement(
             _deep_copy(raw), base, version=version, stored=_STORED, authority=authority
         )
+        payload = payload_bytes(prepared)  # a lone surrogate: XapiInvalid, as the LRS says
     except XapiInvalid as exc:
         add("xapi_invalid", exc.path or base, error=exc.message)
         return True
@@ -1446,13 +1471,9 @@ def _xapi_problems(raw: Any, base: str, version: str, authority: dict[str, Any],
         add("nested_too_deeply", base)
         return True
     try:
-        payload = json.dumps(prepared.data, ensure_ascii=False, separators=(",", ":"))
         refuse_id_numbers(prepared, payload)
     except XapiInvalid as exc:
         add("contains_id_number", exc.path or base)
-        return True
-    except RecursionError:
-        add("nested_too_deeply", base)
         return True
     return False
 
@@ -1483,6 +1504,18 @@ def _seen(index: int, data: Mapping[str, Any], template: _Template, at: datetime
     )
 
 
+def _is_storable(value: object) -> TypeGuard[str]:
+    """A string PostgreSQL text can hold (no U+0000, no lone surrogate): only such a string
+    can name a stored learner or course, and only such a string may go into a query."""
+    if not isinstance(value, str) or "\x00" in value:
+        return False
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def catalogue_for(platform_id: int, statements: Sequence[Any]) -> Catalogue:
     """What the database knows of the pseudonyms and activity IRIs these statements name, for
     the platform `platform_id` (three queries)."""
@@ -1495,12 +1528,12 @@ def catalogue_for(platform_id: int, statements: Sequence[Any]) -> Catalogue:
         if not isinstance(raw, dict):
             continue
         name = _dict(_dict(raw.get("actor")).get("account")).get("name")
-        if isinstance(name, str):
+        if _is_storable(name):
             names.add(name)
         object_id = _dict(raw.get("object")).get("id")
-        if isinstance(object_id, str):
+        if _is_storable(object_id):
             iris.add(object_id)
-        iris.update(_parents(raw))
+        iris.update(iri for iri in _parents(raw) if _is_storable(iri))
     pseudonyms = frozenset(
         PlatformPseudonym.objects.filter(platform_id=platform_id, pseudonym__in=names).values_list(
             "pseudonym", flat=True

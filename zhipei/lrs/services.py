@@ -997,9 +997,9 @@ def statement_rows(
 
 
 def _checked_payloads(items: Sequence[Prepared]) -> list[bytes]:
-    """The statements as stored (_payload_bytes); XapiInvalid when one holds a resident ID
+    """The statements as stored (payload_bytes); XapiInvalid when one holds a resident ID
     number. The scan runs once over all of them, and per statement only on a candidate."""
-    payloads = [_payload_bytes(item) for item in items]
+    payloads = [payload_bytes(item) for item in items]
     if _may_hold_id_number(b"\n".join(payloads)):
         for item, payload in zip(items, payloads, strict=True):
             refuse_id_numbers(item, payload)
@@ -1106,7 +1106,7 @@ def refuse_id_numbers(item: Prepared, payload: str | bytes) -> None:
         )
 
 
-def _payload_bytes(item: Prepared) -> bytes:
+def payload_bytes(item: Prepared) -> bytes:
     """The statement as stored (formats.compact_json), in UTF-8. A string with a lone
     surrogate is not text: XapiInvalid."""
     try:

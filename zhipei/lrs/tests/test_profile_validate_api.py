@@ -268,3 +268,12 @@ def test_nan_in_a_statement_is_reported_not_a_server_error(client, world):
     assert response.status_code == 200, response.content
     (problem,) = response.json()["problems"]
     assert (problem["code"], problem["path"]) == ("xapi_invalid", "statements[0].result.score.raw")
+
+
+def test_an_integer_longer_than_python_reads_is_a_400_problem_naming_where(client, world):
+    # json refuses to convert it (sys.get_int_max_str_digits); the LRS refuses such a body
+    # as not JSON, and so does the validator, instead of failing (a 500).
+    body = b'[{"x": 1' + b"0" * 4300 + b"}]"
+    problem = assert_problem(post(client, world, body), 400, "invalid_json")
+    assert (problem["line"], problem["column"]) == (1, 8)
+    assert "4300 digits" in problem["detail"]

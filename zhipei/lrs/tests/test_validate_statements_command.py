@@ -255,3 +255,28 @@ def test_json_nested_too_deeply_is_refused_naming_the_line(tmp_path):
     with pytest.raises(CommandError) as caught:
         run(lines)
     assert str(caught.value) == f"{lines}, line 2: the JSON is nested too deeply."
+
+
+@pytest.mark.django_db
+def test_text_no_database_can_hold_is_reported_not_looked_up(tmp_path):
+    # A lone surrogate (a JSON escape UTF-8 cannot encode) or a NUL in the learner's name or
+    # an activity id used to reach the learner and course queries: on PostgreSQL a crash.
+    regions = make_region_tree()
+    _platform, credential, _secret = make_platform(regions["420102"], 1)
+    statements = conforming_session("learner\\ud800")
+    text = json.dumps(statements).replace("learner\\\\ud800", "learner\\ud800")
+    text = text.replace(
+        json.dumps(statements[0]["object"]["id"]), '"https://example.cn/\\u0000"', 1
+    )
+    path = write(tmp_path, "s.json", text)
+    status, out = run(path, "--platform", credential.key_id)
+    assert status == 1
+    assert "not valid Unicode (a lone surrogate)" in out
+    assert Statement.objects.count() == 0
+
+
+def test_an_integer_longer_than_python_reads_names_line_and_column(tmp_path):
+    path = write(tmp_path, "big.json", '[\n  {"x": 1' + "0" * 4300 + "}\n]")
+    with pytest.raises(CommandError) as caught:
+        run(path)
+    assert str(caught.value).startswith(f"{path}, line 2, column 9: not valid JSON (a number")
