@@ -25,3 +25,7 @@ urlpatterns = [
     path("verify/", include("zhipei.learning.certificates.urls")),
     path("", include("zhipei.portal.urls")),
 ]
+
+handler400 = "config.errors.bad_request"
+handler404 = "config.errors.page_not_found"
+handler500 = "config.errors.server_error"
