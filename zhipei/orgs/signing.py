@@ -198,7 +198,9 @@ class PlatformSignatureAuth(AuthBase):
             raise HttpError(503, "The server cannot check signatures right now.") from None
         canonical = canonical_string(
             method=request.method or "",
-            path=request.path,
+            # request.path is decoded already: encoded once more it is what the client sent
+            # (up to escape style), which canonical_string decodes and encodes (step 2).
+            path=quote(request.path, safe="/"),
             query=request.META.get("QUERY_STRING", ""),
             timestamp=stamp,
             nonce=nonce,

@@ -75,6 +75,14 @@ class SignedRequestTests(OrgsTestCase):
         response = self.client.get(URL + "?b=%E5%BC%A0%20x&a=1", headers=headers)
         self.assertEqual(response.status_code, 200, response.content)
 
+    def test_a_path_whose_text_holds_a_percent_sign_is_signed_as_the_guide_says(self):
+        # "a%2541" decodes to "a%41" (a course id with a percent sign): the client encodes
+        # that again, "a%2541"; the server, given the path decoded once, must not decode it
+        # a second time ("aA"), or no such request could ever be signed.
+        for path in ("/api/v1/courses/a%2541", "/api/v1/courses/%E7%84%8A%20%25"):
+            response = self.call(path=path)
+            self.assertEqual(response.status_code, 404, (path, response.content))  # not 401
+
     def test_registered_platform_may_test_its_signing(self):
         Platform.objects.filter(pk=self.organisation.platform.pk).update(status="registered")
         self.assertEqual(self.call().json()["status"], "registered")
