@@ -532,7 +532,11 @@ def remember_learner_registration(
 ) -> LearnerRegistrationKey:
     """Record the answer to a POST /api/v1/learners made under an Idempotency-Key, so the same
     key and body can be answered again. When the key was recorded concurrently, the record
-    that won is returned (the caller compares its fingerprint)."""
+    that won is returned (the caller compares its fingerprint).
+
+    Requests under one key are tries of one registration: when the one that created the
+    pseudonym records after a concurrent try (which found it made already), the record says
+    "created" from then on, and that request answers 201 as it should."""
     issued = PlatformPseudonym.objects.get(platform=platform, pseudonym=pseudonym)
     try:
         with transaction.atomic():
@@ -544,6 +548,15 @@ def remember_learner_registration(
                 created_pseudonym=created,
             )
     except IntegrityError:
-        return LearnerRegistrationKey.objects.select_related("pseudonym").get(
-            platform=platform, key=key
-        )
+        pass
+    if created:
+        LearnerRegistrationKey.objects.filter(
+            platform=platform,
+            key=key,
+            request_fingerprint=request_fingerprint,
+            pseudonym=issued,
+            created_pseudonym=False,
+        ).update(created_pseudonym=True)
+    return LearnerRegistrationKey.objects.select_related("pseudonym").get(
+        platform=platform, key=key
+    )

@@ -15,9 +15,14 @@ from zhipei.orgs.models import Platform
 from zhipei.orgs.services import issue_credential
 from zhipei.orgs.signing import signed_headers
 from zhipei.orgs.tests.helpers import make_organisation
+from zhipei.people.api import _fingerprint
 from zhipei.people.models import LearnerRegistrationKey, Person, PlatformPseudonym
 from zhipei.people.queries import person_for_pseudonym
-from zhipei.people.services import pseudonym_for, register_learner
+from zhipei.people.services import (
+    pseudonym_for,
+    register_learner,
+    remember_learner_registration,
+)
 from zhipei.people.testing import make_id_number, make_person
 from zhipei.people.tests.base import PeopleTestCase
 from zhipei.regions.models import Region
@@ -295,6 +300,36 @@ class LearnersApiTests(LearnerTestCase):
         fresh = self.post(payload, headers={"Idempotency-Key": "reg-2"})
         self.assertEqual(fresh.status_code, 200)
         self.assertEqual(fresh.json()["pseudonym"], first.json()["pseudonym"])
+
+    def test_idempotency_key_tries_in_a_race_keep_the_creating_answer(self):
+        # Two tries of one registration under one key, at once: the second finds the
+        # pseudonym made by the first and records "not created" before the first records.
+        # The first still answers 201, and so does every replay after.
+        body = json.dumps({"name": "李雷", "id_number": NUMBER}).encode()
+        _person, pseudonym, created = register_learner(
+            platform=self.platform, name="李雷", id_number=NUMBER
+        )
+        self.assertTrue(created)
+        fingerprint = _fingerprint(body)
+        loser = remember_learner_registration(
+            self.platform,
+            key="reg-r",
+            request_fingerprint=fingerprint,
+            pseudonym=pseudonym,
+            created=False,
+        )
+        self.assertFalse(loser.created_pseudonym)
+        winner = remember_learner_registration(
+            self.platform,
+            key="reg-r",
+            request_fingerprint=fingerprint,
+            pseudonym=pseudonym,
+            created=True,
+        )
+        self.assertTrue(winner.created_pseudonym)
+        replay = self.post(None, raw=body, headers={"Idempotency-Key": "reg-r"})
+        self.assertEqual(replay.status_code, 201)
+        self.assertEqual(replay["Idempotent-Replayed"], "true")
 
     def test_idempotency_key_with_another_body_is_422(self):
         self.post({"name": "李雷", "id_number": NUMBER}, headers={"Idempotency-Key": "reg-1"})
