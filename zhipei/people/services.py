@@ -40,6 +40,12 @@ MOBILE_RE = re.compile(r"^1[3-9][0-9]{9}\Z")
 _LABOUR_OFFICER = frozenset({Role.LABOUR_OFFICER})
 
 
+# Besides letters and combining marks: spaces, the middle dots between the parts of a
+# transcribed name (·, •, ‧, ・, ．, ･, ⸱), and the periods, hyphens and apostrophes of names
+# written in Latin letters.
+_NAME_MARKS = frozenset(" \u00b7\u2022\u2027\u30fb\uff0e\uff65\u2e31.-'\u2019")
+
+
 def _clean_name(name: str) -> str:
     name = name.strip()
     if not name:
@@ -48,6 +54,16 @@ def _clean_name(name: str) -> str:
         raise InvalidInput(_("A name may have at most 100 characters."), field="name")
     if any(ch.isdigit() for ch in name):
         raise InvalidInput(_("A name may not contain digits."), field="name")
+    if not all(unicodedata.category(ch)[0] in "LM" or ch in _NAME_MARKS for ch in name):
+        # Control and formatting characters (a right-to-left override hides how a name
+        # reads), symbols and emoji are no part of a real name.
+        raise InvalidInput(
+            _(
+                "A name may contain only letters, spaces, and the dots, hyphens and "
+                "apostrophes names are written with (王小明, 买买提·艾力, Anna-Lena O'Brien)."
+            ),
+            field="name",
+        )
     return name
 
 

@@ -193,12 +193,26 @@ class CreatePersonTests(PeopleTestCase):
             ("   ", "Enter"),
             ("王2芳", "digits"),
             ("王" * 101, "100"),
+            ("王\u202e芳", "only letters"),  # a right-to-left override
+            ("王\u200b芳", "only letters"),  # a zero-width space
+            ("王\x07芳", "only letters"),
+            ("王芳😀", "only letters"),
+            ("王芳<script>", "only letters"),
         ):
             with self.subTest(name=name), self.assertRaises(InvalidInput) as exc:
                 self.create(name=name)
             self.assertEqual(exc.exception.field, "name")
             self.assertIn(fragment, str(exc.exception.message))
         self.assertEqual(self.create(name=" 阿依古丽·买买提 ").name, "阿依古丽·买买提")
+
+    def test_names_as_people_write_them_are_taken(self):
+        for serial, name in enumerate(
+            ("买买提•艾力", "Anna-Lena O'Brien", "Zoë D’Arcy", "阿卜杜拉．买买提", "J. R. 史密斯"),
+            1,
+        ):
+            number = make_id_number("420102", "19850317", seq=serial * 10)
+            with self.subTest(name=name):
+                self.assertEqual(self.create(name=name, id_number=number).name, name)
 
     def test_retired_region_cannot_be_the_residence(self):
         old = Region.objects.create(
