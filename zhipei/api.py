@@ -8,16 +8,64 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.openapi.schema import OpenAPISchema
 
 from zhipei.catalog.catalogues.api import router as courses_router
 from zhipei.core.errors import DomainError
-from zhipei.core.problem import problem_response
+from zhipei.core.problem import PROBLEM_CONTENT_TYPE, problem_response
 from zhipei.learning.api import router as enrolments_router
 from zhipei.lrs.api import router as profile_router
 from zhipei.orgs.api import router as orgs_router
 from zhipei.people.api import router as learners_router
 
-api = NinjaAPI(
+# Every operation may answer with these problem documents (docs/api-auth.md, "Errors");
+# an operation's own description says when. 401 only where a signature is asked for.
+_PROBLEM_ANSWERS = {
+    400: "The request cannot be read: a malformed body, U+0000 or a lone surrogate in it.",
+    401: "The signature is missing or wrong (docs/api-auth.md).",
+    403: "The platform may not call this endpoint now.",
+    404: "Nothing has this address or id.",
+    413: "The body is larger than the server accepts.",
+    422: "The body or parameters are not valid; `errors` or `field` say where.",
+    500: "A fault on the server's side; logged.",
+}
+_PROBLEM_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "description": "RFC 9457 problem details; `code` is stable and meant for programs.",
+    "required": ["type", "title", "status", "code"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "code": {"type": "string"},
+        "detail": {"type": "string"},
+        "field": {"type": "string"},
+        "instance": {"type": "string"},
+        "errors": {"type": "array", "items": {"type": "object"}},
+    },
+}
+
+
+class PlatformApi(NinjaAPI):
+    """NinjaAPI whose OpenAPI description lists the problem answers of every operation."""
+
+    def get_openapi_schema(
+        self, *, path_prefix: str | None = None, path_params: dict[str, Any] | None = None
+    ) -> OpenAPISchema:
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = _PROBLEM_SCHEMA
+        problem = {PROBLEM_CONTENT_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}}
+        for operations in schema["paths"].values():
+            for operation in operations.values():
+                responses = operation.setdefault("responses", {})
+                for status, description in _PROBLEM_ANSWERS.items():
+                    if status == 401 and not operation.get("security"):
+                        continue
+                    responses.setdefault(status, {"description": description, "content": problem})
+        return schema
+
+
+api = PlatformApi(
     title="Zhipei platform API",
     version="1",
     urls_namespace="api",

@@ -242,3 +242,24 @@ class OpenApiTests(OrgsTestCase):
             ("apiKey", "header", "X-Zhipei-Signature"),
         )
         self.assertIn("docs/api-auth.md", document["info"]["description"])
+
+    def test_every_operation_documents_its_problem_answers(self):
+        # Generated clients and schema checkers (schemathesis) see the refusals as documented
+        # answers, each a problem document.
+        document = self.client.get("/api/v1/openapi.json").json()
+        problem = {"schema": {"$ref": "#/components/schemas/Problem"}}
+        for path, operations in document["paths"].items():
+            for method, operation in operations.items():
+                responses = operation["responses"]
+                expected = {"400", "403", "404", "413", "422", "500"}
+                if operation.get("security"):
+                    expected.add("401")
+                with self.subTest(path=path, method=method):
+                    self.assertLessEqual(expected, set(responses))
+                    for status in expected:
+                        content = responses[status]["content"]["application/problem+json"]
+                        self.assertEqual(content, problem)
+        required = document["components"]["schemas"]["Problem"]["required"]
+        self.assertEqual(required, ["type", "title", "status", "code"])
+        answer = self.client.get("/api/v1/platform").json()  # unsigned: a 401 problem
+        self.assertLessEqual(set(required), set(answer))
