@@ -124,27 +124,27 @@ def _nul_name(data: QueryDict) -> str | None:
     return None
 
 
-def bad_text_field(request: HttpRequest, *, body: bool) -> tuple[str, str] | None:
-    """Which parameter of `request` holds U+0000, if any; with `body`, also which form field
-    or JSON property holds U+0000 or a lone surrogate. Returns (field, "nul" | "surrogate").
+def bad_text_field(request: HttpRequest, *, api: bool) -> tuple[str, str] | None:
+    """Which parameter or form field of `request` holds U+0000, if any, and (under the API,
+    `api`) which JSON property holds U+0000 or a lone surrogate. Returns (field, "nul" |
+    "surrogate").
 
-    With `body` the raw body is read before the form is parsed (Django keeps it, so the view
-    can read it again); a body too large, or a form Django cannot parse, is left to the view,
-    which answers it."""
+    Under the API the raw body is read before the form is parsed (Django keeps it, so the
+    view can read it again: the signature covers it); a body too large, or a form Django
+    cannot parse, is left to the view, which answers it."""
     name = _nul_name(request.GET)
     if name is not None:
         return name, "nul"
-    if not body or request.method not in {"POST", "PUT", "PATCH"}:
+    if request.method not in {"POST", "PUT", "PATCH"}:
         return None
-    try:
-        raw = request.body
-    except RequestDataTooBig:
-        return None  # the view answers that (413), unread
-    if request.content_type in _FORM_TYPES:
-        return _form_fault(request)
-    if request.content_type == "application/json":
-        return _json_fault(raw)
-    return None
+    if api:
+        try:
+            raw = request.body
+        except RequestDataTooBig:
+            return None  # the view answers that (413), unread
+        if request.content_type == "application/json":
+            return _json_fault(raw)
+    return _form_fault(request) if request.content_type in _FORM_TYPES else None
 
 
 def _form_fault(request: HttpRequest) -> tuple[str, str] | None:
@@ -172,12 +172,12 @@ def _json_fault(raw: bytes) -> tuple[str, str] | None:
 
 
 class NulCharacterMiddleware:
-    """Refuse (400) a request whose path or query parameters hold U+0000 (NUL), and under
-    /api/ also one whose form fields or JSON body hold it, or whose JSON holds a lone
-    surrogate: PostgreSQL text cannot hold either, so it would fail deep in a query instead.
-    A page's form posts are left to its form, which refuses NUL (Django's
-    ProhibitNullCharactersValidator) beside the field, on the page. /xapi/ has its own
-    handler and checks (zhipei.lrs.http)."""
+    """Refuse (400) a request whose path, query parameters or form fields hold U+0000 (NUL),
+    and under /api/ also one whose JSON body holds it or a lone surrogate: PostgreSQL text
+    cannot hold either, so it would fail deep in a query instead. No person types a NUL
+    (browsers drop it), so a page's form with one is refused as a whole, not beside a field:
+    every custom field and view that queries with what was posted is covered at once. /xapi/
+    has its own handler and checks (zhipei.lrs.http)."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -189,7 +189,7 @@ class NulCharacterMiddleware:
         if "\x00" in request.path:
             title = _("The address must not contain the character U+0000 (NUL).")
             return self._refuse(request, api=api, title=title, code="nul_character", field=None)
-        found = bad_text_field(request, body=api)
+        found = bad_text_field(request, api=api)
         if found is None:
             return self.get_response(request)
         field, kind = found
