@@ -56,6 +56,7 @@ from zhipei.accounts.scope import forget_cached_scope, has_role, region_in_scope
 from zhipei.accounts.sms import get_sender
 from zhipei.audit.services import record
 from zhipei.core.errors import Conflict, InvalidInput, NotAllowed, NotInScope
+from zhipei.core.text import ascii_digits
 from zhipei.orgs.models import Organisation
 from zhipei.people.models import Person
 from zhipei.regions.models import Region
@@ -676,7 +677,7 @@ def _code_hash(phone: str, code: str) -> str:
 
 def _clean_code(code: str) -> str:
     code = (code or "").replace(" ", "").strip()
-    if len(code) != OTP_DIGITS or not code.isascii() or not code.isdigit():
+    if len(code) != OTP_DIGITS or not ascii_digits(code):
         raise InvalidInput(_("Enter the 6-digit code from the text message."), field="code")
     return code
 

@@ -23,6 +23,7 @@ from zhipei.accounts.services import require_role
 from zhipei.audit.services import record
 from zhipei.catalog.models import SkillStandard, TeachingMaterial
 from zhipei.core.errors import Conflict, InvalidInput
+from zhipei.core.text import ascii_digits
 from zhipei.occupations.models import Occupation
 from zhipei.regions.models import Region
 
@@ -90,10 +91,10 @@ def clean_isbn(isbn: str) -> str:
     text = _ISBN_CHARS_RE.sub("", (isbn or "").strip()).upper()
     if not text:
         return ""
-    if len(text) == 13 and text.isdigit():
+    if len(text) == 13 and ascii_digits(text):
         total = sum(int(d) * (1 if i % 2 == 0 else 3) for i, d in enumerate(text[:12]))
         valid = (10 - total % 10) % 10 == int(text[12])
-    elif len(text) == 10 and text[:9].isdigit() and (text[9].isdigit() or text[9] == "X"):
+    elif len(text) == 10 and ascii_digits(text[:9]) and (ascii_digits(text[9]) or text[9] == "X"):
         total = sum((10 - i) * int(d) for i, d in enumerate(text[:9]))
         check = 10 if text[9] == "X" else int(text[9])
         valid = (total + check) % 11 == 0

@@ -39,6 +39,7 @@ from zhipei.catalog.catalogues.excel import Column
 from zhipei.catalog.uploads import XLSX, check_file
 from zhipei.core.crypto import CryptoError, decrypt, encrypt
 from zhipei.core.errors import DomainError, InvalidInput, StaleObject, TransitionNotAllowed
+from zhipei.core.text import ascii_digits
 from zhipei.enterprises.models import (
     Employment,
     EmploymentKind,
@@ -228,7 +229,7 @@ def _parse_date(value: Any) -> date:
         return date.fromisoformat(text)
     except ValueError:
         parts = text.split("-")
-        if len(parts) == 3 and all(p.isdigit() for p in parts):
+        if len(parts) == 3 and all(ascii_digits(p) for p in parts):
             try:
                 return date(int(parts[0]), int(parts[1]), int(parts[2]))
             except ValueError:
@@ -238,7 +239,7 @@ def _parse_date(value: Any) -> date:
 
 def _read_identity(row: _Parsed, cells: dict[str, Any]) -> None:
     row.name = _cell_text(cells.get("name"))[:NAME_MAX_LENGTH]
-    if row.name and any(ch.isdigit() for ch in row.name):
+    if row.name and any(ch.isdigit() for ch in row.name):  # a digit of any script
         row.error("name", gettext("A name may not contain digits."))
     raw_id = _cell_text(cells.get("id_number"))
     if raw_id:

@@ -16,6 +16,7 @@ from django.views.decorators.cache import never_cache
 from zhipei.accounts.models import User
 from zhipei.accounts.queries import signed_in_user
 from zhipei.accounts.scope import officer_prefixes
+from zhipei.core.text import ascii_digits
 from zhipei.lrs import queries
 
 PAGE_SIZE = 50
@@ -30,7 +31,8 @@ def _officer(request: HttpRequest) -> User:
 
 def _int_param(request: HttpRequest, name: str) -> int | None:
     value = request.GET.get(name, "")
-    return int(value) if value.isdigit() else None
+    # A key has at most 18 digits (bigint); anything else filters nothing.
+    return int(value) if ascii_digits(value) and len(value) <= 18 else None
 
 
 @never_cache

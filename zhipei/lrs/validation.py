@@ -17,6 +17,7 @@ from typing import Any
 import orjson
 from django.utils.translation import gettext as _
 
+from zhipei.core.text import ascii_digits
 from zhipei.lrs.agents import Agent, Group, parse_actor, parse_agent, parse_group
 from zhipei.lrs.formats import (
     BIG_INTEGER_DIGITS,
@@ -792,7 +793,7 @@ def _full_prepare(  # noqa: PLR0912 - the LRS-set properties, one by one
     if "version" in data:
         version_value = check_string(data["version"], where + "version")
         allowed = ("1.0.", "2.0.") if checker.v2 else ("1.0.",)
-        if not version_value.startswith(allowed) or not version_value.split(".")[-1].isdigit():
+        if not version_value.startswith(allowed) or not ascii_digits(version_value.split(".")[-1]):
             raise XapiInvalid(where + "version", _("must be a 1.0.x version (2.0.x with xAPI 2.0)"))
     else:
         data["version"] = "2.0.0" if checker.v2 else "1.0.0"

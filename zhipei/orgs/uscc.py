@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from zhipei.core.text import ascii_digits
+
 ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"  # 31 characters: no I, O, S, V, Z
 _VALUES = {char: value for value, char in enumerate(ALPHABET)}
 # 3^(i-1) mod 31 for i = 1 … 17
@@ -85,7 +87,7 @@ def mod31_check_char(first17: str) -> str:
 
 def _org_char_value(char: str) -> int:
     # GB 11714 values letters over the full Latin alphabet: A = 10 … Z = 35.
-    if char.isdigit():
+    if ascii_digits(char):
         return int(char)
     return ord(char) - ord("A") + 10
 
@@ -171,7 +173,7 @@ def check_uscc(value: str, *, is_known_area: Callable[[str], bool] | None = None
         length_ok=True,
         alphabet_ok=True,
         authority_category_known=code[1] in AUTHORITY_CATEGORIES.get(code[0], frozenset()),
-        area_code_known=area.isdigit() and (area == NATIONAL_AREA_CODE or lookup(area)),
+        area_code_known=ascii_digits(area) and (area == NATIONAL_AREA_CODE or lookup(area)),
         org_code_check_ok=org_code_check_char(code[8:16]) == code[16],
         mod31_check_ok=mod31_check_char(code[:17]) == code[17],
     )

@@ -52,7 +52,7 @@ def _clean_name(name: str) -> str:
         raise InvalidInput(_("Enter the person's name."), field="name")
     if len(name) > NAME_MAX_LENGTH:
         raise InvalidInput(_("A name may have at most 100 characters."), field="name")
-    if any(ch.isdigit() for ch in name):
+    if any(ch.isdigit() for ch in name):  # a digit of any script
         raise InvalidInput(_("A name may not contain digits."), field="name")
     if not all(unicodedata.category(ch)[0] in "LM" or ch in _NAME_MARKS for ch in name):
         # Control and formatting characters (a right-to-left override hides how a name

@@ -26,6 +26,7 @@ from zhipei.accounts.queries import signed_in_user
 from zhipei.accounts.scope import get_in_scope, officer_prefixes, scope_to_regions
 from zhipei.core.errors import DomainError
 from zhipei.core.forms import add_domain_error
+from zhipei.core.text import ascii_digits
 from zhipei.core.views import raise_for_scope_errors
 from zhipei.people import queries, services
 from zhipei.people.forms import (
@@ -87,7 +88,7 @@ def _render_list(
         if q:
             people = (
                 people.filter(phone__startswith=q)
-                if q.isdigit()
+                if ascii_digits(q)
                 else people.filter(name__icontains=q)
             )
         if region is not None:

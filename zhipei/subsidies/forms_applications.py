@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from zhipei.core.errors import DomainError
 from zhipei.core.forms import ZhipeiForm
+from zhipei.core.text import ascii_digits
 from zhipei.regions.models import Region
 from zhipei.subsidies.forms import RegionChoiceField, YuanField
 
@@ -232,7 +233,7 @@ class IdsField(forms.TypedMultipleChoiceField):
 
     def valid_value(self, value: Any) -> bool:
         text = str(value)
-        return text.isdigit() and len(text) < 19
+        return ascii_digits(text) and len(text) < 19
 
 
 class BatchForm(ZhipeiForm):

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _g
 from django.utils.translation import gettext_lazy as _
 
 from zhipei.core.forms import ZhipeiForm
+from zhipei.core.text import ascii_digits
 from zhipei.regions.models import Region
 from zhipei.subsidies.disbursement import Fund
 from zhipei.subsidies.forms import RegionChoiceField, YuanField
@@ -93,7 +94,7 @@ class IdListField(forms.MultipleChoiceField):
 
     def valid_value(self, value: Any) -> bool:
         text = str(value)
-        return text.isdigit() and 0 < int(text) <= MAX_ID
+        return ascii_digits(text) and 0 < int(text) <= MAX_ID
 
     def clean(self, value: Any) -> list[int]:
         cleaned = super().clean(value)

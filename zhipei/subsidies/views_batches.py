@@ -29,6 +29,7 @@ from zhipei.catalog.uploads import max_upload_bytes
 from zhipei.core.errors import DomainError
 from zhipei.core.forms import add_domain_error
 from zhipei.core.money import yuan
+from zhipei.core.text import ascii_digits
 from zhipei.core.views import raise_for_scope_errors
 from zhipei.subsidies import bankfiles, disbursement, queries
 from zhipei.subsidies.forms_batches import BatchFilterForm, BuildBatchForm, ReturnFileForm
@@ -93,7 +94,7 @@ def _new_page(
     shown = candidates[:MAX_CANDIDATES_SHOWN]
     ticked: set[int] | None = None
     if build_form is not None:
-        ticked = {int(v) for v in request.POST.getlist("applications") if v.isdigit()}
+        ticked = {int(v) for v in request.POST.getlist("applications") if ascii_digits(v)}
     hidden = [
         (name, filter_form.data.get(name, ""))
         for name in BatchFilterForm.FILTERS

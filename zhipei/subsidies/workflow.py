@@ -39,6 +39,7 @@ from zhipei.core.errors import (
     StaleObject,
     TransitionNotAllowed,
 )
+from zhipei.core.text import ascii_digits
 from zhipei.orgs.models import Enterprise
 from zhipei.people.models import Person
 from zhipei.regions.models import Region
@@ -405,7 +406,7 @@ def start_application(
 
 def clean_account_number(raw: str) -> str:
     digits = "".join(raw.split()).replace("-", "")
-    if not digits.isdigit() or not 8 <= len(digits) <= 32:
+    if not ascii_digits(digits) or not 8 <= len(digits) <= 32:
         raise InvalidInput(
             _("A bank account number has 8 to 32 digits (spaces allowed)."),
             field="account_number",

@@ -27,6 +27,7 @@ from pydantic import ValidationError
 from zhipei.accounts.models import User
 from zhipei.catalog.catalogues.courses import CourseData, check_course_data, publish_course
 from zhipei.catalog.models import ContentCategory, Course, Lesson
+from zhipei.core.text import ascii_digits
 from zhipei.orgs.models import Platform
 
 MAX_ROWS = 2000
@@ -246,7 +247,7 @@ def _pydantic_errors(
         message = str(error["msg"])
         if error["type"] == "missing":
             message = _("This cell is required.")
-        if loc and loc[0] == "lessons" and len(loc) > 1 and loc[1].isdigit():
+        if loc and loc[0] == "lessons" and len(loc) > 1 and ascii_digits(loc[1]):
             position = int(loc[1])
             sheet_row = lesson_rows[position] if position < len(lesson_rows) else row
             column = lesson_labels.get(loc[2], "") if len(loc) > 2 else ""

@@ -25,6 +25,7 @@ from zhipei.catalog.models import (
     ProjectCatalogueEntry,
 )
 from zhipei.core.forms import ZhipeiForm
+from zhipei.core.text import ascii_digits
 from zhipei.occupations.models import SkillLevel
 from zhipei.regions.models import Region
 
@@ -39,7 +40,7 @@ def add_located_errors(form: forms.Form, errors: list[dict[str, str]]) -> None:
         parts = error["location"].split(".")
         field = parts[0] if parts[0] in form.fields else None
         message = error["message"]
-        if len(parts) > 1 and parts[1].isdigit():
+        if len(parts) > 1 and ascii_digits(parts[1]):
             message = _("Line %(n)s: %(message)s") % {"n": int(parts[1]) + 1, "message": message}
         form.add_error(field, message)
 
@@ -190,7 +191,7 @@ class CourseForm(ZhipeiForm):
                 )
                 continue
             seconds = parts[4] if len(parts) == 5 else None
-            if seconds is not None and not seconds.isdigit():
+            if seconds is not None and not ascii_digits(seconds):
                 self.add_error(
                     "lessons", _("Line %(n)d: seconds must be a whole number.") % {"n": number}
                 )
@@ -275,7 +276,7 @@ class CourseForm(ZhipeiForm):
                 loc = [str(p) for p in error["loc"]]
                 field = loc[0] if loc and loc[0] in self.fields else None
                 message = str(error["msg"]).removeprefix("Value error, ")
-                if field and len(loc) > 1 and loc[1].isdigit():
+                if field and len(loc) > 1 and ascii_digits(loc[1]):
                     message = _("Line %(n)s: %(message)s") % {
                         "n": int(loc[1]) + 1,
                         "message": message,

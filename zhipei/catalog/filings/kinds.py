@@ -31,6 +31,7 @@ from django.utils.translation import gettext_lazy as _
 from zhipei.accounts.models import Role
 from zhipei.catalog.models import InstitutionCatalogueEntry, Upload
 from zhipei.core.forms import DateBoundsMixin
+from zhipei.core.text import ascii_digits
 from zhipei.occupations.models import Occupation, SkillLevel
 from zhipei.orgs.models import Capacity, Organisation
 from zhipei.people.models import Person
@@ -175,7 +176,7 @@ class PersonIdsField(forms.Field):
             text = str(token).strip()
             if not text:
                 continue
-            if not text.isdigit() or len(text) > 12:
+            if not ascii_digits(text) or len(text) > 12:
                 raise ValidationError(
                     _("“%(item)s” is not a person number."), code="form", params={"item": text[:20]}
                 )

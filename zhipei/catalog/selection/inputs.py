@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from zhipei.catalog.models import Criterion
 from zhipei.core.errors import InvalidInput
+from zhipei.core.text import ascii_digits
 from zhipei.occupations.models import Occupation
 from zhipei.regions.models import Region
 
@@ -169,8 +170,8 @@ def clean_application(data: ApplicationData) -> tuple[dict[str, str], list[Occup
         max_length=20,
     )
     if (
-        not all(ch.isdigit() or ch in "+- " for ch in phone)
-        or sum(ch.isdigit() for ch in phone) < 7
+        not all(ascii_digits(ch) or ch in "+- " for ch in phone)
+        or sum(ascii_digits(ch) for ch in phone) < 7
     ):
         raise InvalidInput(
             _("Enter the data-interface contact's phone number (digits, at least 7)."),

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import re
 
+from zhipei.core.text import ascii_digits
+
 _WEIGHTS = [2 ** (16 - i) % 11 for i in range(16)]
 _CHECK_CHARS = "10X98765432"
 _COMPACT_RE = re.compile(r"^[0-9]{16}[0-9X]\Z")
@@ -21,14 +23,14 @@ MAX_SEQUENCE = 10**SEQUENCE_DIGITS - 1
 
 def check_character(digits: str) -> str:
     """The MOD 11-2 check character for 16 digits."""
-    if len(digits) != 16 or not digits.isascii() or not digits.isdigit():
+    if len(digits) != 16 or not ascii_digits(digits):
         raise ValueError("16 digits expected")
     total = sum(int(d) * w for d, w in zip(digits, _WEIGHTS, strict=True))
     return _CHECK_CHARS[total % 11]
 
 
 def format_number(region_code: str, year: int, sequence: int) -> str:
-    if len(region_code) != 6 or not region_code.isdigit():
+    if len(region_code) != 6 or not ascii_digits(region_code):
         raise ValueError("region code must be 6 digits")
     if not 1000 <= year <= 9999:
         raise ValueError("year must have 4 digits")

@@ -28,6 +28,7 @@ from zhipei.accounts.queries import signed_in_user
 from zhipei.accounts.scope import officer_prefixes
 from zhipei.core.errors import DomainError
 from zhipei.core.forms import add_domain_error
+from zhipei.core.text import ascii_digits
 from zhipei.core.views import raise_for_scope_errors
 from zhipei.learning.models import RecreditRun
 from zhipei.learning.policies import queries, services
@@ -85,7 +86,7 @@ def _initial(request: HttpRequest, user: User) -> dict[str, Any]:
     ?region=), so the officer changes only what is new."""
     regions = queries.regions_for_policy_officer(user)
     wanted = request.GET.get("region", "")
-    region = regions.filter(pk=wanted).first() if wanted.isdigit() else None
+    region = regions.filter(pk=wanted).first() if ascii_digits(wanted) else None
     region = region or regions.first()
     initial: dict[str, Any] = {"effective_from": timezone.localdate()}
     if region is not None:
@@ -150,7 +151,7 @@ def recredit(request: HttpRequest) -> HttpResponse:
     if request.method != "POST":
         initial: dict[str, Any] = {"period_end": timezone.localdate()}
         region_id = request.GET.get("region", "")
-        if region_id.isdigit():
+        if ascii_digits(region_id):
             initial["region"] = regions.filter(pk=region_id).first()
         if request.GET.get("period_start"):
             initial["period_start"] = request.GET["period_start"]

@@ -190,6 +190,13 @@ class NewPolicyPageTests(PolicyPageWorld):
         self.assertIn("region", response.context["form"].errors)
         self.assertEqual(CreditingPolicy.objects.count(), 2)
 
+    def test_a_region_that_is_no_whole_number_is_ignored(self) -> None:
+        # "²" passes str.isdigit() but is no primary key: it was a 500.
+        self.client.force_login(self.officer)
+        for value in ("²", "①", "abc"):
+            with self.subTest(value=value):
+                self.assertEqual(self.client.get(NEW, {"region": value}).status_code, 200)
+
     def test_finance_officers_and_learners_get_403(self) -> None:
         for user in (self.finance, self.learner):
             self.client.force_login(user)

@@ -77,6 +77,15 @@ class RecordPagesTests(OrgsTestCase):
         response = self.client.get("/records/", {"person": self.person.pk})
         self.assertEqual(len(response.context["page"].object_list), 1)
 
+    def test_a_filter_that_is_no_whole_number_is_ignored(self):
+        # "²" and "①" pass str.isdigit() but not int(): they were a 500.
+        self.client.force_login(self.county_officer)
+        for value in ("²", "①", "1" * 5000, "-1", "abc"):
+            with self.subTest(value=value[:10]):
+                response = self.client.get("/records/", {"person": value, "platform": value})
+                self.assertEqual(response.status_code, 200)
+                self.assertEqual(len(response.context["page"].object_list), 1)
+
     def test_learner_without_officer_role_is_refused(self):
         self.client.force_login(self.learner)
         self.assertEqual(self.client.get("/records/").status_code, 403)
