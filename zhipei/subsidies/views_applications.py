@@ -615,6 +615,8 @@ def _queue_page(
     context = {
         "step": step,
         "steps": aq.steps_for(user),
+        # The public notice is the labour offices' (publicity_list); finance sees no link to it.
+        "sees_publicity": has_role(user, Role.LABOUR_OFFICER),
         "filter_form": filter_form,
         "page": page,
         "query_string": query.urlencode(),

@@ -622,3 +622,12 @@ def test_queue_runs_a_fixed_number_of_queries(world, client, django_assert_max_n
     with django_assert_max_num_queries(12):
         response = client.get(url)
     assert len(response.context["page"].object_list) == 3
+
+
+def test_the_public_notice_link_is_shown_only_to_who_may_open_it(world, client):
+    publicity = reverse("subsidies:publicity_list")
+    labour = page_of(client, world.city_officer, queue_url("county")).content.decode()
+    assert f'href="{publicity}"' in labour
+    finance = page_of(client, world.finance_officer, queue_url("finance"))
+    assert finance.status_code == 200
+    assert f'href="{publicity}"' not in finance.content.decode()  # its page is a 403
