@@ -612,11 +612,12 @@ def _queue_page(
     page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
+    steps = aq.steps_for(user)
     context = {
         "step": step,
-        "steps": aq.steps_for(user),
+        "steps": steps,
         # The public notice is the labour offices' (publicity_list); finance sees no link to it.
-        "sees_publicity": has_role(user, Role.LABOUR_OFFICER),
+        "sees_publicity": any(Role.LABOUR_OFFICER in s.roles for s in steps),
         "filter_form": filter_form,
         "page": page,
         "query_string": query.urlencode(),
