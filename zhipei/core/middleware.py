@@ -16,6 +16,7 @@ from django.http.multipartparser import MultiPartParserError
 from django.utils.translation import gettext as _
 
 from zhipei.core.problem import problem_response
+from zhipei.core.text import is_unicode_text
 
 
 def _is_trusted(address: str, trusted: list[str]) -> bool:
@@ -69,16 +70,6 @@ def get_client_ip(request: HttpRequest) -> str:
 _FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
-def _is_lone_surrogate_text(text: str) -> bool:
-    # What JSON escapes spell and UTF-8 cannot encode: a surrogate without its pair (a pair
-    # the parser has joined into one character already).
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return True
-    return False
-
-
 def _bad_text_path(value: Any, *, surrogates: bool) -> tuple[str, str] | None:
     """The JSON path of the first key or string in `value` that holds U+0000 (or, with
     `surrogates`, a lone surrogate), and which of the two ("nul" or "surrogate"); None when
@@ -87,7 +78,7 @@ def _bad_text_path(value: Any, *, surrogates: bool) -> tuple[str, str] | None:
     def fault(text: str) -> str | None:
         if "\x00" in text:
             return "nul"
-        if surrogates and _is_lone_surrogate_text(text):
+        if surrogates and not is_unicode_text(text):
             return "surrogate"
         return None
 
@@ -208,7 +199,5 @@ class NulCharacterMiddleware:
         request: HttpRequest, *, api: bool, title: str, code: str, field: str | None
     ) -> HttpResponse:
         if api:
-            if field is None:
-                return problem_response(request, status=400, title=title, code=code)
             return problem_response(request, status=400, title=title, code=code, field=field)
         return HttpResponseBadRequest(title, content_type="text/plain; charset=utf-8")

@@ -35,6 +35,7 @@ from django.conf import settings
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from zhipei.core.text import is_storable_text
 from zhipei.lrs.formats import (
     XapiInvalid,
     finite_float,
@@ -1504,18 +1505,6 @@ def _seen(index: int, data: Mapping[str, Any], template: _Template, at: datetime
     )
 
 
-def _is_storable(value: object) -> TypeGuard[str]:
-    """A string PostgreSQL text can hold (no U+0000, no lone surrogate): only such a string
-    can name a stored learner or course, and only such a string may go into a query."""
-    if not isinstance(value, str) or "\x00" in value:
-        return False
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
 def catalogue_for(platform_id: int, statements: Sequence[Any]) -> Catalogue:
     """What the database knows of the pseudonyms and activity IRIs these statements name, for
     the platform `platform_id` (three queries)."""
@@ -1528,12 +1517,12 @@ def catalogue_for(platform_id: int, statements: Sequence[Any]) -> Catalogue:
         if not isinstance(raw, dict):
             continue
         name = _dict(_dict(raw.get("actor")).get("account")).get("name")
-        if _is_storable(name):
+        if is_storable_text(name):
             names.add(name)
         object_id = _dict(raw.get("object")).get("id")
-        if _is_storable(object_id):
+        if is_storable_text(object_id):
             iris.add(object_id)
-        iris.update(iri for iri in _parents(raw) if _is_storable(iri))
+        iris.update(iri for iri in _parents(raw) if is_storable_text(iri))
     pseudonyms = frozenset(
         PlatformPseudonym.objects.filter(platform_id=platform_id, pseudonym__in=names).values_list(
             "pseudonym", flat=True

@@ -554,25 +554,20 @@ def remember_learner_registration(
     pseudonym records after a concurrent try (which found it made already), the record says
     "created" from then on, and that request answers 201 as it should."""
     issued = PlatformPseudonym.objects.get(platform=platform, pseudonym=pseudonym)
+    answer = {
+        "platform": platform,
+        "key": key,
+        "request_fingerprint": request_fingerprint,
+        "pseudonym": issued,
+    }
     try:
         with transaction.atomic():
-            return LearnerRegistrationKey.objects.create(
-                platform=platform,
-                key=key,
-                request_fingerprint=request_fingerprint,
-                pseudonym=issued,
-                created_pseudonym=created,
-            )
+            return LearnerRegistrationKey.objects.create(**answer, created_pseudonym=created)
     except IntegrityError:
-        pass
-    if created:
-        LearnerRegistrationKey.objects.filter(
-            platform=platform,
-            key=key,
-            request_fingerprint=request_fingerprint,
-            pseudonym=issued,
-            created_pseudonym=False,
-        ).update(created_pseudonym=True)
+        if created:
+            LearnerRegistrationKey.objects.filter(**answer, created_pseudonym=False).update(
+                created_pseudonym=True
+            )
     return LearnerRegistrationKey.objects.select_related("pseudonym").get(
         platform=platform, key=key
     )

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from zhipei.core.text import ascii_digits
+from zhipei.core.text import ascii_digits, is_storable_text
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -33,3 +33,11 @@ def test_isdigit_is_not_used_where_ascii_digits_belongs():
                 if ".isdigit()" in line and "# a digit of any script" not in line:
                     offenders.append(f"{path.relative_to(ROOT)}:{number}: {line.strip()}")
     assert offenders == []
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("王芳", True), ("😀", True), ("a\x00b", False), ("\ud800", False), (1, False), (None, False)],
+)
+def test_storable_text_is_a_string_postgresql_text_can_hold(value, expected):
+    assert is_storable_text(value) is expected

@@ -145,41 +145,28 @@ class ConsistentThroughOnEveryAnswerTests(TestCase):
         self.assertIsNotNone(stamp.tzinfo)
         self.assertEqual(response["X-Experience-API-Version"], "1.0.3")
 
+    def send(self, method="get", url="/xapi/statements", *, auth=None, version="1.0.3"):
+        headers = {"Authorization": auth or self.auth}
+        if version is not None:
+            headers["X-Experience-API-Version"] = version
+        return getattr(self.client, method)(url, headers=headers)
+
     def test_missing_version_header(self):
-        response = self.client.get("/xapi/statements", headers={"Authorization": self.auth})
-        self.assert_refused_with_header(response, 400)
+        self.assert_refused_with_header(self.send(version=None), 400)
 
     def test_unknown_version(self):
-        response = self.client.get(
-            "/xapi/statements",
-            headers={"Authorization": self.auth, "X-Experience-API-Version": "1.1.0"},
-        )
-        self.assert_refused_with_header(response, 400)
+        self.assert_refused_with_header(self.send(version="1.1.0"), 400)
 
     def test_wrong_credentials(self):
-        response = self.client.get(
-            "/xapi/statements",
-            headers={
-                "Authorization": basic(self.credential.key_id, "wrong"),
-                "X-Experience-API-Version": "1.0.3",
-            },
-        )
+        response = self.send(auth=basic(self.credential.key_id, "wrong"))
         self.assert_refused_with_header(response, 401)
         self.assertIn("Basic", response["WWW-Authenticate"])
 
     def test_method_not_allowed(self):
-        response = self.client.delete(
-            "/xapi/statements",
-            headers={"Authorization": self.auth, "X-Experience-API-Version": "1.0.3"},
-        )
-        self.assert_refused_with_header(response, 405)
+        self.assert_refused_with_header(self.send("delete"), 405)
 
     def test_refusal_in_the_view_keeps_its_headers_too(self):
-        response = self.client.get(
-            "/xapi/statements?foo=bar",
-            headers={"Authorization": self.auth, "X-Experience-API-Version": "1.0.3"},
-        )
-        self.assert_refused_with_header(response, 400)
+        self.assert_refused_with_header(self.send(url="/xapi/statements?foo=bar"), 400)
 
     def test_other_resources_do_not_carry_it(self):
         response = self.client.get("/xapi/activities/state", headers={"Authorization": self.auth})
