@@ -21,10 +21,21 @@ class XapiLanguageMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponseBase:
-        translation.activate(translation.get_language_from_request(request))
-        language = translation.get_language()
-        request.LANGUAGE_CODE = language
-        response = self.get_response(request)
-        patch_vary_headers(response, ("Accept-Language",))
-        response.headers.setdefault("Content-Language", language)
-        return response
+        language = activate_language(request)
+        return label_language(self.get_response(request), language)
+
+
+def activate_language(request: HttpRequest) -> str:
+    """Activate the language of `request`'s messages (the cookie, Accept-Language, the
+    site's default) and return it; also set as request.LANGUAGE_CODE."""
+    translation.activate(translation.get_language_from_request(request))
+    language = translation.get_language()
+    request.LANGUAGE_CODE = language
+    return language
+
+
+def label_language(response: HttpResponseBase, language: str) -> HttpResponseBase:
+    """The headers LocaleMiddleware sets: Vary on Accept-Language, and Content-Language."""
+    patch_vary_headers(response, ("Accept-Language",))
+    response.headers.setdefault("Content-Language", language)
+    return response
