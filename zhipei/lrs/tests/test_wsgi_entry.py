@@ -4,6 +4,7 @@ its own handler from settings.MIDDLEWARE and would not see the split)."""
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import unittest
@@ -31,7 +32,7 @@ from zhipei.regions.testing import make_region_tree
 XAPI_LANGUAGE = "zhipei.lrs.middleware.XapiLanguageMiddleware"
 
 
-def environ_for(method: str, path: str, body: bytes = b"", **headers: str) -> dict[str, Any]:
+def environ_for(method: str, path: str, body: bytes = b"", /, **headers: str) -> dict[str, Any]:
     query = ""
     if "?" in path:
         path, query = path.split("?", 1)
@@ -181,6 +182,7 @@ class WsgiEntryTests(TestCase):
         self.assertIn("csrftoken", headers.get("Set-Cookie", ""))
 
 
+Answer = tuple[str, list[tuple[str, str]], bytes]
 # Headers whose value is the moment of the answer.
 _MOMENT_HEADERS = {"X-Experience-API-Consistent-Through"}
 
@@ -207,17 +209,17 @@ class LeanHandlerTests(TestCase):
             "X-Experience-API-Version": "1.0.3",
         }
 
-    def both(self, make_environ: Callable[[], dict[str, Any]]) -> list[Any]:
+    def both(self, make_environ: Callable[[], dict[str, Any]]) -> list[Answer]:
         """The answer of the lean path and of Django's path, each to a fresh environ."""
         django_path = lambda environ, start: WSGIHandler.__call__(self.handler, environ, start)  # noqa: E731
-        answers = []
+        answers: list[Answer] = []
         for app in (self.handler, django_path):
             status, headers, content = run_in_test(app, make_environ())
             headers = [(n, "…" if n in _MOMENT_HEADERS else v) for n, v in headers]
             answers.append((status, headers, content))
         return answers
 
-    def assert_same(self, make_environ: Callable[[], dict[str, Any]]) -> tuple[Any, ...]:
+    def assert_same(self, make_environ: Callable[[], dict[str, Any]]) -> Answer:
         lean, django_path = self.both(make_environ)
         self.assertEqual(lean, django_path)
         return lean
@@ -274,7 +276,7 @@ class LeanHandlerTests(TestCase):
         self.assertEqual(status[:3], "204")
         for query in (f"statementId={sent['id']}", "limit=1", f"verb={sent['verb']['id']}"):
             answer = self.assert_same(
-                lambda query=query: environ_for("GET", f"/xapi/statements?{query}", **self.auth)
+                functools.partial(environ_for, "GET", f"/xapi/statements?{query}", **self.auth)
             )
             self.assertEqual(answer[0], "200 OK")
         put = self.both(
@@ -306,7 +308,8 @@ class LeanHandlerTests(TestCase):
         for method, path, body, extra, expected in cases:
             with self.subTest(method=method, path=path, **extra):
                 answer = self.assert_same(
-                    lambda method=method, path=path, body=body, extra=extra: environ_for(
+                    functools.partial(
+                        environ_for,
                         method,
                         path,
                         body,
