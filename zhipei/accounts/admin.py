@@ -25,9 +25,9 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
 
 from zhipei.accounts import queries, services
-from zhipei.accounts.models import Role, RoleAssignment, User
+from zhipei.accounts.models import RoleAssignment, User
 from zhipei.accounts.queries import signed_in_user
-from zhipei.accounts.scope import has_role
+from zhipei.core.admin import is_operator
 from zhipei.core.errors import DomainError
 
 if TYPE_CHECKING:
@@ -46,16 +46,6 @@ def _acting(user: User) -> Iterator[None]:
         yield
     finally:
         _acting_operator.reset(token)
-
-
-def is_operator(request: HttpRequest) -> bool:
-    user = request.user
-    return (
-        isinstance(user, User)
-        and user.is_active
-        and user.is_staff
-        and has_role(user, Role.SYSTEM_ADMIN)
-    )
 
 
 def _add_errors(form: forms.BaseForm, error: DomainError) -> None:

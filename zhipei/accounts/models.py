@@ -44,6 +44,14 @@ class User(AbstractUser):
     def __str__(self) -> str:
         return self.display_name or self.username
 
+    @property
+    def is_operator(self) -> bool:
+        """Holds an unrevoked system-administrator role: core.admin lets such a user, when
+        active and staff, look rows up in the Django admin."""
+        return RoleAssignment.objects.filter(
+            user=self, role=Role.SYSTEM_ADMIN, revoked_at__isnull=True
+        ).exists()
+
     def _get_session_auth_hash(self, secret: str | None = None) -> str:
         # Django's own hash covers only the password; adding privilege_version ends old
         # sessions on a privilege change as well (session fixation cannot ride a promotion).

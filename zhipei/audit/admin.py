@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from django.contrib import admin
-from django.http import HttpRequest
 
 from zhipei.audit.models import AuditEvent
+from zhipei.core.admin import OperatorReadOnlyAdmin
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin[AuditEvent]):
+class AuditEventAdmin(OperatorReadOnlyAdmin):
     list_display = ("seq", "at", "action", "actor_label", "object_type", "object_id", "region_code")
     list_filter = ("action", "object_type")
     search_fields = ("action", "actor_label", "object_type", "object_id", "region_code")
@@ -30,12 +30,3 @@ class AuditEventAdmin(admin.ModelAdmin[AuditEvent]):
         "sealed_at",
     )
     actions = None
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: AuditEvent | None = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: AuditEvent | None = None) -> bool:
-        return False

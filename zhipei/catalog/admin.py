@@ -7,15 +7,11 @@ admin classes here.
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import admin
 from django.db import models
 from django.db.models import Model
 from django.http import HttpRequest
 
-from zhipei.accounts.models import Role, User
-from zhipei.accounts.scope import has_role
 from zhipei.catalog.models import (
     Course,
     IdempotencyRecord,
@@ -24,38 +20,7 @@ from zhipei.catalog.models import (
     OfflineSession,
     ProjectCatalogueEntry,
 )
-
-
-def is_operator(request: HttpRequest) -> bool:
-    user = request.user
-    return (
-        isinstance(user, User)
-        and user.is_active
-        and user.is_staff
-        and has_role(user, Role.SYSTEM_ADMIN)
-    )
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
-    """Operators may look; nobody adds, changes or deletes here."""
-
-    # Django 5.x warns about URL form fields without an explicit scheme (even read-only).
-    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
-
-    def has_module_permission(self, request: HttpRequest) -> bool:
-        return is_operator(request)
-
-    def has_view_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
-        return is_operator(request)
-
-    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
-        return False
+from zhipei.core.admin import OperatorReadOnlyAdmin, is_operator
 
 
 class _ReadOnlyInline(admin.TabularInline):  # type: ignore[type-arg]
@@ -84,7 +49,7 @@ class OfflineSessionInline(_ReadOnlyInline):
 
 
 @admin.register(Course)
-class CourseAdmin(ReadOnlyAdmin):
+class CourseAdmin(OperatorReadOnlyAdmin):
     list_display = ["title", "external_id", "platform", "region", "class_hours", "status"]
     list_filter = ["status", "kind", "is_free"]
     search_fields = ["title", "external_id", "activity_iri", "platform__organisation__name"]
@@ -93,7 +58,7 @@ class CourseAdmin(ReadOnlyAdmin):
 
 
 @admin.register(InstitutionCatalogueEntry)
-class InstitutionCatalogueEntryAdmin(ReadOnlyAdmin):
+class InstitutionCatalogueEntryAdmin(OperatorReadOnlyAdmin):
     list_display = ["organisation", "region", "nature", "valid_from", "valid_to", "status"]
     list_filter = ["status", "nature", "source"]
     search_fields = ["organisation__name", "organisation__uscc", "source_ref"]
@@ -101,7 +66,7 @@ class InstitutionCatalogueEntryAdmin(ReadOnlyAdmin):
 
 
 @admin.register(ProjectCatalogueEntry)
-class ProjectCatalogueEntryAdmin(ReadOnlyAdmin):
+class ProjectCatalogueEntryAdmin(OperatorReadOnlyAdmin):
     list_display = ["occupation", "region", "skill_level", "training_type", "valid_from", "status"]
     list_filter = ["status", "training_type"]
     search_fields = ["occupation__code", "occupation__name"]
@@ -109,7 +74,7 @@ class ProjectCatalogueEntryAdmin(ReadOnlyAdmin):
 
 
 @admin.register(IdempotencyRecord)
-class IdempotencyRecordAdmin(ReadOnlyAdmin):
+class IdempotencyRecordAdmin(OperatorReadOnlyAdmin):
     list_display = ["platform", "key", "method", "path", "response_status", "created_at"]
     search_fields = ["key"]
     list_select_related = ["platform__organisation"]

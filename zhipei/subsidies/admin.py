@@ -4,15 +4,11 @@ Encrypted bank accounts are never shown here, not even as ciphertext: the masked
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import admin
-from django.db import models
 from django.db.models import Model
 from django.http import HttpRequest
 
-from zhipei.accounts.models import Role, User
-from zhipei.accounts.scope import has_role
+from zhipei.core.admin import OperatorReadOnlyAdmin, is_operator
 from zhipei.subsidies.models import (
     Application,
     ApplicationLine,
@@ -30,43 +26,14 @@ from zhipei.subsidies.models import (
 )
 
 
-def is_operator(request: HttpRequest) -> bool:
-    user = request.user
-    return (
-        isinstance(user, User)
-        and user.is_active
-        and user.is_staff
-        and has_role(user, Role.SYSTEM_ADMIN)
-    )
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
-    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
-
-    def has_module_permission(self, request: HttpRequest) -> bool:
-        return is_operator(request)
-
-    def has_view_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
-        return is_operator(request)
-
-    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
-        return False
-
-
 @admin.register(PolicyLine)
-class PolicyLineAdmin(ReadOnlyAdmin):
+class PolicyLineAdmin(OperatorReadOnlyAdmin):
     list_display = ["programme", "region"]
     list_filter = ["programme"]
 
 
 @admin.register(PolicyVersion)
-class PolicyVersionAdmin(ReadOnlyAdmin):
+class PolicyVersionAdmin(OperatorReadOnlyAdmin):
     list_display = [
         "line",
         "effective_from",
@@ -80,7 +47,7 @@ class PolicyVersionAdmin(ReadOnlyAdmin):
 
 
 @admin.register(FundAccount)
-class FundAccountAdmin(ReadOnlyAdmin):
+class FundAccountAdmin(OperatorReadOnlyAdmin):
     list_display = ["source", "region", "kind", "opened_at"]
     list_filter = ["source", "kind"]
     list_select_related = ["region"]
@@ -103,7 +70,7 @@ class LedgerEntryInline(admin.TabularInline):  # type: ignore[type-arg]
 
 
 @admin.register(LedgerPosting)
-class LedgerPostingAdmin(ReadOnlyAdmin):
+class LedgerPostingAdmin(OperatorReadOnlyAdmin):
     list_display = ["pk", "kind", "source", "region", "amount_fen", "reference", "created_at"]
     list_filter = ["kind", "source"]
     search_fields = ["reference", "application_id"]
@@ -136,7 +103,7 @@ class ApplicationStepInline(_ReadOnlyInline):
 
 
 @admin.register(Application)
-class ApplicationAdmin(ReadOnlyAdmin):
+class ApplicationAdmin(OperatorReadOnlyAdmin):
     list_display = ["number", "kind", "status", "region", "amount_fen", "created_at", "paid_at"]
     list_filter = ["kind", "status", "proposed"]
     list_select_related = ["region"]
@@ -145,25 +112,25 @@ class ApplicationAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Evaluation)
-class EvaluationAdmin(ReadOnlyAdmin):
+class EvaluationAdmin(OperatorReadOnlyAdmin):
     list_display = ["application", "stage", "eligible", "amount_fen", "at"]
     list_filter = ["stage", "eligible"]
 
 
 @admin.register(ConflictOfInterest)
-class ConflictOfInterestAdmin(ReadOnlyAdmin):
+class ConflictOfInterestAdmin(OperatorReadOnlyAdmin):
     list_display = ["officer", "person", "enterprise", "declared_at", "withdrawn_at"]
 
 
 @admin.register(DisbursementBatch)
-class DisbursementBatchAdmin(ReadOnlyAdmin):
+class DisbursementBatchAdmin(OperatorReadOnlyAdmin):
     list_display = ["pk", "fund_source", "fund_region", "status", "payment_count", "total_fen"]
     list_filter = ["status", "fund_source"]
     list_select_related = ["fund_region"]
 
 
 @admin.register(Payment)
-class PaymentAdmin(ReadOnlyAdmin):
+class PaymentAdmin(OperatorReadOnlyAdmin):
     list_display = ["reference", "batch", "application", "amount_fen", "status", "settled_at"]
     list_filter = ["status"]
     search_fields = ["reference", "bank_reference"]
@@ -171,5 +138,5 @@ class PaymentAdmin(ReadOnlyAdmin):
 
 
 @admin.register(ReturnFileImport)
-class ReturnFileImportAdmin(ReadOnlyAdmin):
+class ReturnFileImportAdmin(OperatorReadOnlyAdmin):
     list_display = ["batch", "filename", "file_format", "imported_at", "imported_by"]

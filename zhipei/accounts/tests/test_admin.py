@@ -1,8 +1,12 @@
+import html
+import re
+
 from django.urls import reverse
 
 from zhipei.accounts.models import Role, RoleAssignment, User
 from zhipei.accounts.tests.helpers import PASSWORD, PersonaTestCase
 from zhipei.audit.models import AuditEvent
+from zhipei.catalog.tests.catalogues.helpers import make_occupations
 
 ADD = reverse("admin:accounts_user_add")
 
@@ -161,3 +165,56 @@ class UserAdminAccessTests(PersonaTestCase):
         response = self.client.get(reverse("admin:accounts_user_changelist"))
         self.assertContains(response, "wang")
         self.assertNotContains(response, PASSWORD)
+
+
+class OperatorAdminLinksTests(PersonaTestCase):
+    """Every link the admin shows an operator opens: the reference data (regions,
+    occupations) and the other apps' read-only admins use core.admin's operator check, so a
+    region or occupation linked from a user or a catalogue entry is not a 403."""
+
+    @classmethod
+    def setUpTestData(cls) -> None:
+        super().setUpTestData()
+        make_occupations()
+
+    def links(self, url: str) -> set[str]:
+        response = self.client.get(url)
+        self.assertEqual(response.status_code, 200, url)
+        found = re.findall(r'href="(/admin/[^"#]*)"', response.content.decode())
+        return {html.unescape(link) for link in found if "logout" not in link}
+
+    def test_every_link_from_the_index_and_its_pages_opens(self):
+        self.client.force_login(self.admin)
+        index = self.links("/admin/")
+        for app in ("regions", "occupations", "audit", "enterprises", "catalog", "subsidies"):
+            self.assertIn(f"/admin/{app}/", index)
+        seen = {"/admin/"}
+        pages = sorted(index)
+        # Two levels: the lists, then the first rows they link (change pages and lookups).
+        for _level in range(2):
+            following = set()
+            for url in pages:
+                if url in seen:
+                    continue
+                seen.add(url)
+                following |= {
+                    link
+                    for link in self.links(url)
+                    if re.sub(r"/\d+/", "/N/", link)
+                    not in {re.sub(r"/\d+/", "/N/", s) for s in seen}
+                }
+            pages = sorted(following)
+        for url in pages:  # the last level: each opens
+            with self.subTest(url=url):
+                self.assertLess(self.client.get(url).status_code, 400)
+        self.assertTrue(any(url.startswith("/admin/regions/region/") for url in seen | set(pages)))
+
+    def test_staff_without_the_operator_role_see_no_reference_data(self):
+        self.county.is_staff = True
+        self.county.save(update_fields=["is_staff"])
+        self.client.force_login(self.county)
+        for url in ("/admin/regions/region/", "/admin/occupations/occupation/"):
+            with self.subTest(url=url):
+                self.assertEqual(self.client.get(url).status_code, 403)
+        self.assertFalse(User.objects.get(pk=self.county.pk).is_operator)
+        self.assertTrue(User.objects.get(pk=self.admin.pk).is_operator)

@@ -1,11 +1,11 @@
 from typing import Any
 
-from django.contrib.auth import get_user_model
 from django.test import TestCase
 from django.urls import reverse
 
 from zhipei.audit.models import AuditEvent
 from zhipei.audit.services import record
+from zhipei.core.tests.operators import make_operator
 
 
 class ReadOnlyAdminTests(TestCase):
@@ -14,9 +14,7 @@ class ReadOnlyAdminTests(TestCase):
 
     @classmethod
     def setUpTestData(cls):
-        cls.operator = get_user_model().objects.create_superuser(
-            username="operator", password="a-long-enough-password"
-        )
+        cls.operator = make_operator()
         cls.event = record("test.admin.viewed", object_type="test.thing", object_id=1)
 
     def setUp(self):

@@ -2,10 +2,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth import get_user_model
 from django.test import TestCase
 from django.urls import reverse
 
+from zhipei.core.tests.operators import make_operator
 from zhipei.occupations.demo import load_demo_occupations
 from zhipei.occupations.models import Occupation, Trade
 from zhipei.occupations.tests.helpers import node
@@ -17,9 +17,7 @@ class ReadOnlyOccupationAdminTests(TestCase):
     @classmethod
     def setUpTestData(cls):
         load_demo_occupations()
-        cls.operator = get_user_model().objects.create_superuser(
-            username="operator", password="a-long-enough-password"
-        )
+        cls.operator = make_operator()
 
     def setUp(self):
         self.client.force_login(self.operator)
