@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.http import HttpRequest
+from django.http.response import HttpResponseBase
 from django.test import override_settings
 from django.utils import translation
 
@@ -39,6 +41,33 @@ def chromium_path() -> Path:
             "Chromium not found; install it with `apt-get install -y chromium` to run browser tests"
         )
     return CHROMIUM
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _xapi_as_served() -> Iterator[None]:
+    """The test client answers the xAPI resources as production does: through config.wsgi's
+    lean handler (decision 0011) instead of settings.MIDDLEWARE, so the LRS's tests test the
+    path platforms use. Other paths, and the request signals, are the test client's own."""
+    from django.test.client import ClientHandler
+
+    from config.wsgi import XapiWSGIHandler
+
+    lean = XapiWSGIHandler()
+    django_get_response = ClientHandler.get_response
+
+    def get_response(self: ClientHandler, request: HttpRequest) -> HttpResponseBase:
+        view = lean.routes.get(request.path_info)
+        if view is None:
+            return django_get_response(self, request)
+        response = lean.respond(view, request)
+        response._resource_closers.append(request.close)  # type: ignore[attr-defined]
+        return response
+
+    ClientHandler.get_response = get_response  # type: ignore[method-assign,assignment]
+    try:
+        yield
+    finally:
+        ClientHandler.get_response = django_get_response  # type: ignore[method-assign]
 
 
 @pytest.fixture(autouse=True)

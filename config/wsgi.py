@@ -120,7 +120,7 @@ class XapiWSGIHandler(WSGIHandler):
         else:
             signals.request_started.send(sender=self.__class__, environ=environ)
         request = self.request_class(environ)
-        response = self._respond(view, request)
+        response = self.respond(view, request)
         response._handler_class = self.__class__  # type: ignore[attr-defined]
         status = f"{response.status_code} {response.reason_phrase}"
         start_response(
@@ -156,7 +156,7 @@ class XapiWSGIHandler(WSGIHandler):
             conn.queries_log.clear()
             conn.close_if_unusable_or_obsolete()
 
-    def _respond(
+    def respond(
         self, view: Callable[..., HttpResponseBase], request: HttpRequest
     ) -> HttpResponseBase:
         # SecurityMiddleware, then XapiLanguageMiddleware, around the view; an exception

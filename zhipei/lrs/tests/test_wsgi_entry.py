@@ -1,6 +1,7 @@
-"""config/wsgi.py: what the WSGI server (granian) serves. /xapi/ runs on its own handler with less middleware;
-these requests go through that callable, as a WSGI server calls it (the test client builds
-its own handler from settings.MIDDLEWARE and would not see the split)."""
+"""config/wsgi.py: what the WSGI server (granian) serves. /xapi/ runs on its own lean handler;
+these requests go through that callable, as a WSGI server calls it: the split, the signals'
+stand-in and the comparison of the lean path with Django's (the test client elsewhere
+reaches only the lean handler's `respond`, through conftest.py)."""
 
 from __future__ import annotations
 
@@ -245,7 +246,7 @@ class LeanHandlerTests(TestCase):
             self.assertIs(view, resolve(path).func)
 
     def test_the_lean_path_applies_exactly_the_xapi_middleware(self):
-        # A middleware added to XAPI_MIDDLEWARE must be added to XapiWSGIHandler._respond too.
+        # A middleware added to XAPI_MIDDLEWARE must be added to XapiWSGIHandler.respond too.
         self.assertEqual(
             XAPI_MIDDLEWARE,
             ["django.middleware.security.SecurityMiddleware", XAPI_LANGUAGE],
