@@ -39,9 +39,9 @@ XAPI_MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "zhipei.lrs.middleware.XapiLanguageMiddleware",  # LocaleMiddleware without URL prefixes
 ]
-# The receivers Django connects to the request signals, and what the lean handler does in their
-# place while they are all there is (any other receiver, or one taken away as django.test.Client
-# does, and the signals are sent as usual).
+# The receivers Django itself connects to the request signals. While they are the only ones,
+# the lean handler does their work itself; with another receiver connected, or one of these
+# disconnected (as django.test.Client does), it sends the signals as usual.
 _STARTED = {reset_queries, close_old_connections}
 _FINISHED = {close_old_connections, close_caches, reset_urlconf}
 
@@ -159,8 +159,9 @@ class XapiWSGIHandler(WSGIHandler):
     def respond(
         self, view: Callable[..., HttpResponseBase], request: HttpRequest
     ) -> HttpResponseBase:
-        # SecurityMiddleware, then XapiLanguageMiddleware, around the view; an exception
-        # becomes its response where the view raised it, as the middleware chain does.
+        """The view's answer to `request` as XAPI_MIDDLEWARE's chain gives it: SecurityMiddleware,
+        then XapiLanguageMiddleware, around the view; an exception becomes its response where
+        the view raised it, and an answer of 400 or more is logged, as Django's handler does."""
         response: HttpResponseBase | None = self.security.process_request(request)
         if response is None:
             language = activate_language(request)
