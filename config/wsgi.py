@@ -92,7 +92,7 @@ class XapiWSGIHandler(WSGIHandler):
         )
         # close_caches closes each cache used; the backends whose close does nothing (the
         # database cache, local memory) need no call.
-        self.close_caches = any(
+        self.caches_need_closing = any(
             type(caches[alias]).close is not BaseCache.close for alias in settings.CACHES
         )
 
@@ -139,7 +139,7 @@ class XapiWSGIHandler(WSGIHandler):
         # receivers (reset_urlconf has nothing to reset: this path never sets a urlconf).
         request.close()
         self._release_connections()
-        if self.close_caches:
+        if self.caches_need_closing:
             close_caches()
         return body
 

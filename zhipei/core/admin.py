@@ -17,8 +17,14 @@ from django.http import HttpRequest
 
 
 def is_operator(request: HttpRequest) -> bool:
-    user = request.user
-    return bool(user.is_active and user.is_staff and getattr(user, "is_operator", False))
+    """Asked by every registered admin for every page (the index asks each of them): the
+    answer, one role query, is kept on the request."""
+    cached: bool | None = getattr(request, "_zhipei_is_operator", None)
+    if cached is None:
+        user = request.user
+        cached = bool(user.is_active and user.is_staff and getattr(user, "is_operator", False))
+        request._zhipei_is_operator = cached  # type: ignore[attr-defined]
+    return cached
 
 
 class OperatorReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]

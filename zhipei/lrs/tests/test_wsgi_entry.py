@@ -93,7 +93,10 @@ def call(
     return status, dict(headers_list), content
 
 
-class WsgiEntryTests(TestCase):
+class OnePlatformTestCase(TestCase):
+    """A selected platform with a Basic credential; `auth` its headers, `xapi_headers` with
+    a JSON body's Content-Type too."""
+
     platform: Platform
     credential: PlatformCredential
     secret: str
@@ -105,12 +108,14 @@ class WsgiEntryTests(TestCase):
 
     def setUp(self):
         clear_auth_cache()
-        self.xapi_headers = {
+        self.auth = {
             "Authorization": basic(self.credential.key_id, self.secret),
             "X-Experience-API-Version": "1.0.3",
-            "Content-Type": "application/json",
         }
+        self.xapi_headers = {**self.auth, "Content-Type": "application/json"}
 
+
+class WsgiEntryTests(OnePlatformTestCase):
     def test_xapi_middleware_is_a_subset_of_the_sites_in_the_same_order(self):
         # XapiLanguageMiddleware stands where the site has LocaleMiddleware.
         site_names = [
@@ -188,27 +193,16 @@ Answer = tuple[str, list[tuple[str, str]], bytes]
 _MOMENT_HEADERS = {"X-Experience-API-Consistent-Through"}
 
 
-class LeanHandlerTests(TestCase):
+class LeanHandlerTests(OnePlatformTestCase):
     """The lean path of XapiWSGIHandler answers each request as Django's handler does through
     XAPI_MIDDLEWARE (the same handler's WSGIHandler.__call__): status, headers in order, body."""
 
-    platform: Platform
-    credential: PlatformCredential
-    secret: str
     handler: XapiWSGIHandler
 
     @classmethod
     def setUpTestData(cls):
-        regions = make_region_tree()
-        cls.platform, cls.credential, cls.secret = make_platform(regions["420102"], 1)
+        super().setUpTestData()
         cls.handler = XapiWSGIHandler()
-
-    def setUp(self):
-        clear_auth_cache()
-        self.auth = {
-            "Authorization": basic(self.credential.key_id, self.secret),
-            "X-Experience-API-Version": "1.0.3",
-        }
 
     def both(self, make_environ: Callable[[], dict[str, Any]]) -> list[Answer]:
         """The answer of the lean path and of Django's path, each to a fresh environ."""
@@ -259,8 +253,7 @@ class LeanHandlerTests(TestCase):
                 "POST",
                 "/xapi/statements",
                 json.dumps(statement()).encode(),
-                **self.auth,
-                **{"Content-Type": "application/json"},
+                **self.xapi_headers,
             )
         )
         self.assertEqual(lean[0], "200 OK")
@@ -271,8 +264,7 @@ class LeanHandlerTests(TestCase):
             "PUT",
             f"/xapi/statements?statementId={sent['id']}",
             json.dumps(sent).encode(),
-            **self.auth,
-            **{"Content-Type": "application/json"},
+            **self.xapi_headers,
         )
         self.assertEqual(status[:3], "204")
         for query in (f"statementId={sent['id']}", "limit=1", f"verb={sent['verb']['id']}"):
@@ -285,8 +277,7 @@ class LeanHandlerTests(TestCase):
                 "PUT",
                 f"/xapi/statements/?statementId={uuid.uuid4()}",
                 json.dumps(statement(id=None)).encode(),
-                **self.auth,
-                **{"Content-Type": "application/json"},
+                **self.xapi_headers,
             )
         )
         self.assertEqual(put[0], put[1])
@@ -314,8 +305,7 @@ class LeanHandlerTests(TestCase):
                         method,
                         path,
                         body,
-                        **self.auth,
-                        **{"Content-Type": "application/json"},
+                        **self.xapi_headers,
                         **extra,
                     )
                 )
@@ -356,8 +346,7 @@ class LeanHandlerTests(TestCase):
                     "POST",
                     "/xapi/statements",
                     json.dumps(statement()).encode(),
-                    **self.auth,
-                    **{"Content-Type": "application/json"},
+                    **self.xapi_headers,
                 )
             )
         self.assertEqual(answer[0][:3], "500")
