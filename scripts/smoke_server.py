@@ -181,7 +181,7 @@ def main() -> int:
                 "--workers",
                 "1",
                 "--blocking-threads",
-                "2",
+                "1",
                 "--host",
                 "127.0.0.1",
                 "--port",
