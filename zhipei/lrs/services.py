@@ -28,8 +28,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from psycopg import postgres
-from psycopg.adapt import Dumper
-from psycopg.pq import Format
+from psycopg.adapt import Dumper, PyFormat, Transformer
+from psycopg.errors import error_from_result
+from psycopg.pq import ExecStatus, Format
 
 from zhipei.catalog.models import Course, Lesson
 from zhipei.core.errors import Conflict
@@ -383,7 +384,9 @@ def _void(platform_id: int, targets: set[str]) -> None:
 # being checked above an OFFSET 0 fence: the generic plan otherwise ANDed it with the
 # platform's index of statement refs, which grows with the platform's statements.
 # Simple queries with client-side binding keep psycopg's per-query work (and Python time)
-# small.
+# small. The one-statement query (below) is the exception: its EXECUTE goes out through the
+# extended protocol (_execute_prepared), its 28 parameters apart from the text, which spares
+# quoting them into it (a tenth of a one-statement request's instructions, bench/README.md).
 # The start of the oldest other transaction on this database (microseconds since the epoch),
 # or NULL: the consistent-through horizon (queries.consistent_through explains it).
 _HORIZON_SQL = (
@@ -479,9 +482,6 @@ _ONE_SQL = (
     "SELECT (extract(epoch FROM now()) * 1000000)::bigint, "
     + _HORIZON_SQL
     + ", (SELECT seq FROM new_id), (SELECT course_id FROM new_row)"
-)
-_EXECUTE_ONE_SQL = (
-    "EXECUTE lrs_store_one (" + ", ".join(["%s"] * (len(_ONE_SENT) + len(_ONE_EXTRA_TYPES))) + ")"
 )
 # A marker no statement holds: letters only, so no digit run for the ID-number scan.
 _STORED_MARK = "zhipei-stored-" + "".join(secrets.choice(string.ascii_lowercase) for _ in range(24))
@@ -732,17 +732,35 @@ def _write_marked_one(platform_id: int, item: Prepared) -> datetime:
     _prepare_statements()
     # Outside an atomic block the connection is in autocommit mode: the one statement is a
     # transaction of its own, committed (durably) before the answer comes back.
-    with connection.cursor() as cursor:
-        cursor.execute(_EXECUTE_ONE_SQL, params)
-        result = cursor.fetchone()
-    assert result is not None
-    now_us, oldest_us, seq, course = result
+    now_us, oldest_us, seq, course = _execute_prepared("lrs_store_one", params)
     _stamp([item], _from_epoch_us(now_us))  # the marker out: the statement as stored
     if seq is None:  # the id was stored already: nothing was written
         _check_repeats(platform_id, [item])
     elif missing:
         _remember_courses(platform_id, found, missing, {} if course is None else {iri: course})
     return _horizon(now_us, oldest_us)
+
+
+def _execute_prepared(name: str, params: Sequence[Any]) -> tuple[Any, ...]:
+    """The one row of an EXECUTE of `name` (prepared on the session), its parameters sent
+    apart from the statement (the extended protocol: PostgreSQL reads them as the types the
+    PREPARE gave, nothing is quoted into a query text)."""
+    conn = connection.connection
+    started = time.monotonic()
+    transformer = Transformer(conn)
+    values = transformer.dump_sequence(params, [PyFormat.TEXT] * len(params))
+    with connection.wrap_database_errors:
+        result = conn.pgconn.exec_prepared(name.encode(), values)
+        if result.status != ExecStatus.TUPLES_OK:
+            raise error_from_result(result, encoding=conn.info.encoding)
+    transformer.set_pgresult(result)
+    row = transformer.load_row(0, tuple)
+    if connection.queries_logged:
+        connection.queries_log.append(
+            {"sql": f"EXECUTE {name} (…)", "time": f"{time.monotonic() - started:.3f}"}
+        )
+    assert row is not None
+    return row
 
 
 def _check_repeats(platform_id: int, repeated: list[Prepared]) -> None:

@@ -337,7 +337,9 @@ class OwnTransactionTests(TransactionTestCase):
                 ],
             )
         else:
-            sql, params = services._EXECUTE_ONE_SQL, [None] * (len(services._ONE_SENT) + 6)
+            count = len(services._ONE_SENT) + len(services._ONE_EXTRA_TYPES)
+            sql = "EXECUTE lrs_store_one (" + ", ".join(["%s"] * count) + ")"
+            params = [None] * count
             params[:2] = [probe, self.platform.pk]
             params[len(services._ONE_SENT) + 2] = True  # the id was given: look for voiding
         return [
