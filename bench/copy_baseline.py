@@ -3,7 +3,9 @@ statements, prepared beforehand, COPYed into the same tables the LRS writes (lrs
 partitioned by month, and the id table lrs_statement_id, through the LRS's own
 services.copy_rows) in batches of --batch rows, one transaction per batch (durable commits),
 by --concurrency processes, in COPY's binary format (as the LRS writes) or with --text in
-its text format. Prints rows/s: the yardstick for "batch-100 ingest ≥ half the COPY rate".
+its text format. Prints rows/s, the yardstick for "batch-100 ingest ≥ half the COPY rate", and
+the machine's busy CPU per row while the COPYs ran (bench/machine.py). The workers prepare
+their rows first and start together.
 
     DATABASE_URL=postgres://… .venv/bin/python bench/copy_baseline.py --rows 100000
 """
@@ -22,6 +24,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+from bench.machine import busy_seconds
 
 SAMPLE = (
     Path(__file__).resolve().parent.parent.parent / "shared" / "bench" / "sample-statements.json"
@@ -46,7 +50,9 @@ def _rows(count: int, platform_id: int) -> list[tuple[Any, ...]]:
     return rows
 
 
-def _worker(rows_per_worker: int, batch: int, platform_id: int, text: bool, queue: Any) -> None:
+def _worker(
+    rows_per_worker: int, batch: int, platform_id: int, *, text: bool, ready: Any, queue: Any
+) -> None:
     import django
 
     django.setup()
@@ -56,6 +62,7 @@ def _worker(rows_per_worker: int, batch: int, platform_id: int, text: bool, queu
 
     rows = _rows(rows_per_worker, platform_id)
     connection.ensure_connection()
+    ready.wait()  # every worker's rows are ready: all COPY together, and only COPY is timed
     started = time.perf_counter()
     for start in range(0, len(rows), batch):
         with transaction.atomic():
@@ -84,16 +91,22 @@ def main() -> None:
 
     connections.close_all()
     queue: Any = multiprocessing.Queue()
+    ready: Any = multiprocessing.Barrier(args.concurrency + 1)
     per_worker = args.rows // args.concurrency
     workers = [
         multiprocessing.Process(
-            target=_worker, args=(per_worker, args.batch, platform_id, args.text, queue)
+            target=_worker,
+            args=(per_worker, args.batch, platform_id),
+            kwargs={"text": args.text, "ready": ready, "queue": queue},
         )
         for _ in range(args.concurrency)
     ]
     for worker in workers:
         worker.start()
+    ready.wait()
+    busy = busy_seconds()
     results = [queue.get() for _ in workers]
+    busy = busy_seconds() - busy
     for worker in workers:
         worker.join()
     total = sum(r[0] for r in results)
@@ -107,6 +120,7 @@ def main() -> None:
                 "format": "text" if args.text else "binary",
                 "seconds": round(slowest, 2),
                 "rows_per_s": round(total / slowest, 1),
+                "machine_cpu_us_per_row": round(busy / total * 1e6, 1),
             }
         )
     )

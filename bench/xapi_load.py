@@ -1,7 +1,8 @@
 """xAPI ingest load generator (not a test): POSTs statements shaped like
 ../shared/bench/sample-statements.json, each with a fresh UUID, to <base>/statements over real
 HTTP with Basic auth, from N concurrent client processes for a fixed duration, and prints
-statements/s and request latency percentiles.
+statements/s, request latency percentiles, and the machine's busy CPU per statement over the
+run (bench/machine.py: the server's, the database's and these clients' together).
 
     .venv/bin/python bench/xapi_load.py --base http://127.0.0.1:8000/xapi \
         --user KEY_ID --password SECRET --batch 100 --concurrency 4 --duration 20
@@ -19,11 +20,16 @@ import json
 import multiprocessing
 import socket
 import statistics
+import sys
 import time
 import uuid
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.machine import busy_seconds
 
 SAMPLE = (
     Path(__file__).resolve().parent.parent.parent / "shared" / "bench" / "sample-statements.json"
@@ -187,11 +193,13 @@ def main() -> None:
         multiprocessing.Process(target=_client, args=(args, n, queue))
         for n in range(args.concurrency)
     ]
+    busy = busy_seconds()
     started = time.perf_counter()
     for worker in workers:
         worker.start()
     results = [queue.get() for _ in workers]
     elapsed = time.perf_counter() - started
+    busy = busy_seconds() - busy
     for worker in workers:
         worker.join()
     sent = sum(r[0] for r in results)
@@ -210,6 +218,7 @@ def main() -> None:
                 "p50_ms": round(_percentile(latencies, 0.50) * 1000, 1),
                 "p99_ms": round(_percentile(latencies, 0.99) * 1000, 1),
                 "mean_ms": round(statistics.fmean(latencies) * 1000, 1) if latencies else 0,
+                "machine_cpu_us_per_statement": round(busy / sent * 1e6, 1) if sent else None,
             }
         )
     )
