@@ -749,16 +749,18 @@ def _execute_prepared(name: str, params: Sequence[Any]) -> tuple[Any, ...]:
     started = time.monotonic()
     transformer = Transformer(conn)
     values = transformer.dump_sequence(params, [PyFormat.TEXT] * len(params))
-    with connection.wrap_database_errors:
-        result = conn.pgconn.exec_prepared(name.encode(), values)
-        if result.status != ExecStatus.TUPLES_OK:
-            raise error_from_result(result, encoding=conn.info.encoding)
+    try:
+        with connection.wrap_database_errors:
+            result = conn.pgconn.exec_prepared(name.encode(), values)
+            if result.status != ExecStatus.TUPLES_OK:
+                raise error_from_result(result, encoding=conn.info.encoding)
+    finally:  # logged as Django's debug cursor logs a query, failed or not
+        if connection.queries_logged:
+            connection.queries_log.append(
+                {"sql": f"EXECUTE {name} (…)", "time": f"{time.monotonic() - started:.3f}"}
+            )
     transformer.set_pgresult(result)
     row = transformer.load_row(0, tuple)
-    if connection.queries_logged:
-        connection.queries_log.append(
-            {"sql": f"EXECUTE {name} (…)", "time": f"{time.monotonic() - started:.3f}"}
-        )
     assert row is not None
     return row
 

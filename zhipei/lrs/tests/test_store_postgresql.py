@@ -11,7 +11,7 @@ import uuid
 from unittest import mock
 
 import pytest
-from django.db import connection, transaction
+from django.db import DataError, connection, transaction
 from django.test import TransactionTestCase
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -192,6 +192,30 @@ class OwnTransactionTests(TransactionTestCase):
         self.assert_connection_clean()
         assert Statement.objects.filter(statement_id__in=[theirs["id"], mine["id"]]).count() == 2
         assert Statement.objects.get(statement_id=mine["id"]).platform_id == self.platform.pk
+
+    def test_an_error_in_the_one_statement_query_writes_nothing_and_comes_back_as_djangos(self):
+        # The one-statement EXECUTE goes out through the protocol (_execute_prepared): a
+        # value PostgreSQL refuses is its error, through Django's wrapper, and the statement's
+        # own transaction is gone with it.
+        self.store([statement()])  # prepared
+        data = statement()
+        item = prepare_statement(
+            data,
+            "",
+            version="1.0.3",
+            stored=timezone.now(),
+            authority=services.authority_for(self.credential),
+        )
+        item.statement_id = "not-a-uuid"
+        with CaptureQueriesContext(connection) as queries, pytest.raises(DataError):
+            services._write_one(self.platform.pk, item)
+        assert [q["sql"] for q in queries] == ["EXECUTE lrs_store_one (…)"]
+        assert services._STORED_MARK not in json.dumps(item.data)  # the statement as it was
+        self.assert_connection_clean()
+        assert _ids_in_id_table([data["id"]]) == set()
+        again = statement()
+        self.store([again])
+        assert _ids_in_id_table([again["id"]]) == {again["id"]}
 
     def test_copy_rows_writes_the_same_rows_in_either_format(self):
         authority = services.authority_for(self.credential)
