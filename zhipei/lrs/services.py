@@ -748,9 +748,9 @@ def _execute_prepared(name: str, params: Sequence[Any]) -> tuple[Any, ...]:
     conn = connection.connection
     started = time.monotonic()
     transformer = Transformer(conn)
-    values = transformer.dump_sequence(params, [PyFormat.TEXT] * len(params))
     try:
-        with connection.wrap_database_errors:
+        with connection.wrap_database_errors:  # psycopg's errors, dumping included: Django's
+            values = transformer.dump_sequence(params, [PyFormat.TEXT] * len(params))
             result = conn.pgconn.exec_prepared(name.encode(), values)
             if result.status != ExecStatus.TUPLES_OK:
                 raise error_from_result(result, encoding=conn.info.encoding)
