@@ -44,13 +44,15 @@ class User(AbstractUser):
     def __str__(self) -> str:
         return self.display_name or self.username
 
+    def holds_role(self, role: Role | str) -> bool:
+        """Whether the user holds `role`, unrevoked (one query; scope.has_role asks it)."""
+        return RoleAssignment.objects.filter(user=self, role=role, revoked_at__isnull=True).exists()
+
     @property
     def is_operator(self) -> bool:
         """Holds an unrevoked system-administrator role: core.admin lets such a user, when
         active and staff, look rows up in the Django admin."""
-        return RoleAssignment.objects.filter(
-            user=self, role=Role.SYSTEM_ADMIN, revoked_at__isnull=True
-        ).exists()
+        return self.holds_role(Role.SYSTEM_ADMIN)
 
     def _get_session_auth_hash(self, secret: str | None = None) -> str:
         # Django's own hash covers only the password; adding privilege_version ends old

@@ -92,6 +92,4 @@ def region_in_scope(
 
 
 def has_role(user: User, role: Role | str) -> bool:
-    if not user.is_authenticated:
-        return False
-    return RoleAssignment.objects.filter(user=user, role=role, revoked_at__isnull=True).exists()
+    return user.is_authenticated and user.holds_role(role)
