@@ -7,7 +7,7 @@ PYTEST_ARGS ?=
 
 .PHONY: run test check install messages messages-check clean-venv
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml setup.py zhipei/lrs/_ingest.c
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[dev]'

@@ -16,7 +16,7 @@ import string
 import time
 import uuid
 import weakref
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -37,12 +37,14 @@ from zhipei.core.errors import Conflict
 from zhipei.lrs import evidence
 from zhipei.lrs.formats import XapiInvalid, compact_json, has_digit_run
 from zhipei.lrs.models import Attachment, Statement
+from zhipei.lrs.native import ingest
 from zhipei.lrs.queries import OTHER_OPEN_TRANSACTIONS, rows_by_id, to_milliseconds
 from zhipei.lrs.validation import (
     MAX_JSON_DEPTH,
     SIGNATURE_USAGE,
     Prepared,
     _iso,
+    actor_key_from_json,
     comparable,
     prepare_statement,
 )
@@ -188,6 +190,7 @@ def store_batch(
     request was application/json, where every attachment needs a fileUrl."""
     now = timezone.now()
     authority = authority_for(credential)
+    authority_key = actor_key_from_json(authority)
     # The request body's depth limit, less the batch's array (views._write leaves it to us).
     max_depth = MAX_JSON_DEPTH - 1 if path_prefix else MAX_JSON_DEPTH
     prepared: list[Prepared] = []
@@ -202,6 +205,7 @@ def store_batch(
             authority=authority,
             statement_id=statement_id,
             max_depth=max_depth,
+            authority_key=authority_key,
         )
         if item.statement_id in seen:
             raise XapiInvalid(
@@ -961,7 +965,7 @@ def _remember_courses(
     return {**found, **looked_up}
 
 
-def _joined(values: list[str]) -> str:
+def python_joined(values: list[str]) -> str:
     """The values, each once and in order, each followed by a newline and the first also
     preceded by one ("" for none): a column in which a LIKE finds a whole value."""
     if len(values) == 1:  # most statements: one agent, or one related activity
@@ -970,6 +974,9 @@ def _joined(values: list[str]) -> str:
         return ""
     unique = [value for value in dict.fromkeys(values) if value]
     return "\n" + "\n".join(unique) + "\n" if unique else ""
+
+
+_joined: Callable[[list[str]], str] = python_joined if ingest is None else ingest.joined
 
 
 def statement_rows(
@@ -1150,15 +1157,21 @@ _IDS_TARGET = f"lrs_statement_id ({', '.join(_ID_COLUMNS)})"
 _COPY_ID_TYPES = [COPY_TYPES[column] for column in _ID_COLUMNS]
 
 
+def python_uuid_bytes(text: str) -> bytes:
+    """A UUID's 16 bytes from its canonical text."""
+    return bytes.fromhex(text.replace("-", ""))
+
+
+_uuid_bytes: Callable[[str], bytes] = python_uuid_bytes if ingest is None else ingest.uuid_bytes
+
+
 class _UuidTextBinaryDumper(Dumper):
     """A UUID given as text (the store keeps ids as canonical strings, validated), in the
     binary format: its 16 bytes. Cheaper than making uuid.UUID objects to dump."""
 
     format = Format.BINARY
     oid = postgres.types["uuid"].oid
-
-    def dump(self, obj: str) -> bytes:
-        return bytes.fromhex(obj.replace("-", ""))
+    dump = staticmethod(_uuid_bytes)  # type: ignore[assignment]
 
 
 def _copy(target: str, rows: Iterable[Sequence[Any]], *, types: list[str] | None) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -37,6 +38,7 @@ from zhipei.lrs.formats import (
     parse_duration_seconds,
     parse_timestamp,
 )
+from zhipei.lrs.native import ingest
 from zhipei.lrs.shape import is_common
 
 VOIDED_VERB = "http://adlnet.gov/expapi/verbs/voided"
@@ -195,13 +197,24 @@ def load_json(raw: bytes | str, path: str = "", *, check_depth: bool = True) -> 
         quotes = orjson.dumps(data).count(b'"')
     except orjson.JSONEncodeError:  # nested deeper than orjson writes (255 levels)
         return _load_json_strictly(raw, path, check_depth=check_depth)
-    if quotes != body.count(b'"') + body.count(b"\\u0022"):
-        return _load_json_strictly(raw, path, check_depth=check_depth)
-    if has_digit_run(body, BIG_INTEGER_DIGITS):  # orjson reads those integers as floats
+    body_quotes, escaped_quotes, big_integer = scan_body(body, BIG_INTEGER_DIGITS)
+    # A digit run that long may be an integer beyond 64 bits, which orjson reads as a float.
+    if quotes != body_quotes + escaped_quotes or big_integer:
         return _load_json_strictly(raw, path, check_depth=check_depth)
     if check_depth and depth_exceeds(data, MAX_JSON_DEPTH):
         raise XapiInvalid(path, _too_deep())
     return data
+
+
+def python_scan_body(body: bytes, digits: int) -> tuple[int, int, bool]:
+    """The quote characters in `body`, its `\\u0022` escapes, and whether `digits` digits stand
+    in a row: what load_json counts (in C in one pass where zhipei.lrs._ingest was built)."""
+    return body.count(b'"'), body.count(b"\\u0022"), has_digit_run(body, digits)
+
+
+scan_body: Callable[[bytes, int], tuple[int, int, bool]] = (
+    python_scan_body if ingest is None else ingest.scan
+)
 
 
 def _load_json_strictly(raw: bytes | str, path: str, *, check_depth: bool = True) -> Any:
@@ -596,18 +609,18 @@ class _NotFast(Exception):
     """The statement is not of the fast path's shape (or breaks a rule): use the full path."""
 
 
-def _shallow(holder: dict[str, Any]) -> None:
-    """The extensions of `holder` (a result, context or definition), if any, nest within the
-    fast path's depth."""
+def _shallow(holder: dict[str, Any], depth: int) -> None:
+    """The extensions of `holder` (a result, context or definition), if any, nest no deeper
+    than `depth` levels."""
     extensions = holder.get("extensions")
-    if extensions is not None and depth_exceeds(extensions, _FAST_EXTENSIONS_DEPTH):
+    if extensions is not None and depth_exceeds(extensions, depth):
         raise _NotFast
 
 
-def _fast_activity(activity: dict[str, Any], activities: list[str]) -> str:
+def _fast_activity(activity: dict[str, Any], activities: list[str], depth: int) -> str:
     definition = activity.get("definition")
     if definition is not None:
-        _shallow(definition)
+        _shallow(definition, depth)
     activity_id: str = activity["id"]
     activities.append(activity_id)
     return activity_id
@@ -627,35 +640,27 @@ def _fast_agent_key(agent: dict[str, Any]) -> tuple[str, str, str]:
     return f"Agent|openid:{agent['openid']}", "", ""
 
 
-def _fast_prepare(  # noqa: PLR0912, PLR0915 - one flat pass, by design
-    value: object,
-    path: str,
-    *,
-    version: str,
-    stored: datetime,
-    authority: dict[str, Any],
-    statement_id: str | None,
-) -> Prepared | None:
+# What common_shape gives for a statement of the common shape: (actor key, account homePage,
+# account name, verb id, activity id, activity ids (the object's, then contextActivities'),
+# registration lower-cased or None, contextActivities keys given one object, not an array,
+# the timestamp when common_shape parsed it (the C walk does for the usual UTC form), else None).
+CommonShape = tuple[str, str, str, str, str, list[str], str | None, list[str], datetime | None]
+
+
+def python_common_shape(value: object, extensions_depth: int) -> CommonShape | None:
+    """common_shape in Python: shape.is_common, then a walk that reads the columns."""
     if not is_common(value):
         return None
     data: dict[str, Any] = value  # type: ignore[assignment] # is_common: a JSON object
     try:
         actor_ifi, home_page, account_name = _fast_agent_key(data["actor"])
-        verb_id: str = data["verb"]["id"]
-        if verb_id == VOIDED_VERB:
-            raise _NotFast
         activities: list[str] = []
-        activity_id = _fast_activity(data["object"], activities)
-        duration: float | None = None
+        activity_id = _fast_activity(data["object"], activities, extensions_depth)
         result = data.get("result")
         if result is not None:
-            if "score" in result:
-                _Checker.score(result["score"], "")
-            if "duration" in result:
-                duration = parse_duration_seconds(result["duration"], "")
-            _shallow(result)
+            _shallow(result, extensions_depth)
         registration: str | None = None
-        single: list[str] = []  # contextActivities given as one object, not an array
+        single: list[str] = []
         context = data.get("context")
         if context is not None:
             if "registration" in context:
@@ -665,24 +670,89 @@ def _fast_prepare(  # noqa: PLR0912, PLR0915 - one flat pass, by design
                 for key, item in mapping.items():
                     if type(item) is list:
                         for activity in item:
-                            _fast_activity(activity, activities)
+                            _fast_activity(activity, activities, extensions_depth)
                     else:
-                        _fast_activity(item, activities)
+                        _fast_activity(item, activities, extensions_depth)
                         single.append(key)
-            _shallow(context)
+            _shallow(context, extensions_depth)
+    except _NotFast:
+        return None
+    verb_id: str = data["verb"]["id"]
+    return (
+        actor_ifi,
+        home_page,
+        account_name,
+        verb_id,
+        activity_id,
+        activities,
+        registration,
+        single,
+        None,
+    )
+
+
+# The C walk (zhipei/lrs/_ingest.c, decision 0012) where it was built; it accepts what
+# python_common_shape accepts and reads the same columns.
+common_shape: Callable[[object, int], CommonShape | None] = (
+    python_common_shape if ingest is None else ingest.common
+)
+
+
+def _fast_prepare(  # noqa: PLR0912 - one flat pass, by design
+    value: object,
+    path: str,
+    *,
+    version: str,
+    stored: datetime,
+    authority: dict[str, Any],
+    authority_key: str,
+    statement_id: str | None,
+) -> Prepared | None:
+    shape = common_shape(value, _FAST_EXTENSIONS_DEPTH)
+    if shape is None:
+        return None
+    (
+        actor_ifi,
+        home_page,
+        account_name,
+        verb_id,
+        activity_id,
+        activities,
+        registration,
+        single,
+        parsed_timestamp,
+    ) = shape
+    if verb_id == VOIDED_VERB:
+        return None
+    data: dict[str, Any] = value  # type: ignore[assignment] # the common shape: a JSON object
+    try:
+        duration: float | None = None
+        result = data.get("result")
+        if result is not None:
+            if "score" in result:
+                _Checker.score(result["score"], "")
+            if "duration" in result:
+                duration = parse_duration_seconds(result["duration"], "")
         timestamp_was_given = "timestamp" in data
-        timestamp = parse_timestamp(data["timestamp"], "") if timestamp_was_given else stored
+        if parsed_timestamp is not None:
+            timestamp = parsed_timestamp
+        elif timestamp_was_given:
+            timestamp = parse_timestamp(data["timestamp"], "")
+        else:
+            timestamp = stored
         id_was_given = "id" in data
         if id_was_given:
             own: str = data["id"].lower()
             if statement_id is not None and own != statement_id:
-                raise _NotFast
+                return None
             statement_id = own
-    except (_NotFast, XapiInvalid):
+    except XapiInvalid:
         return None
     # Valid: now fill in what the LRS sets, in the order prepare_statement does.
-    for key in single:
-        mapping[key] = [mapping[key]]
+    if single:
+        mapping = data["context"]["contextActivities"]
+        for key in single:
+            mapping[key] = [mapping[key]]
     v2 = version.startswith("2.")
     data["version"] = "2.0.0" if v2 else "1.0.0"
     data["id"] = statement_id = statement_id or new_uuid()
@@ -702,7 +772,7 @@ def _fast_prepare(  # noqa: PLR0912, PLR0915 - one flat pass, by design
         account_home_page=home_page,
         account_name=account_name,
         activities=activities,
-        agents=[actor_ifi, actor_key_from_json(authority)],
+        agents=[actor_ifi, authority_key],
     )
     return Prepared(
         statement_id=statement_id,
@@ -726,20 +796,25 @@ def prepare_statement(
     authority: dict[str, Any],
     statement_id: str | None = None,
     max_depth: int = MAX_JSON_DEPTH,
+    authority_key: str | None = None,
 ) -> Prepared:
     """Validate one statement and fill in what the LRS sets (Data §2.4.1, §2.4.7-2.4.10).
 
     `statement_id` is the id from PUT's statementId parameter: the statement's own id, when
     given, must be the same. `max_depth` is how deep the statement may nest (arrays and
-    objects, itself counted): MAX_JSON_DEPTH less its own level in the request body. The
+    objects, itself counted): MAX_JSON_DEPTH less its own level in the request body.
+    `authority_key` is actor_key_from_json(authority), which a batch reads once. The
     common shape goes through `_fast_prepare`, whose shape bounds the depth; everything else,
     and every refusal, through `_full_prepare`, which measures it first."""
+    if authority_key is None:
+        authority_key = actor_key_from_json(authority)
     fast = _fast_prepare(
         value,
         path,
         version=version,
         stored=stored,
         authority=authority,
+        authority_key=authority_key,
         statement_id=statement_id,
     )
     if fast is not None:
@@ -752,6 +827,7 @@ def prepare_statement(
         version=version,
         stored=stored,
         authority=authority,
+        authority_key=authority_key,
         statement_id=statement_id,
     )
 
@@ -763,6 +839,7 @@ def _full_prepare(  # noqa: PLR0912 - the LRS-set properties, one by one
     version: str,
     stored: datetime,
     authority: dict[str, Any],
+    authority_key: str,
     statement_id: str | None = None,
 ) -> Prepared:
     """The full validator: every shape, every rule, the error message naming the path."""
@@ -811,7 +888,7 @@ def _full_prepare(  # noqa: PLR0912 - the LRS-set properties, one by one
     data["stored"] = stored_text
     data["authority"] = authority
     extracted = checker.extracted
-    extracted.agents.append(actor_key_from_json(authority))
+    extracted.agents.append(authority_key)
     attachments = data.get("attachments", [])
     return Prepared(
         statement_id=statement_id,

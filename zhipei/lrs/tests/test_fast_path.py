@@ -18,9 +18,16 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
+from zhipei.lrs import validation
 from zhipei.lrs.formats import XapiInvalid
 from zhipei.lrs.tests.helpers import statement
-from zhipei.lrs.validation import Prepared, _fast_prepare, _full_prepare, prepare_statement
+from zhipei.lrs.validation import (
+    Prepared,
+    _fast_prepare,
+    _full_prepare,
+    actor_key_from_json,
+    prepare_statement,
+)
 
 STORED = datetime(2026, 11, 26, 3, 4, 5, 678000, tzinfo=UTC)
 AUTHORITY = {
@@ -28,6 +35,7 @@ AUTHORITY = {
     "name": "Platform 1",
     "account": {"homePage": "https://zhipei.example.cn/xapi", "name": "pk_1"},
 }
+AUTHORITY_KEY = actor_key_from_json(AUTHORITY)
 SAMPLE = Path(settings.BASE_DIR).parent / "shared" / "bench" / "sample-statements.json"
 
 
@@ -89,6 +97,17 @@ def _variants() -> list[dict[str, Any]]:
 VALID = _samples() + _variants()
 
 
+@pytest.fixture(autouse=True, params=["native", "python"])
+def common_shape(request, monkeypatch):
+    """Every test here runs with the C walk of the common shape (decision 0012) and with its
+    Python original."""
+    if request.param == "python":
+        monkeypatch.setattr(validation, "common_shape", validation.python_common_shape)
+    elif validation.common_shape is validation.python_common_shape:
+        pytest.skip("the C module zhipei.lrs._ingest is not built")
+    return request.param
+
+
 def _both(data: dict[str, Any], *, version: str = "1.0.3", statement_id: str | None = None):
     fast = _fast_prepare(
         copy.deepcopy(data),
@@ -96,6 +115,7 @@ def _both(data: dict[str, Any], *, version: str = "1.0.3", statement_id: str | N
         version=version,
         stored=STORED,
         authority=AUTHORITY,
+        authority_key=AUTHORITY_KEY,
         statement_id=statement_id,
     )
     try:
@@ -105,6 +125,7 @@ def _both(data: dict[str, Any], *, version: str = "1.0.3", statement_id: str | N
             version=version,
             stored=STORED,
             authority=AUTHORITY,
+            authority_key=AUTHORITY_KEY,
             statement_id=statement_id,
         )
     except XapiInvalid:
@@ -264,7 +285,11 @@ def _mutate(data: dict[str, Any], path: tuple[Any, ...], action: str, key: str, 
         parent[last] = copy.deepcopy(value)
 
 
-@hsettings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@hsettings(
+    max_examples=600,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
 @given(
     st.integers(min_value=0, max_value=len(VALID) - 1),
     st.lists(
