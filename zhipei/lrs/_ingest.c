@@ -1,8 +1,9 @@
 /* The LRS's ingest hot path in C (docs/decisions/0012-native-ingest.md); zhipei/lrs/native.py
    imports it, and the Python it stands in for runs where it was not built.
 
-   scan(body, digits) -> (quote characters, "\u0022" escapes, whether `digits` digits stand
-   in a row): what validation.load_json counts in a request body, in one pass.
+   scan(body, digits) -> (property names, whether `digits` digits stand in a row) in a valid
+   JSON body; members(value) -> the properties its parsed objects hold: where the two counts
+   differ, orjson dropped a property given twice (validation.orjson_may_differ).
 
    digit_run(data, digits) -> whether `digits` digits stand in a row (formats.has_digit_run).
 
@@ -667,6 +668,33 @@ static int has_run(const unsigned char *p, Py_ssize_t n, Py_ssize_t length) {
     return 0;
 }
 
+static inline int is_json_space(unsigned char c) {
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+/* The property names in a valid JSON text: strings followed by a colon. Outside strings, a
+   quote opens one; inside, the first quote not escaped (after an even run of backslashes)
+   closes it. -1 when a string does not end (not valid JSON). */
+static Py_ssize_t property_names(const unsigned char *p, Py_ssize_t n) {
+    const unsigned char *at = p, *stop = p + n;
+    Py_ssize_t names = 0;
+    while ((at = memchr(at, '"', (size_t)(stop - at))) != NULL) {
+        const unsigned char *close = at + 1;
+        for (;;) {
+            close = memchr(close, '"', (size_t)(stop - close));
+            if (close == NULL) return -1;
+            const unsigned char *back = close;
+            while (back > at + 1 && back[-1] == '\\') back--;
+            if ((close - back) % 2 == 0) break; /* not escaped: the string ends here */
+            close++;
+        }
+        at = close + 1;
+        while (at < stop && is_json_space(*at)) at++;
+        if (at < stop && *at == ':') names++;
+    }
+    return names;
+}
+
 static PyObject *scan(PyObject *module, PyObject *const *args, Py_ssize_t nargs) {
     (void)module;
     if (nargs != 2) {
@@ -678,16 +706,45 @@ static PyObject *scan(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     Py_buffer view;
     if (PyObject_GetBuffer(args[0], &view, PyBUF_SIMPLE) < 0) return NULL;
     const unsigned char *p = (const unsigned char *)view.buf;
-    Py_ssize_t n = view.len, quotes = 0, escaped = 0;
-    for (Py_ssize_t i = 0; i < n; i++) quotes += p[i] == '"'; /* vectorised by the compiler */
-    const unsigned char *at = p, *stop = p + n;
-    while ((at = memchr(at, '\\', (size_t)(stop - at))) != NULL) {
-        if (stop - at >= 6 && memcmp(at + 1, "u0022", 5) == 0) escaped++;
-        at++;
-    }
-    int long_run = has_run(p, n, digits);
+    Py_ssize_t names = property_names(p, view.len);
+    int long_run = has_run(p, view.len, digits);
     PyBuffer_Release(&view);
-    return Py_BuildValue("(nnO)", quotes, escaped, long_run ? Py_True : Py_False);
+    return Py_BuildValue("(nO)", names, long_run ? Py_True : Py_False);
+}
+
+/* The properties of every object in a parsed JSON value; -1 past `levels` levels. */
+static Py_ssize_t count_members(PyObject *value, int levels) {
+    if (levels < 0) return -1;
+    Py_ssize_t total = 0, part;
+    if (PyDict_Check(value)) {
+        total = PyDict_GET_SIZE(value);
+        Py_ssize_t pos = 0;
+        PyObject *key, *child;
+        while (PyDict_Next(value, &pos, &key, &child)) {
+            if (PyDict_Check(child) || PyList_Check(child)) {
+                if ((part = count_members(child, levels - 1)) < 0) return -1;
+                total += part;
+            }
+        }
+    } else if (PyList_Check(value)) {
+        Py_ssize_t n = PyList_GET_SIZE(value);
+        for (Py_ssize_t i = 0; i < n; i++) {
+            PyObject *child = PyList_GET_ITEM(value, i);
+            if (PyDict_Check(child) || PyList_Check(child)) {
+                if ((part = count_members(child, levels - 1)) < 0) return -1;
+                total += part;
+            }
+        }
+    }
+    return total;
+}
+
+/* orjson reads no deeper than 1024 levels; beyond this, the count is -1 (json decides). */
+#define MEMBERS_LEVELS 1100
+
+static PyObject *members(PyObject *module, PyObject *value) {
+    (void)module;
+    return PyLong_FromSsize_t(count_members(value, MEMBERS_LEVELS));
 }
 
 static PyObject *digit_run(PyObject *module, PyObject *const *args, Py_ssize_t nargs) {
@@ -793,7 +850,8 @@ static PyMethodDef methods[] = {
     {"joined", joined, METH_O, "joined(values): services._joined, in C."},
     {"uuid_bytes", uuid_bytes, METH_O, "uuid_bytes(text): a UUID's 16 bytes."},
     {"scan", (PyCFunction)(void (*)(void))scan, METH_FASTCALL,
-     "scan(body, digits): (quotes, \\u0022 escapes, whether `digits` digits stand in a row)."},
+     "scan(body, digits): (property names, whether `digits` digits stand in a row)."},
+    {"members", members, METH_O, "members(value): the properties its objects hold."},
     {"digit_run", (PyCFunction)(void (*)(void))digit_run, METH_FASTCALL,
      "digit_run(data, digits): whether `digits` digits stand in a row."},
     {"common", (PyCFunction)(void (*)(void))common, METH_FASTCALL,

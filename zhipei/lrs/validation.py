@@ -175,15 +175,11 @@ def load_json(raw: bytes | str, path: str = "", *, check_depth: bool = True) -> 
     """Parse request JSON; a property used twice in one object is refused (Data §2.2.s2.b2),
     and so are NaN and Infinity, which Python's parser accepts but JSON does not have.
 
-    Hot path: orjson parses, and a duplicate property is ruled out by counting quote
-    characters. Every string has its two delimiting quotes and any `\\"` escape in both the
-    body and orjson's output of the parsed value; `\\u0022` is the only spelling that gains one
-    on the way out; a property orjson kept only once (the last wins) loses at least its key's two.
-    So the output has exactly as many quotes as the body plus its `\\u0022` sequences when, and
-    only when, nothing was dropped (a `\\\\u0022` that is no escape can only make the counts
-    differ, never agree falsely). Anything else — a mismatch, or a body orjson refuses —
-    is parsed again by the standard library, whose errors name what is wrong. So is a body with
-    19 digits in a row, which may hold an integer beyond 64 bits: kept exact, as sent.
+    Hot path: orjson parses, and `orjson_may_differ` rules out what orjson reads otherwise
+    than the standard library: a property given twice in one object (orjson keeps the last),
+    and an integer beyond 64 bits (19 digits in a row or more: orjson reads a float, json
+    keeps it exact, as sent). Anything it cannot rule out, and a body orjson refuses, is
+    parsed again by the standard library, whose errors name what is wrong.
 
     `check_depth=False` leaves the MAX_JSON_DEPTH check to the caller: store_batch has
     prepare_statement make it per statement, where the fast path needs to walk only the
@@ -193,27 +189,44 @@ def load_json(raw: bytes | str, path: str = "", *, check_depth: bool = True) -> 
     except orjson.JSONDecodeError:
         return _load_json_strictly(raw, path, check_depth=check_depth)
     body = raw.encode("utf-8", "surrogatepass") if isinstance(raw, str) else raw
-    try:
-        quotes = orjson.dumps(data).count(b'"')
-    except orjson.JSONEncodeError:  # nested deeper than orjson writes (255 levels)
-        return _load_json_strictly(raw, path, check_depth=check_depth)
-    body_quotes, escaped_quotes, big_integer = scan_body(body, BIG_INTEGER_DIGITS)
-    # A digit run that long may be an integer beyond 64 bits, which orjson reads as a float.
-    if quotes != body_quotes + escaped_quotes or big_integer:
+    if orjson_may_differ(body, data):
         return _load_json_strictly(raw, path, check_depth=check_depth)
     if check_depth and depth_exceeds(data, MAX_JSON_DEPTH):
         raise XapiInvalid(path, _too_deep())
     return data
 
 
-def python_scan_body(body: bytes, digits: int) -> tuple[int, int, bool]:
-    """The quote characters in `body`, its `\\u0022` escapes, and whether `digits` digits stand
-    in a row: what load_json counts (in C in one pass where zhipei.lrs._ingest was built)."""
-    return body.count(b'"'), body.count(b"\\u0022"), has_digit_run(body, digits)
+def python_orjson_may_differ(body: bytes, data: Any) -> bool:
+    """Whether `data`, orjson's reading of the valid JSON `body`, may lack a property given
+    twice in one object or hold an integer beyond 64 bits as a float.
+
+    Duplicates, by counting quote characters: every string has its two delimiting quotes and
+    any `\\"` escape in both the body and orjson's output of the parsed value; `\\u0022` is
+    the only spelling that gains one on the way out; a property orjson kept only once (the last
+    wins) loses at least its key's two. So the output has exactly as many quotes as the body
+    plus its `\\u0022` sequences when, and only when, nothing was dropped (a `\\\\u0022`
+    that is no escape can only make the counts differ, never agree falsely)."""
+    try:
+        quotes = orjson.dumps(data).count(b'"')
+    except orjson.JSONEncodeError:  # nested deeper than orjson writes (255 levels)
+        return True
+    return quotes != body.count(b'"') + body.count(b"\\u0022") or has_digit_run(
+        body, BIG_INTEGER_DIGITS
+    )
 
 
-scan_body: Callable[[bytes, int], tuple[int, int, bool]] = (
-    python_scan_body if ingest is None else ingest.scan
+def _native_orjson_may_differ(body: bytes, data: Any) -> bool:
+    """python_orjson_may_differ in C (decision 0012), duplicates by counting properties: in
+    valid JSON a string followed by a colon is a property name and nothing else is, so the
+    body names as many properties as the parsed objects hold when, and only when, none was
+    dropped."""
+    assert ingest is not None
+    names, big_integer = ingest.scan(body, BIG_INTEGER_DIGITS)
+    return big_integer or names != ingest.members(data)
+
+
+orjson_may_differ: Callable[[bytes, Any], bool] = (
+    python_orjson_may_differ if ingest is None else _native_orjson_may_differ
 )
 
 

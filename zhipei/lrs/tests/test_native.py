@@ -8,10 +8,12 @@ both."""
 from __future__ import annotations
 
 import copy
+import json
 import re
 from datetime import UTC
 from typing import Any
 
+import orjson
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -29,41 +31,95 @@ DEPTH = validation._FAST_EXTENSIONS_DEPTH
 def test_the_lrs_runs_the_c_module():
     assert native_module.ingest is native
     assert validation.common_shape is native.common
-    assert validation.scan_body is native.scan
+    assert validation.orjson_may_differ is validation._native_orjson_may_differ
 
 
 # --- Request bodies -------------------------------------------------------------------------
-_BODY_BYTES = st.binary(max_size=60) | st.lists(
-    st.sampled_from(
-        [b'"', b"\\", b"\\u0022", b"\\u002", b"u0022", b"0", b"9", b"12345", b"x", b"/"]
-    ),
-    max_size=30,
+# JSON texts, valid, with property names spelled in several ways (escapes that decode to the
+# same name make duplicates only the parsed value shows), strings holding quotes, colons and
+# backslashes, whitespace around the colons, and long digit runs.
+_NAMES = st.sampled_from(
+    ['"a"', '"\\u0061"', '"b"', '"a\\"b"', '"\\\\"', '"\\\\\\""', '"x\\u0022"', '":"', '"王"']
+)
+_SCALARS = st.sampled_from(
+    [
+        "1",
+        "-2.5e3",
+        "1234567890123456789",
+        "123456789012345678",
+        "true",
+        "null",
+        '"s"',
+        '"x\\":1"',
+        '"\\\\"',
+        '": "',
+        '"12345678901234567890"',
+        '"\\u0022:"',
+    ]
+)
+_SPACE = st.sampled_from(["", " ", "\n\t ", "\r"])
+
+
+def _json_texts() -> st.SearchStrategy[str]:
+    def extend(inner: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
+        members = st.lists(st.tuples(_NAMES, _SPACE, _SPACE, inner), max_size=4)
+        objects = members.map(
+            lambda items: "{" + ",".join(f"{k}{a}:{b}{v}" for k, a, b, v in items) + "}"
+        )
+        arrays = st.lists(inner, max_size=4).map(lambda items: "[" + ", ".join(items) + "]")
+        return objects | arrays
+
+    return st.recursive(_SCALARS, extend, max_leaves=12)
+
+
+def _json_reads_otherwise(text: str) -> bool:
+    """What orjson_may_differ must find: a property given twice, or 19 digits in a row."""
+    duplicated = False
+
+    def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
+        nonlocal duplicated
+        duplicated |= len({key for key, _ in items}) != len(items)
+        return dict(items)
+
+    json.loads(text, object_pairs_hook=pairs)
+    return duplicated or re.search(r"[0-9]{19}", text) is not None
+
+
+@settings(max_examples=3000, deadline=None)
+@given(_json_texts())
+def test_duplicates_and_big_integers_are_found_as_python_finds_them(text):
+    body = text.encode()
+    data = orjson.loads(body)
+    expected = _json_reads_otherwise(text)
+    assert validation.python_orjson_may_differ(body, data) == expected, text
+    assert validation._native_orjson_may_differ(body, data) == expected, text
+
+
+_BYTES = st.binary(max_size=60) | st.lists(
+    st.sampled_from([b'"', b"\\", b"0", b"9", b"12345", b"x", b"/", b":", b" "]),
+    max_size=80,
 ).map(b"".join)
 
 
 @settings(max_examples=2000, deadline=None)
-@given(_BODY_BYTES, st.integers(min_value=0, max_value=20))
-def test_the_body_scan_counts_what_python_counts(body, digits):
-    assert native.scan(body, digits) == validation.python_scan_body(body, digits)
-
-
-@settings(max_examples=2000, deadline=None)
-@given(_BODY_BYTES, st.integers(min_value=-1, max_value=20))
+@given(_BYTES, st.integers(min_value=-1, max_value=20))
 def test_the_digit_run_search_finds_what_python_finds(data, digits):
     assert native.digit_run(data, digits) == formats.python_has_digit_run(data, digits)
+    assert native.scan(data, digits)[1] == formats.python_has_digit_run(data, digits)
 
 
 @pytest.mark.parametrize(
     ("body", "expected"),
     [
-        (b"", (0, 0, False)),
-        (b'"a\\u0022b"', (2, 1, False)),
-        (b"\\u0022", (0, 1, False)),
-        (b"\\u002", (0, 0, False)),  # at the very end: not an escape
-        (b'{"n": 1234567890123456789}', (2, 0, True)),
-        (b'{"n": 123456789012345678}', (2, 0, False)),
-        (bytearray(b'"x"'), (2, 0, False)),
-        (memoryview(b'"x"'), (2, 0, False)),
+        (b"", (0, False)),
+        (b'{"a": 1, "b" :\n{"c":"d:"}}', (3, False)),
+        (b'["a", "b:", ":"]', (0, False)),
+        (b'{"a\\"": "\\\\", "b": 1}', (2, False)),
+        (b'{"n": 1234567890123456789}', (1, True)),
+        (b'{"n": 123456789012345678}', (1, False)),
+        (b'{"unended', (-1, False)),  # not JSON: the count says so
+        (bytearray(b'{"x":1}'), (1, False)),
+        (memoryview(b'{"x":1}'), (1, False)),
     ],
 )
 def test_the_body_scan_on_known_bodies(body, expected):
@@ -77,13 +133,23 @@ def test_the_body_scan_takes_only_bytes():
         native.scan(b"", "19")
 
 
+def test_members_counts_every_objects_properties():
+    assert native.members({"a": {"b": 1, "c": [{"d": 2}, 3, []]}, "e": None}) == 5
+    assert native.members([]) == 0
+    assert native.members("text") == 0
+    deep: Any = {}
+    for _ in range(1200):
+        deep = {"k": deep}
+    assert native.members(deep) == -1  # deeper than orjson reads: left to json
+
+
 def _agree(value: Any) -> Any:
     """The C walk and the Python one give the same answer and columns; the timestamp, which
     only the C walk reads, is the one formats.parse_timestamp reads."""
     ours = native.common(copy.deepcopy(value), DEPTH)
     theirs = validation.python_common_shape(copy.deepcopy(value), DEPTH)
     assert (ours is None) == (theirs is None), value
-    if ours is not None:
+    if ours is not None and theirs is not None:
         assert ours[:8] == theirs[:8], value
         assert theirs[8] is None
         if ours[8] is not None:
