@@ -9,6 +9,9 @@
 
    joined(values) -> services._joined(values); uuid_bytes(text) -> a UUID's 16 bytes.
 
+   copy_binary(rows, types) -> the rows in PostgreSQL's binary COPY format, signature and
+   trailer included: what psycopg's write_row sends for them, byte for byte, in one buffer.
+
    common(statement, extensions_depth) takes a parsed statement (dicts, lists, str, int,
    float, bool, None, as orjson or json build them) and answers None when it is not of the
    common shape that zhipei/lrs/shape.py describes as a JSON Schema, or else a tuple:
@@ -846,7 +849,197 @@ static PyObject *uuid_bytes(PyObject *module, PyObject *text) {
     return PyBytes_FromStringAndSize((const char *)out, 16);
 }
 
+/* --- binary COPY ------------------------------------------------------------------------ */
+
+typedef struct {
+    char *data;
+    Py_ssize_t length, capacity;
+} Buffer;
+
+static int grow(Buffer *out, Py_ssize_t more) {
+    if (out->length + more <= out->capacity) return 0;
+    Py_ssize_t capacity = out->capacity ? out->capacity : 4096;
+    while (capacity < out->length + more) capacity *= 2;
+    char *data = PyMem_Realloc(out->data, (size_t)capacity);
+    if (data == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    out->data = data;
+    out->capacity = capacity;
+    return 0;
+}
+
+static int put(Buffer *out, const void *bytes, Py_ssize_t length) {
+    if (grow(out, length) < 0) return -1;
+    memcpy(out->data + out->length, bytes, (size_t)length);
+    out->length += length;
+    return 0;
+}
+
+static int put_be(Buffer *out, unsigned long long value, int size) {
+    unsigned char bytes[8];
+    for (int k = 0; k < size; k++) bytes[k] = (unsigned char)(value >> (8 * (size - 1 - k)));
+    return put(out, bytes, size);
+}
+
+/* Days from 1970-01-01 to a proleptic Gregorian date (H. Hinnant's days_from_civil). */
+static long long days_from_civil(long long y, unsigned m, unsigned d) {
+    y -= m <= 2;
+    long long era = (y >= 0 ? y : y - 399) / 400;
+    unsigned yoe = (unsigned)(y - era * 400);
+    unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+    unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + (long long)doe - 719468;
+}
+
+#define PG_EPOCH_DAYS 10957 /* 2000-01-01, PostgreSQL's epoch, in days from 1970-01-01 */
+
+/* An aware datetime as PostgreSQL's timestamptz: microseconds from 2000-01-01 UTC. */
+static int timestamptz_micros(PyObject *value, long long *micros) {
+    if (!PyDateTime_Check(value)) {
+        PyErr_SetString(PyExc_TypeError, "timestamptz: a datetime is needed");
+        return -1;
+    }
+    PyObject *tz = PyDateTime_DATE_GET_TZINFO(value);
+    long long offset = 0;
+    if (tz == Py_None) {
+        PyErr_SetString(PyExc_TypeError, "timestamptz: the datetime is naive");
+        return -1;
+    }
+    if (tz != PyDateTime_TimeZone_UTC) {
+        PyObject *delta = PyObject_CallMethod(value, "utcoffset", NULL);
+        if (delta == NULL) return -1;
+        if (!PyDelta_Check(delta)) {
+            Py_DECREF(delta);
+            PyErr_SetString(PyExc_TypeError, "timestamptz: the datetime is naive");
+            return -1;
+        }
+        offset = ((long long)PyDateTime_DELTA_GET_DAYS(delta) * 86400 +
+                  PyDateTime_DELTA_GET_SECONDS(delta)) * 1000000LL +
+                 PyDateTime_DELTA_GET_MICROSECONDS(delta);
+        Py_DECREF(delta);
+    }
+    long long days = days_from_civil(PyDateTime_GET_YEAR(value), PyDateTime_GET_MONTH(value),
+                                     PyDateTime_GET_DAY(value)) - PG_EPOCH_DAYS;
+    long long seconds = days * 86400 + PyDateTime_DATE_GET_HOUR(value) * 3600 +
+                        PyDateTime_DATE_GET_MINUTE(value) * 60 +
+                        PyDateTime_DATE_GET_SECOND(value);
+    *micros = seconds * 1000000LL + PyDateTime_DATE_GET_MICROSECOND(value) - offset;
+    return 0;
+}
+
+/* One value in the binary format of its column's type code: q int8, u uuid (canonical
+   text), t text or varchar, T timestamptz, d float8, b bool. */
+static int put_value(Buffer *out, PyObject *value, char type) {
+    if (value == Py_None) return put_be(out, 0xFFFFFFFFULL, 4);
+    switch (type) {
+        case 'q': {
+            long long number = PyLong_AsLongLong(value);
+            if (number == -1 && PyErr_Occurred()) return -1;
+            if (put_be(out, 8, 4) < 0) return -1;
+            return put_be(out, (unsigned long long)number, 8);
+        }
+        case 'u': {
+            PyObject *bytes = uuid_bytes(NULL, value);
+            if (bytes == NULL) return -1;
+            int failed = put_be(out, 16, 4) < 0 || put(out, PyBytes_AS_STRING(bytes), 16) < 0;
+            Py_DECREF(bytes);
+            return failed ? -1 : 0;
+        }
+        case 't': {
+            if (!PyUnicode_Check(value)) {
+                PyErr_SetString(PyExc_TypeError, "text: a str is needed");
+                return -1;
+            }
+            Py_ssize_t length;
+            const char *text = PyUnicode_AsUTF8AndSize(value, &length);
+            if (text == NULL) return -1;
+            if (length > 0x7FFFFFFF) {
+                PyErr_SetString(PyExc_ValueError, "text: too long for one COPY field");
+                return -1;
+            }
+            if (put_be(out, (unsigned long long)length, 4) < 0) return -1;
+            return put(out, text, length);
+        }
+        case 'T': {
+            long long micros;
+            if (timestamptz_micros(value, &micros) < 0) return -1;
+            if (put_be(out, 8, 4) < 0) return -1;
+            return put_be(out, (unsigned long long)micros, 8);
+        }
+        case 'd': {
+            double number = PyFloat_AsDouble(value);
+            if (number == -1.0 && PyErr_Occurred()) return -1;
+            unsigned long long bits;
+            memcpy(&bits, &number, 8);
+            if (put_be(out, 8, 4) < 0) return -1;
+            return put_be(out, bits, 8);
+        }
+        case 'b': {
+            if (!PyBool_Check(value)) {
+                PyErr_SetString(PyExc_TypeError, "bool: a bool is needed");
+                return -1;
+            }
+            unsigned char byte = value == Py_True;
+            if (put_be(out, 1, 4) < 0) return -1;
+            return put(out, &byte, 1);
+        }
+        default:
+            PyErr_Format(PyExc_ValueError, "unknown column type code %c", type);
+            return -1;
+    }
+}
+
+static const char COPY_SIGNATURE[] = "PGCOPY\n\377\r\n\0\0\0\0\0\0\0\0\0";
+
+static PyObject *copy_binary(PyObject *module, PyObject *const *args, Py_ssize_t nargs) {
+    (void)module;
+    if (nargs != 2 || !PyUnicode_IS_COMPACT_ASCII(args[1])) {
+        PyErr_SetString(PyExc_TypeError, "copy_binary(rows, types): types a str of codes");
+        return NULL;
+    }
+    const char *types = (const char *)PyUnicode_DATA(args[1]);
+    Py_ssize_t columns = PyUnicode_GET_LENGTH(args[1]);
+    if (columns > 0x7FFF) {
+        PyErr_SetString(PyExc_ValueError, "too many columns");
+        return NULL;
+    }
+    PyObject *rows = PyObject_GetIter(args[0]);
+    if (rows == NULL) return NULL;
+    Buffer out = {NULL, 0, 0};
+    PyObject *row, *result = NULL;
+    if (put(&out, COPY_SIGNATURE, (Py_ssize_t)sizeof(COPY_SIGNATURE) - 1) < 0) goto done;
+    while ((row = PyIter_Next(rows)) != NULL) {
+        PyObject *fields = PySequence_Fast(row, "copy_binary: each row a sequence");
+        Py_DECREF(row);
+        if (fields == NULL) goto done;
+        int failed = 0;
+        if (PySequence_Fast_GET_SIZE(fields) != columns) {
+            PyErr_SetString(PyExc_ValueError, "copy_binary: a row has another number of values");
+            failed = 1;
+        } else if (put_be(&out, (unsigned long long)columns, 2) < 0) {
+            failed = 1;
+        }
+        PyObject **values = PySequence_Fast_ITEMS(fields);
+        for (Py_ssize_t k = 0; k < columns && !failed; k++) {
+            failed = put_value(&out, values[k], types[k]) < 0;
+        }
+        Py_DECREF(fields);
+        if (failed) goto done;
+    }
+    if (PyErr_Occurred()) goto done;
+    if (put_be(&out, 0xFFFF, 2) < 0) goto done;
+    result = PyBytes_FromStringAndSize(out.data, out.length);
+done:
+    Py_DECREF(rows);
+    PyMem_Free(out.data);
+    return result;
+}
+
 static PyMethodDef methods[] = {
+    {"copy_binary", (PyCFunction)(void (*)(void))copy_binary, METH_FASTCALL,
+     "copy_binary(rows, types): the rows in PostgreSQL's binary COPY format."},
     {"joined", joined, METH_O, "joined(values): services._joined, in C."},
     {"uuid_bytes", uuid_bytes, METH_O, "uuid_bytes(text): a UUID's 16 bytes."},
     {"scan", (PyCFunction)(void (*)(void))scan, METH_FASTCALL,

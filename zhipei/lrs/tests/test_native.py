@@ -10,13 +10,16 @@ from __future__ import annotations
 import copy
 import json
 import re
-from datetime import UTC
+import uuid
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import orjson
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from psycopg import adapt, postgres, pq
+from psycopg._copy_base import _binary_signature, _binary_trailer, format_row_binary
 
 from zhipei.lrs import formats, services, validation
 from zhipei.lrs import native as native_module
@@ -435,3 +438,98 @@ def test_values_jsonschema_cannot_take_in_are_left_to_the_fast_path_checks():
     # 10**30 is a number to both; a lone surrogate is text to the full validator, and to C.
     data = statement(result={"extensions": {"https://e.cn": [10**30, "\ud800"]}})
     assert native.common(data, DEPTH) is not None
+
+
+# --- Binary COPY: the bytes psycopg's write_row sends ----------------------------------------
+class _PythonUuidDumper(adapt.Dumper):
+    format = pq.Format.BINARY
+    oid = postgres.types["uuid"].oid
+
+    def dump(self, obj: str) -> bytes:
+        return services.python_uuid_bytes(obj)
+
+
+def _psycopg_copy(rows: list[tuple[Any, ...]], types: list[str]) -> bytes:
+    adapters = adapt.AdaptersMap(postgres.adapters)
+    adapters.register_dumper(None, _PythonUuidDumper)
+    transformer = adapt.Transformer(adapters)
+    transformer.set_dumper_types([adapters.types[name].oid for name in types], pq.Format.BINARY)
+    out = bytearray(_binary_signature)
+    for row in rows:
+        format_row_binary(row, transformer, out)
+    return bytes(out + _binary_trailer)
+
+
+_TYPES = ["int8", "uuid", "text", "timestamptz", "float8", "bool", "varchar"]
+_CODES = "".join(services._COPY_CODES[name] for name in _TYPES)
+_ZONES = st.sampled_from(
+    [UTC, timezone(timedelta(hours=8)), timezone(timedelta(hours=-3, minutes=-30))]
+)
+_ROW = st.tuples(
+    st.none() | st.integers(min_value=-(2**63), max_value=2**63 - 1),
+    st.none() | st.uuids().map(str),
+    st.none() | st.text(),
+    st.none() | st.datetimes(timezones=_ZONES),
+    st.none() | st.floats(),
+    st.none() | st.booleans(),
+    st.none() | st.text(max_size=5),
+)
+
+
+@settings(max_examples=800, deadline=None)
+@given(st.lists(_ROW, max_size=6))
+def test_binary_copy_is_what_psycopg_writes(rows):
+    assert native.copy_binary(rows, _CODES) == _psycopg_copy(rows, _TYPES)
+
+
+def test_binary_copy_of_the_statement_columns_is_what_psycopg_writes():
+    stamp = datetime(2026, 11, 28, 3, 4, 5, 678000, tzinfo=UTC)
+    row = (
+        7,
+        str(uuid.uuid4()),
+        1,
+        None,
+        None,
+        "Agent|account:https://x.cn 王",
+        "",
+        "https://v.cn",
+        "https://a.cn",
+        None,
+        str(uuid.uuid4()).upper(),
+        stamp,
+        stamp,
+        1.5,
+        False,
+        False,
+        "\nhttps://a.cn\n",
+        "",
+        "",
+        '{"id":"x"}',
+        False,
+        "",
+    )
+    types = list(services._COPY_STATEMENT_TYPES)
+    codes = "".join(services._COPY_CODES[name] for name in types)
+    assert native.copy_binary([row, row], codes) == _psycopg_copy([row, row], types)
+
+
+def test_binary_copy_refuses_what_is_no_uuid():
+    with pytest.raises(ValueError):
+        native.copy_binary([("not-a-uuid",)], "u")
+
+
+@pytest.mark.parametrize(
+    ("row", "codes", "error"),
+    [
+        ((2**63,), "q", OverflowError),
+        (("1",), "q", TypeError),
+        ((1, 2), "q", ValueError),  # two values for one column
+        (("\ud800",), "t", UnicodeEncodeError),
+        ((datetime(2026, 1, 1),), "T", TypeError),  # naive  # noqa: DTZ001
+        ((1,), "b", TypeError),
+        ((1,), "x", ValueError),
+    ],
+)
+def test_binary_copy_refuses_what_psycopg_refuses(row, codes, error):
+    with pytest.raises(error):
+        native.copy_binary([row], codes)
