@@ -6,3 +6,6 @@ class LrsConfig(AppConfig):
     name = "zhipei.lrs"
     label = "lrs"
     verbose_name = _("Learning records")
+
+    def ready(self) -> None:
+        from zhipei.lrs import checks  # noqa: F401 - registers the system checks

@@ -119,7 +119,7 @@ _CONTEXT_AGENT_KEYS = frozenset({"objectType", "agent", "relevantTypes"})
 _CONTEXT_GROUP_KEYS = frozenset({"objectType", "group", "relevantTypes"})
 
 
-@dataclass
+@dataclass(slots=True)
 class Extracted:
     """What a statement contributes to the indexed columns."""
 
@@ -137,7 +137,7 @@ class Extracted:
     members: list[str] = field(default_factory=list)
 
 
-@dataclass
+@dataclass(slots=True)
 class Prepared:
     """A validated statement ready to be stored."""
 

@@ -533,3 +533,11 @@ def test_binary_copy_refuses_what_is_no_uuid():
 def test_binary_copy_refuses_what_psycopg_refuses(row, codes, error):
     with pytest.raises(error):
         native.copy_binary([row], codes)
+
+
+def test_the_system_check_warns_when_the_c_module_is_missing(monkeypatch):
+    from django.core.checks import run_checks
+
+    assert not [m for m in run_checks() if m.id == "zhipei.W001"]
+    monkeypatch.setattr(native_module, "ingest", None)
+    assert [m.id for m in run_checks() if m.id == "zhipei.W001"] == ["zhipei.W001"]
