@@ -319,6 +319,7 @@ static int activity(Walk *walk, PyObject *value, PyObject **id) {
 
 static PyObject *ascii_lower(PyObject *s) {
     /* s: ASCII hexadecimal text (a validated UUID or SHA-1); lower-cased. */
+    if (!PyUnicode_IS_COMPACT_ASCII(s)) return PyObject_CallMethod(s, "lower", NULL);
     Py_ssize_t n = PyUnicode_GET_LENGTH(s);
     const char *data = (const char *)PyUnicode_DATA(s);
     int upper = 0;

@@ -417,6 +417,8 @@ def _with_key(key: Any) -> dict[Any, Any]:
         statement(result={"score": {"raw": "1"}}),
         statement(result={"success": 1}),
         statement(object={"objectType": "activity", "id": "https://a.cn"}),
+        statement(object={"objectType": "Activity\x00", "id": "https://a.cn"}),
+        statement(actor={"objectType": "Agent ", "mbox": "mailto:a@x.cn"}),
         statement(actor={"objectType": "agent", "mbox": "mailto:a@x.cn"}),
         statement(actor={"mbox": "mailto:a@x.cn", "openid": "https://o.cn"}),
         statement(actor={"name": "nobody"}),
