@@ -23,9 +23,12 @@ from psycopg._copy_base import _binary_signature, _binary_trailer, format_row_bi
 
 from zhipei.lrs import formats, services, validation
 from zhipei.lrs import native as native_module
-from zhipei.lrs.tests.helpers import statement
+from zhipei.lrs.models import Statement
+from zhipei.lrs.services import store_statements
+from zhipei.lrs.tests.helpers import make_platform, statement
 from zhipei.lrs.tests.test_fast_path import BAD_VALUES, KEYS, VALID, _mutate, _paths
 from zhipei.lrs.tests.test_shape import _TEXT
+from zhipei.regions.testing import make_region_tree
 
 native = pytest.importorskip("zhipei.lrs._ingest")
 DEPTH = validation._FAST_EXTENSIONS_DEPTH
@@ -543,3 +546,58 @@ def test_the_system_check_warns_when_the_c_module_is_missing(monkeypatch):
     assert not [m for m in run_checks() if m.id == "zhipei.W001"]
     monkeypatch.setattr(native_module, "ingest", None)
     assert [m.id for m in run_checks() if m.id == "zhipei.W001"] == ["zhipei.W001"]
+
+
+# --- End to end: the Python path stores what the C path stores -------------------------------
+def _python_paths(monkeypatch) -> None:
+    monkeypatch.setattr(validation, "common_shape", validation.python_common_shape)
+    monkeypatch.setattr(validation, "orjson_may_differ", validation.python_orjson_may_differ)
+    monkeypatch.setattr(services, "_joined", services.python_joined)
+    monkeypatch.setattr(services, "ingest", None)
+    monkeypatch.setattr(formats, "ingest", None)
+    monkeypatch.setattr(
+        services._UuidTextBinaryDumper, "dump", staticmethod(services.python_uuid_bytes)
+    )
+
+
+def _stored(ids: list[str]) -> list[dict[str, Any]]:
+    rows = []
+    for statement_id in ids:
+        row: dict[str, Any] = dict(
+            Statement.objects.filter(statement_id=statement_id).values().get()
+        )
+        payload = json.loads(row.pop("payload"))
+        for key in ("seq", "statement_id", "stored", "xid"):
+            row.pop(key, None)
+        for key in ("id", "stored"):
+            payload.pop(key)
+        rows.append({**row, "payload": payload})
+    return rows
+
+
+@pytest.mark.django_db
+def test_the_python_path_stores_what_the_c_path_stores(monkeypatch):
+    regions = make_region_tree()
+    _platform, credential, _secret = make_platform(regions["420102"], 1)
+    templates = [*VALID, *VALID]  # more than COPY_FROM_ROWS: the COPY on PostgreSQL
+    assert len(templates) > services.COPY_FROM_ROWS
+
+    def batch() -> list[dict[str, Any]]:
+        out = []
+        for template in templates:
+            item = copy.deepcopy(template)
+            item["id"] = str(uuid.uuid4())
+            item.setdefault("timestamp", "2026-11-28T03:04:05.678Z")
+            out.append(item)
+        return out
+
+    body = orjson.dumps(batch())
+    with_c = store_statements(
+        credential=credential, statements=validation.load_json(body), version="1.0.3"
+    )
+    _python_paths(monkeypatch)
+    body = orjson.dumps(batch())
+    with_python = store_statements(
+        credential=credential, statements=validation.load_json(body), version="1.0.3"
+    )
+    assert _stored(with_c) == _stored(with_python)
