@@ -10,6 +10,10 @@ what the full validator accepts; tests/test_fast_path.py holds the two to it, an
 test_shape.py holds each pattern here to its Python original in formats
 (docs/decisions/0010-statement-shape-schema.md).
 
+Where the C module zhipei.lrs._ingest is built, its walk (`common`) takes this schema's place
+on the ingest path; the schema stays as the Python path and the oracle that
+tests/test_native.py holds the C to (docs/decisions/0012-native-ingest.md).
+
 The patterns are formats' own, rewritten for the ECMA 262 dialect JSON Schema uses: `\\Z`
 becomes `$` (in ECMA without the m flag, the end of the text only), and `\\s` becomes the
 explicit list of what Python's `\\s` matches (ECMA's is another list). formats compiles
