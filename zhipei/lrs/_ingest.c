@@ -337,7 +337,8 @@ static PyObject *ascii_lower(PyObject *s) {
     return out;
 }
 
-static PyObject *ACCOUNT_PREFIX, *SPACE; /* "Agent|account:" and " " */
+/* Made once at import: "Agent|account:", " ", "\n" and "". */
+static PyObject *ACCOUNT_PREFIX, *SPACE, *NEWLINE, *EMPTY;
 
 /* The texts `parts` (str) joined, in one allocation. */
 static PyObject *concat(PyObject *const *parts, int count) {
@@ -409,16 +410,14 @@ static int agent(PyObject *value, PyObject **key_out, PyObject **home_out, PyObj
         }
     }
     if (ifis != 1) return 0;
-    PyObject *empty = PyUnicode_New(0, 0);
-    if (empty == NULL) return -1;
     if (home != NULL) {
         PyObject *parts[] = {ACCOUNT_PREFIX, home, SPACE, account_name};
         *key_out = concat(parts, 4);
         *home_out = Py_NewRef(home);
         *name_out = Py_NewRef(account_name);
     } else {
-        *home_out = Py_NewRef(empty);
-        *name_out = Py_NewRef(empty);
+        *home_out = Py_NewRef(EMPTY);
+        *name_out = Py_NewRef(EMPTY);
         if (mbox != NULL) {
             Py_ssize_t at = PyUnicode_FindChar(mbox, '@', 0, PyUnicode_GET_LENGTH(mbox), 1);
             PyObject *local = PyUnicode_Substring(mbox, 7, at); /* after "mailto:" */
@@ -438,7 +437,6 @@ static int agent(PyObject *value, PyObject **key_out, PyObject **home_out, PyObj
             *key_out = PyUnicode_FromFormat("Agent|openid:%U", openid);
         }
     }
-    Py_DECREF(empty);
     if (*key_out == NULL) {
         Py_CLEAR(*home_out);
         Py_CLEAR(*name_out);
@@ -768,8 +766,6 @@ static PyObject *digit_run(PyObject *module, PyObject *const *args, Py_ssize_t n
 
 /* --- row values ------------------------------------------------------------------------ */
 
-static PyObject *NEWLINE, *EMPTY;
-
 /* services._joined: the non-empty texts of a list, each once, in order, each followed by a
    newline and the first also preceded by one; "" for none. */
 static PyObject *joined(PyObject *module, PyObject *values) {
@@ -824,15 +820,13 @@ static int hex_value(Py_UCS4 c) {
     return -1;
 }
 
-/* A UUID's 16 bytes from its text: bytes.fromhex(text.replace("-", "")) for a UUID in
-   standard form (the store's ids, validated); ValueError for anything else. */
-static PyObject *uuid_bytes(PyObject *module, PyObject *text) {
-    (void)module;
+/* A UUID's 16 bytes from its text into `out`: bytes.fromhex(text.replace("-", "")) for a
+   UUID in standard form (the store's ids, validated); ValueError for anything else. */
+static int uuid_into(PyObject *text, unsigned char out[16]) {
     if (!is_uuid(text)) {
         PyErr_SetString(PyExc_ValueError, "not a UUID in standard string form");
-        return NULL;
+        return -1;
     }
-    unsigned char out[16];
     int kind = PyUnicode_KIND(text);
     const void *data = PyUnicode_DATA(text);
     Py_ssize_t n = PyUnicode_GET_LENGTH(text);
@@ -847,6 +841,13 @@ static PyObject *uuid_bytes(PyObject *module, PyObject *text) {
             high = -1;
         }
     }
+    return 0;
+}
+
+static PyObject *uuid_bytes(PyObject *module, PyObject *text) {
+    (void)module;
+    unsigned char out[16];
+    if (uuid_into(text, out) < 0) return NULL;
     return PyBytes_FromStringAndSize((const char *)out, 16);
 }
 
@@ -942,11 +943,9 @@ static int put_value(Buffer *out, PyObject *value, char type) {
             return put_be(out, (unsigned long long)number, 8);
         }
         case 'u': {
-            PyObject *bytes = uuid_bytes(NULL, value);
-            if (bytes == NULL) return -1;
-            int failed = put_be(out, 16, 4) < 0 || put(out, PyBytes_AS_STRING(bytes), 16) < 0;
-            Py_DECREF(bytes);
-            return failed ? -1 : 0;
+            unsigned char bytes[16];
+            if (uuid_into(value, bytes) < 0 || put_be(out, 16, 4) < 0) return -1;
+            return put(out, bytes, 16);
         }
         case 't': {
             if (!PyUnicode_Check(value)) {

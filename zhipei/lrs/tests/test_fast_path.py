@@ -285,12 +285,17 @@ def _mutate(data: dict[str, Any], path: tuple[Any, ...], action: str, key: str, 
         parent[last] = copy.deepcopy(value)
 
 
-@hsettings(
-    max_examples=600,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
-)
-@given(
+def _mutated(index: int, mutations: list[tuple[int, str, str, Any]]) -> dict[str, Any]:
+    data = copy.deepcopy(VALID[index])
+    for position, action, key, value in mutations:
+        paths = _paths(data)
+        _mutate(data, paths[position % len(paths)], action, key, value)
+    return data
+
+
+# A valid statement with one to three random mutations at random places.
+MUTATED = st.builds(
+    _mutated,
     st.integers(min_value=0, max_value=len(VALID) - 1),
     st.lists(
         st.tuples(
@@ -302,13 +307,16 @@ def _mutate(data: dict[str, Any], path: tuple[Any, ...], action: str, key: str, 
         min_size=1,
         max_size=3,
     ),
-    st.sampled_from(["1.0.3", "2.0.0"]),
 )
-def test_fast_path_never_accepts_what_the_full_path_refuses(index, mutations, version):
-    data = copy.deepcopy(VALID[index])
-    for position, action, key, value in mutations:
-        paths = _paths(data)
-        _mutate(data, paths[position % len(paths)], action, key, value)
+
+
+@hsettings(
+    max_examples=600,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(MUTATED, st.sampled_from(["1.0.3", "2.0.0"]))
+def test_fast_path_never_accepts_what_the_full_path_refuses(data, version):
     fast, full = _both(data, version=version)
     if fast is not None:
         assert full is not None, data

@@ -26,7 +26,7 @@ from zhipei.lrs import native as native_module
 from zhipei.lrs.models import Statement
 from zhipei.lrs.services import store_statements
 from zhipei.lrs.tests.helpers import make_platform, statement
-from zhipei.lrs.tests.test_fast_path import BAD_VALUES, KEYS, VALID, _mutate, _paths
+from zhipei.lrs.tests.test_fast_path import MUTATED, VALID
 from zhipei.lrs.tests.test_shape import _TEXT
 from zhipei.regions.testing import make_region_tree
 
@@ -174,24 +174,8 @@ def test_the_common_shape_reads_the_same_columns(index):
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
-@given(
-    st.integers(min_value=0, max_value=len(VALID) - 1),
-    st.lists(
-        st.tuples(
-            st.integers(min_value=0, max_value=10_000),
-            st.sampled_from(["delete", "set", "add"]),
-            KEYS,
-            BAD_VALUES,
-        ),
-        min_size=1,
-        max_size=3,
-    ),
-)
-def test_mutated_statements_get_the_same_answer(index, mutations):
-    data = copy.deepcopy(VALID[index])
-    for position, action, key, value in mutations:
-        paths = _paths(data)
-        _mutate(data, paths[position % len(paths)], action, key, value)
+@given(MUTATED)
+def test_mutated_statements_get_the_same_answer(data):
     _agree(data)
 
 
