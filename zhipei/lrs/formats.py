@@ -203,6 +203,10 @@ def parse_timestamp(value: object, path: str) -> datetime:
     offset = match.group(8)
     if offset in {"-00", "-0000", "-00:00"}:
         raise XapiInvalid(path, _("the offset -00:00 is not allowed; use Z for UTC"))
+    if offset and offset != "Z":
+        digits = offset[1:].replace(":", "")
+        if int(digits[:2]) > 23 or int(digits[2:4] or "0") > 59:
+            raise XapiInvalid(path, _("the UTC offset must lie between -23:59 and +23:59"))
     try:
         try:
             # What the pattern admits, fromisoformat reads alike (fractions cut to

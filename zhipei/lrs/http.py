@@ -336,7 +336,7 @@ def xapi_endpoint(
             except XapiInvalid as exc:
                 response = xapi_error(400, str(exc), path=exc.path or None)
             if request.method == "HEAD" or (xreq is not None and xreq.extra.get("head")):
-                response.content = b""  # a refusal too: HEAD answers carry no body
+                strip_body(response, head=request.method == "HEAD")
             response[VERSION_HEADER] = version
             if every_response is not None:
                 every_response(response, xreq)
@@ -345,6 +345,16 @@ def xapi_endpoint(
         return csrf_exempt(no_append_slash(wrapper))
 
     return decorate
+
+
+def strip_body(response: HttpResponse, *, head: bool) -> None:
+    """A HEAD answer (Communication §1.1), a refusal too: no body. Under a real HEAD the
+    Content-Length is the GET's (RFC 9110 §8.6: it may only say what a GET would send); under
+    the alternate syntax (a POST with method=HEAD) the body really is empty, and so is the
+    length."""
+    if head and not response.has_header("Content-Length"):
+        response["Content-Length"] = str(len(response.content))
+    response.content = b""
 
 
 def json_response(

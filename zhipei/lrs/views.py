@@ -27,6 +27,7 @@ from zhipei.lrs.http import (
     XapiError,
     XapiRequest,
     json_response,
+    strip_body,
     xapi_endpoint,
     xapi_error,
 )
@@ -69,13 +70,21 @@ def _setting(name: str, default: int) -> int:
 @require_http_methods(["GET", "HEAD"])
 def about(request: HttpRequest) -> HttpResponse:
     """Communication §2.8: the versions this LRS speaks. Open without authentication and
-    without a version header, so a client can find out what to send."""
-    response = json_response(
-        {"version": [LATEST_2, LATEST_1, "1.0.2", "1.0.1", "1.0.0"], "extensions": {}}
-    )
-    response[VERSION_HEADER] = LATEST_1
+    without a version header, so a client can find out what to send. It takes no
+    parameters, and refuses any (Communication §3.2.s3.b7)."""
+    if request.GET:
+        names = ", ".join(sorted(request.GET))
+        message = _("The About resource takes no parameters: %(names)s.") % {"names": names}
+        response = xapi_error(400, message)
+    else:
+        response = json_response(
+            {"version": [LATEST_2, LATEST_1, "1.0.2", "1.0.1", "1.0.0"], "extensions": {}}
+        )
+    # The version the client speaks, when it names one (2.0 clients get 2.0.0 back)
+    asked = request.headers.get(VERSION_HEADER, "").strip()
+    response[VERSION_HEADER] = LATEST_2 if asked.startswith("2.0") else LATEST_1
     if request.method == "HEAD":
-        response.content = b""
+        strip_body(response, head=True)
     return response
 
 

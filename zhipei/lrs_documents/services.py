@@ -22,13 +22,16 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from zhipei.core.errors import Conflict, DomainError, InvalidInput
 from zhipei.lrs.formats import compact_json
@@ -143,19 +146,53 @@ def _locked(platform_id: int, key: DocumentKey) -> Document | None:
 _NOT_JSON = object()
 
 
-def _parsed(content: bytes) -> Any:
-    """The JSON value of a document's bytes, or _NOT_JSON. Raises InvalidInput for valid JSON
-    nested deeper than Python's parser goes ("[[[[…")."""
+class _BeyondFloat(ValueError):
+    """A JSON number too large for a float (1e400): Python would read it as infinity."""
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")  # NaN, Infinity, -Infinity: Python's, not JSON's
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if math.isinf(value):
+        raise _BeyondFloat(text)
+    return value
+
+
+def _parsed(content: bytes, *, finite: bool = False) -> Any:
+    """The JSON value of a document's bytes, or _NOT_JSON (NaN and Infinity, which Python's
+    parser reads, are not JSON). Raises InvalidInput for valid JSON nested deeper than
+    Python's parser goes ("[[[[…"); with `finite`, _BeyondFloat for a number no float holds."""
     try:
-        return json.loads(content.decode("utf-8"))
+        return json.loads(
+            content.decode("utf-8"),
+            parse_constant=_refuse_constant,
+            parse_float=_finite_float if finite else float,
+        )
     except RecursionError:
         raise InvalidInput(_("The JSON is nested too deeply."), field="content") from None
+    except _BeyondFloat:
+        raise
     except (UnicodeDecodeError, ValueError):
         return _NOT_JSON
 
 
-def _json_object(content: bytes, *, which: str) -> dict[str, Any]:
-    value = _parsed(content)
+def _json_object(content: bytes, *, which: Promise) -> dict[str, Any]:
+    """A document to merge. The merge writes the documents anew, so a number is kept as its
+    value: one beyond a float's range would come out as null, and is refused instead."""
+    try:
+        value = _parsed(content, finite=True)
+    except _BeyondFloat as exc:
+        raise InvalidInput(
+            _(
+                "The %(which)s document holds the number %(number)s, beyond the range a merge "
+                "can keep (about ±1.8e308); use PUT to store such a document as it is."
+            )
+            % {"which": which, "number": str(exc)[:40]},
+            field="content",
+        ) from None
     if not isinstance(value, dict):
         raise InvalidInput(
             _("The %(which)s document is not a JSON object, so the two cannot be merged.")
@@ -280,7 +317,7 @@ def post_document(
             ),
             field="Content-Type",
         )
-    posted = _json_object(content, which="posted")
+    posted = _json_object(content, which=pgettext_lazy("document", "posted"))
 
     def operation() -> Document:
         existing = _locked(platform_id, key)
@@ -295,7 +332,7 @@ def post_document(
                 ),
                 field="content",
             )
-        merged = _json_object(bytes(existing.content), which="stored")
+        merged = _json_object(bytes(existing.content), which=pgettext_lazy("document", "stored"))
         merged.update(posted)
         try:
             body = compact_json(merged)

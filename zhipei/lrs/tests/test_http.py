@@ -37,6 +37,21 @@ class AboutTests(TestCase):
         response = self.client.head("/xapi/about")
         self.assertEqual(response.status_code, 200)
         self.assertEqual(response.content, b"")
+        # RFC 9110 §8.6: the length a GET would send, or none
+        self.assertEqual(
+            response["Content-Length"], str(len(self.client.get("/xapi/about").content))
+        )
+
+    def test_unknown_parameters_are_400(self):
+        # Communication §3.2.s3.b7: parameters the LRS does not recognise are refused
+        response = self.client.get("/xapi/about", {"foo": "bar"})
+        self.assertEqual(response.status_code, 400)
+        self.assertIn("foo", response.json()["error"]["message"])
+
+    def test_answers_in_the_version_the_client_speaks(self):
+        response = self.client.get("/xapi/about", headers={"X-Experience-API-Version": "2.0.0"})
+        self.assertEqual(response["X-Experience-API-Version"], "2.0.0")
+        self.assertEqual(self.client.get("/xapi/about")["X-Experience-API-Version"], "1.0.3")
 
 
 class AuthAndVersionTests(TestCase):

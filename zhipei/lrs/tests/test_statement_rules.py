@@ -423,6 +423,18 @@ def test_timestamp_offset_minus_zero_is_rejected():
     rejects(statement(timestamp="2026-05-01T08:30:00-00:00"), "timestamp")
 
 
+@pytest.mark.parametrize("offset", ["+24:00", "+99:00", "-23:60", "+0575", "+99"])
+def test_timestamp_offset_out_of_range_is_rejected(offset):
+    # RFC 3339 time-numoffset: hours 00-23, minutes 00-59; +99:00 is no time zone.
+    message = rejects(statement(timestamp=f"2026-05-01T08:30:00{offset}"), "timestamp")
+    assert "-23:59" in str(message)
+
+
+def test_timestamp_offset_at_the_limits_is_read():
+    prepared = prepare(statement(timestamp="2026-05-01T08:30:00+23:59"))
+    assert prepared.data["timestamp"] == "2026-05-01T08:30:00+23:59"
+
+
 def test_timestamp_in_the_future_is_not_rejected():
     prepare(statement(timestamp="2099-01-01T00:00:00Z"))
 

@@ -117,6 +117,7 @@ class GetTests(StatementsApiTestCase):
             {"verb": "not-an-iri"},
             {"registration": "r"},
             {"since": "yesterday"},
+            {"until": "2026-12-01T00:00:00+99:00"},
             {"limit": "-1"},
             {"format": "full"},
             {"ascending": "yes"},

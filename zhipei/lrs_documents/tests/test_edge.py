@@ -40,6 +40,8 @@ class EdgeTests(XapiDocumentsTestCase):
         self.assertEqual(head.status_code, 200)
         self.assertEqual(head.content, b"")
         self.assertEqual(head["ETag"], get["ETag"])
+        # RFC 9110 §8.6: a HEAD answer's Content-Length, when sent, is the GET's
+        self.assertEqual(head["Content-Length"], str(len(get.content)))
 
     def test_alternate_request_syntax_puts_and_gets_a_state_document(self):
         # §1.3: POST with method=PUT; headers, parameters and content as form parameters.

@@ -71,3 +71,33 @@ class MergeTests(XapiDocumentsTestCase):
         self.call("PUT", STATE, params, [1, 2, 3])
         self.assert_error(self.call("POST", STATE, params, {"x": 1}), 400)
         self.assertEqual(self.call("GET", STATE, params).json(), [1, 2, 3])
+
+    def test_nan_and_infinity_are_not_json(self):
+        # Python's parser reads them; JSON has no such values (Communication §3.2.s3.b6: the
+        # content must match its application/json type).
+        params = self.state_params()
+        for body in (b'{"a": NaN}', b'{"a": Infinity}', b'{"a": -Infinity}'):
+            with self.subTest(body=body):
+                self.assert_error(self.call("PUT", STATE, params, body), 400)
+                self.assert_error(self.call("POST", STATE, params, body), 400)
+        self.assertEqual(self.call("GET", STATE, params).status_code, 404)
+
+    def test_a_number_beyond_a_float_is_kept_by_put_and_refused_by_a_merge(self):
+        # 1e400 is valid JSON, but a merge writes values anew and would turn it into null.
+        params = self.state_params()
+        self.assertEqual(self.call("PUT", STATE, params, b'{"big": 1e400}').status_code, 204)
+        self.assertEqual(self.call("GET", STATE, params).content, b'{"big": 1e400}')
+        message = self.assert_error(self.call("POST", STATE, params, {"x": 1}), 400)
+        self.assertIn("1e400", message)
+        self.call("PUT", STATE, params, {"a": 1})
+        message = self.assert_error(self.call("POST", STATE, params, b'{"b": -2e999}'), 400)
+        self.assertIn("-2e999", message)
+        self.assertEqual(self.call("GET", STATE, params).json(), {"a": 1})
+
+    def test_a_merge_keeps_numbers_within_range_and_big_integers_exactly(self):
+        params = self.state_params()
+        self.call("PUT", STATE, params, {"a": 1})
+        body = b'{"f": 1.5e300, "n": 123456789012345678901234567890, "g": 0.1}'
+        self.assertEqual(self.call("POST", STATE, params, body).status_code, 204)
+        got = self.call("GET", STATE, params).json()
+        self.assertEqual(got, {"a": 1, "f": 1.5e300, "n": 123456789012345678901234567890, "g": 0.1})
