@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.checks import CheckMessage, Error, Tags, register
+from django.core.checks import Warning as CheckWarning
 
 
 @register(Tags.security, deploy=True)
@@ -30,6 +33,52 @@ def check_keys(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
     if settings.PII_CIPHER not in {"aes-gcm", "sm4-gcm"}:
         messages.append(Error("PII_CIPHER must be aes-gcm or sm4-gcm.", id="zhipei.E004"))
     return messages
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+@register(Tags.security, deploy=True)
+def check_site_url(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """SITE_URL is the address the world reaches this site at: certificate QR codes and
+    verification links, the learners' xAPI account homePage and the profile's IRIs are built
+    on it, and what is printed on a certificate cannot be taken back."""
+    if settings.DEBUG:
+        return []
+    parts = urlsplit(settings.SITE_URL)
+    host = parts.hostname or ""
+    if parts.scheme not in {"http", "https"} or not host:
+        return [
+            Error(
+                f"SITE_URL {settings.SITE_URL!r} is not an absolute http(s) address.",
+                hint="Set SITE_URL to the public address, e.g. https://zhipei.example.gov.cn.",
+                id="zhipei.E006",
+            )
+        ]
+    if _is_loopback(host):
+        return [
+            Error(
+                f"SITE_URL is {settings.SITE_URL!r}, this machine's own address: certificate "
+                "QR codes and verification links would lead nowhere.",
+                hint="Set SITE_URL to the public address, e.g. https://zhipei.example.gov.cn.",
+                id="zhipei.E006",
+            )
+        ]
+    if parts.scheme != "https":
+        return [
+            CheckWarning(
+                f"SITE_URL {settings.SITE_URL!r} is not https: certificate links would be "
+                "opened without TLS.",
+                id="zhipei.W002",
+            )
+        ]
+    return []
 
 
 @register(Tags.security)

@@ -30,6 +30,7 @@ def _production_env(**overrides):
         BLIND_INDEX_KEY=_key(),
         AUDIT_HMAC_KEY=_key(),
         ALLOWED_HOSTS="zhipei.example.cn",
+        SITE_URL="https://zhipei.example.cn",
         DJANGO_SETTINGS_MODULE="config.settings",
     )
     env.update(overrides)
@@ -59,6 +60,25 @@ def test_deploy_check_refuses_missing_keys():
     result = _run(["manage.py", "check", "--deploy"], env)
     assert result.returncode != 0
     assert "zhipei.E002" in result.stderr
+
+
+def test_deploy_check_refuses_a_site_url_that_leads_nowhere():
+    # Certificates print SITE_URL in their QR codes: the development default is refused.
+    env = _production_env()
+    del env["SITE_URL"]
+    result = _run(["manage.py", "check", "--deploy"], env)
+    assert result.returncode != 0
+    assert "zhipei.E006" in result.stderr
+    for bad in ("http://localhost:8000", "http://[::1]", "zhipei.example.cn", "ftp://x.cn"):
+        result = _run(["manage.py", "check", "--deploy"], _production_env(SITE_URL=bad))
+        assert "zhipei.E006" in result.stderr, bad
+
+
+def test_deploy_check_warns_of_a_site_url_without_tls():
+    env = _production_env(SITE_URL="http://zhipei.example.cn")
+    result = _run(["manage.py", "check", "--deploy", "--fail-level", "WARNING"], env)
+    assert result.returncode != 0
+    assert "zhipei.W002" in result.stderr
 
 
 def test_production_security_settings():
