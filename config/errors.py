@@ -2,7 +2,8 @@
 
 A program calling the platform API (/api/) gets a problem document and one calling the LRS
 (/xapi/) its JSON error, as their own views answer; everything else gets Django's pages (the
-400.html, 404.html and 500.html templates). These answers come when Django itself refuses a
+400.html, 404.html and 500.html templates). A form refused by the CSRF check gets the site's
+page that says to reload it (settings.CSRF_FAILURE_VIEW). These answers come when Django itself refuses a
 request before any view (a body over DATA_UPLOAD_MAX_MEMORY_SIZE, too many parameters, a form
 it cannot parse), when no route matches, and after an error nobody caught."""
 
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views import defaults
 
@@ -57,3 +59,10 @@ def server_error(request: HttpRequest) -> HttpResponse:
         request, 500, _("Something went wrong on our side; it has been logged."), "server_error"
     )
     return answer or defaults.server_error(request)
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """A form sent without its CSRF token or cookie (an old page, cookies blocked, a stale
+    tab after logging in elsewhere): the site's page, in the visitor's language, not Django's
+    developer page. The API and the LRS take no cookies and are exempt."""
+    return render(request, "403_csrf.html", status=403)

@@ -3,9 +3,14 @@ RFC 9457 application/problem+json."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import wraps
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
+from django.urls import URLPattern, URLResolver
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.openapi.schema import OpenAPISchema
@@ -64,6 +69,81 @@ class PlatformApi(NinjaAPI):
                     responses.setdefault(status, {"description": description, "content": problem})
         return schema
 
+    def _get_urls(self) -> list[URLResolver | URLPattern]:
+        urls = super()._get_urls()
+        for url in urls:
+            if isinstance(url, URLPattern):
+                url.callback = _method_problem(url.callback)
+        return urls
+
+
+def _method_problem(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """django-ninja answers a method a path does not take with a plain-text 405; the API
+    answers every refusal with a problem document (docs/api-auth.md), Allow kept."""
+
+    @wraps(view)  # keeps csrf_exempt and the other marks ninja set on the view
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        response = view(request, *args, **kwargs)
+        if response.status_code != 405 or response.get("Content-Type", "").startswith(
+            PROBLEM_CONTENT_TYPE
+        ):
+            return response
+        allowed = response.get("Allow", "")
+        answer = problem_response(
+            request,
+            status=405,
+            title=_("This address does not take %(method)s requests; it takes %(allowed)s.")
+            % {"method": request.method, "allowed": allowed},
+            code="method_not_allowed",
+        )
+        answer["Allow"] = allowed
+        return answer
+
+    return wrapper
+
+
+# Pydantic's messages, by error type, in the reader's language; others keep pydantic's
+# English (a validator's own message comes translated already).
+_INPUT_MESSAGES = {
+    "missing": gettext_lazy("This field is required."),
+    "string_type": gettext_lazy("Must be a string."),
+    "int_type": gettext_lazy("Must be a whole number."),
+    "int_parsing": gettext_lazy("Must be a whole number."),
+    "int_from_float": gettext_lazy("Must be a whole number."),
+    "float_type": gettext_lazy("Must be a number."),
+    "float_parsing": gettext_lazy("Must be a number."),
+    "decimal_type": gettext_lazy("Must be a number."),
+    "decimal_parsing": gettext_lazy("Must be a number."),
+    "bool_type": gettext_lazy("Must be true or false."),
+    "bool_parsing": gettext_lazy("Must be true or false."),
+    "dict_type": gettext_lazy("Must be a JSON object."),
+    "model_type": gettext_lazy("Must be a JSON object."),
+    "model_attributes_type": gettext_lazy("Must be a JSON object."),
+    "list_type": gettext_lazy("Must be a JSON array."),
+    "date_type": gettext_lazy("Must be a date like 2026-05-01."),
+    "date_parsing": gettext_lazy("Must be a date like 2026-05-01."),
+    "date_from_datetime_parsing": gettext_lazy("Must be a date like 2026-05-01."),
+    "datetime_type": gettext_lazy("Must be a date and time like 2026-05-01T08:30:00+08:00."),
+    "datetime_parsing": gettext_lazy("Must be a date and time like 2026-05-01T08:30:00+08:00."),
+    "uuid_type": gettext_lazy("Must be a UUID."),
+    "uuid_parsing": gettext_lazy("Must be a UUID."),
+    "extra_forbidden": gettext_lazy("This field is not accepted here."),
+    "json_invalid": gettext_lazy("The body is not valid JSON."),
+}
+
+
+def _input_message(error: dict[str, Any]) -> str:
+    kind = error.get("type", "")
+    context = error.get("ctx") or {}
+    if kind == "string_too_short" and "min_length" in context:
+        return _("Must be at least %(count)s characters long.") % {"count": context["min_length"]}
+    if kind == "string_too_long" and "max_length" in context:
+        return _("Must be at most %(count)s characters long.") % {"count": context["max_length"]}
+    if kind in {"enum", "literal_error"} and "expected" in context:
+        return _("Must be one of %(expected)s.") % {"expected": context["expected"]}
+    message = _INPUT_MESSAGES.get(kind)
+    return str(message) if message is not None else str(error.get("msg", ""))
+
 
 api = PlatformApi(
     title="Zhipei platform API",
@@ -83,13 +163,13 @@ def _domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
 @api.exception_handler(ValidationError)
 def _validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
     errors: list[dict[str, Any]] = [
-        {"location": ".".join(str(p) for p in e.get("loc", [])), "message": e.get("msg", "")}
+        {"location": ".".join(str(p) for p in e.get("loc", [])), "message": _input_message(e)}
         for e in exc.errors
     ]
     return problem_response(
         request,
         status=422,
-        title="The request body or parameters are not valid.",
+        title=_("The request body or parameters are not valid."),
         code="invalid_input",
         errors=errors,
     )
@@ -114,6 +194,10 @@ def _auth_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
 
 @api.exception_handler(HttpError)
 def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    if exc.status_code == 400 and str(exc).startswith("Cannot parse request body"):
+        # django-ninja's own words for a body its parser refused
+        title = _("The request body is not valid JSON.")
+        return problem_response(request, status=400, title=title, code="unreadable_body")
     return problem_response(request, status=exc.status_code, title=str(exc), code="http_error")
 
 

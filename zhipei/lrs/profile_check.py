@@ -138,13 +138,13 @@ RULE_CODES: dict[str, RuleCode] = {
     "object_type_missing": RuleCode(
         ERROR,
         _(
-            "object.definition.type is missing: the object of a %(verb)s statement has the "
+            "object.definition.type is missing: the object of %(verb)s statements has the "
             "activity type %(expected)s."
         ),
     ),
     "object_type_not_allowed": RuleCode(
         ERROR,
-        _("The activity type %(actual)s does not fit a %(verb)s statement: use %(expected)s."),
+        _("The activity type %(actual)s does not fit %(verb)s statements: use %(expected)s."),
     ),
     # --- the statement templates' rules ----------------------------------------------------
     "actor_not_account": RuleCode(
@@ -377,7 +377,7 @@ RULE_CODES: dict[str, RuleCode] = {
     "session_verb_repeated": RuleCode(
         ERROR,
         _(
-            "The session already has a %(verb)s statement (statement %(first)s); a session "
+            "The session already has its %(verb)s statement (statement %(first)s); a session "
             "has one. Start a new session id for a new sitting."
         ),
     ),
@@ -485,9 +485,16 @@ class Problem:
         }
 
 
+class Alternatives(list[str]):
+    """A parameter naming the values any one of which would do: shown as "a, b or c" in the
+    active language, and as a plain list in the JSON `params`."""
+
+
 def _display(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, Alternatives) and len(value) > 1:
+        return _("%(some)s or %(last)s") % {"some": ", ".join(value[:-1]), "last": value[-1]}
     if isinstance(value, list | tuple):
         return ", ".join(_display(item) for item in value)
     return str(value)
@@ -999,7 +1006,7 @@ def _check_object_type(data: Mapping[str, Any], base: str, template: _Template, 
         add("object_not_activity", f"{base}.object.objectType", object_type=object_type)
         return
     activity_type = _dict(obj.get("definition")).get("type")
-    expected = " or ".join(template.object_types)
+    expected = Alternatives(template.object_types)
     if activity_type is None:
         add(
             "object_type_missing",
@@ -1122,7 +1129,7 @@ def _check_extensions(  # noqa: PLR0912 - one branch per extension of the profil
                 "extension_misplaced",
                 where,
                 iri=iri,
-                expected=" or ".join(_PLACE_LABELS[p] for p in expected_place[iri]),
+                expected=Alternatives(_PLACE_LABELS[p] for p in expected_place[iri]),
                 actual=_PLACE_LABELS[place],
             )
             continue

@@ -56,6 +56,17 @@ class Person(models.Model):
     def __str__(self) -> str:
         return f"{self.name} ({self.id_masked})"
 
+    @property
+    def verification_provider_label(self) -> str:
+        """The provider as people read it: its label where Zhipei knows one, else its name
+        (an authority's adapter, named by the deployment)."""
+        name = self.verification_provider
+        return str(VERIFICATION_PROVIDER_LABELS.get(name, name))
+
+
+# Labels of the identity providers Zhipei ships (people.identity), by provider name.
+VERIFICATION_PROVIDER_LABELS = {"checksum_only": _("the built-in format check")}
+
 
 class PersonCategory(models.Model):
     """A category a person belongs to for a period (人员类别 and the five living-allowance groups),

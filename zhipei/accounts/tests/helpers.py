@@ -31,7 +31,7 @@ def make_person(region: Region, **overrides: Any) -> Person:
         "phone": "13900000001",
         "region": region,
         "verification": Person.Verification.FORMAT_ONLY,
-        "verification_provider": "checksum-only",
+        "verification_provider": "checksum_only",
     }
     values.update(overrides)
     return Person.objects.create(**values)

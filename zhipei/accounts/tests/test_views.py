@@ -185,7 +185,9 @@ class ProfileTests(PersonaTestCase):
         self.assertContains(response, "420***********123X")
         self.assertContains(response, "139****0001")
         self.assertNotContains(response, "13900000001")
-        self.assertContains(response, "checksum-only")
+        # the provider as people read it, not its internal name
+        self.assertContains(response, "the built-in format check")
+        self.assertNotContains(response, "checksum_only")
         self.assertContains(response, "Format and checksum checked only")
         self.assertContains(response, "Learner")
 

@@ -117,8 +117,10 @@ def render_certificate_pdf(content: CertificateContent) -> bytes:
     canvas.setFillColor(_INK)
     canvas.setFont(FONT, 34)
     canvas.drawCentredString(width / 2, height - 96, TITLE)
-    canvas.setFont(FONT, 12)
-    canvas.drawCentredString(width / 2, height - 118, _("Certificate of training completion"))
+    subtitle = str(_("Certificate of training completion"))
+    if subtitle != TITLE:  # in Chinese the document's name is the title already
+        canvas.setFont(FONT, 12)
+        canvas.drawCentredString(width / 2, height - 118, subtitle)
     canvas.setFillColor(black)
     canvas.setFont(FONT, 11)
     canvas.drawRightString(

@@ -173,8 +173,25 @@ class EnrolmentApiTests(LearningWorld):
         response = self.post(self.body(learner=""))
         self.assert_problem(response, 422, "invalid_input", None)
         response = self.post(None, raw=b"{not json")
-        self.assert_problem(response, 400, "http_error", None)
+        self.assert_problem(response, 400, "unreadable_body", None)
         self.assertFalse(Enrolment.objects.exists())
+
+    def test_input_problems_are_told_in_the_readers_language(self) -> None:
+        response = self.post({"learner": self.pseudonym}, headers={"Accept-Language": "zh-hans"})
+        problem = response.json()
+        self.assertEqual(problem["title"], "请求体或参数无效。")
+        missing = next(e for e in problem["errors"] if e["location"] == "body.data.course")
+        self.assertEqual(missing["message"], "此项为必填项。")
+        response = self.post(None, raw=b"{not json", headers={"Accept-Language": "en"})
+        self.assertEqual(response.json()["title"], "The request body is not valid JSON.")
+        response = self.post({"learner": self.pseudonym}, headers={"Accept-Language": "en"})
+        self.assertEqual(response.json()["title"], "The request body or parameters are not valid.")
+
+    def test_a_method_the_address_does_not_take_gets_a_problem_document(self) -> None:
+        response = self.client.put(URL, data=b"{}", content_type="application/json")
+        self.assert_problem(response, 405, "method_not_allowed", None)
+        self.assertEqual(response["Allow"], "POST")
+        self.assertIn("PUT", response.json()["title"])
 
     # --- authentication -------------------------------------------------------------------
 

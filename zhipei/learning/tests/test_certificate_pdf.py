@@ -81,6 +81,7 @@ def test_pdf_text_carries_the_particulars_in_chinese(tmp_path: Path) -> None:
         "姓名",
     ):
         assert expected in text, expected
+    assert text.count("培训合格证明") == 1  # the Chinese subtitle would repeat the title
 
 
 def test_pdf_labels_follow_the_active_language(tmp_path: Path) -> None:

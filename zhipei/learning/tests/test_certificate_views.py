@@ -7,7 +7,7 @@ import re
 from typing import Any
 
 from django.core.cache import cache
-from django.test import override_settings
+from django.test import Client, override_settings
 from django.urls import reverse
 from django.utils import timezone
 
@@ -58,6 +58,16 @@ class VerifyByTokenTests(VerifyWorld):
         self.assert_no_personal_data(html)
         self.assertEqual(response["Cache-Control"], "no-store")
         self.assertEqual(response["Referrer-Policy"], "same-origin")
+
+    def test_status_and_title_read_right_in_each_language(self) -> None:
+        response = self.client.get(self.url(), headers={"Accept-Language": "zh-hans"})
+        html = response.content.decode()
+        self.assertIn('<span class="badge badge-ok">有效</span>', html)  # valid, not 有效期
+        self.assertIn("<h1>培训合格证明</h1>", html)  # the document's name once, not twice
+        response = self.client.get(self.url(), headers={"Accept-Language": "en"})
+        html = response.content.decode()
+        self.assertIn('<span class="badge badge-ok">Valid</span>', html)
+        self.assertIn('<small class="muted" lang="zh-Hans">培训合格证明</small>', html)
 
     def test_revoked_certificate_says_so_with_the_date(self) -> None:
         revoked = revoke_certificate(self.certificate, reason="fraud case 3", by=self.officer)
@@ -110,6 +120,15 @@ class VerifyByNumberTests(VerifyWorld):
         return self.client.post(
             reverse("verify:lookup"), {"number": number, "name": name}, REMOTE_ADDR=ip
         )
+
+    def test_a_form_without_its_csrf_token_gets_the_sites_page(self) -> None:
+        client = Client(enforce_csrf_checks=True, headers={"Accept-Language": "zh-hans"})
+        response = client.post(reverse("verify:lookup"), {"number": "1", "name": "2"})
+        self.assertEqual(response.status_code, 403)
+        html = response.content.decode()
+        self.assertIn('<html lang="zh-hans">', html)
+        self.assertIn("重新", html)  # reload the page and send the form again
+        self.assertNotIn("DEBUG", html)
 
     def test_form_page_renders(self) -> None:
         response = self.client.get(reverse("verify:lookup"))

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 from django.conf import settings
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from zhipei.catalog.models import Course, Lesson
 from zhipei.lrs.profile_check import (
@@ -1108,3 +1108,17 @@ def test_nan_and_infinity_are_not_json_and_are_reported_where_they_are():
         (10, "xapi_invalid", "statements[10].result.score.raw"),
     ]
     assert refused[1].message.endswith("-Infinity is not a JSON value")
+
+
+def test_alternatives_are_joined_in_the_active_language_and_listed_in_json():
+    statements = conforming_session()
+    statements[0]["object"]["definition"]["type"] = "http://adlnet.gov/expapi/activities/course"
+    report = check_statements(statements)
+    problem = next(p for p in report.problems if p.code == "object_type_not_allowed")
+    expected = problem.to_json()["params"]["expected"]
+    assert isinstance(expected, list) and len(expected) > 1
+    with translation.override("en"):
+        assert f"{expected[-2]} or {expected[-1]}" in problem.message
+    with translation.override("zh-hans"):
+        assert f"{expected[-2]}或{expected[-1]}" in problem.message
+        assert " or " not in problem.message
