@@ -73,8 +73,9 @@ def activity_object(platform_id: int, activity_id: str) -> dict[str, Any]:
     """The Activity Object for the Activities resource (Communication §2.5), in this order:
     the definition the platform published in the catalogue for one of its own courses or
     lessons (name, description, type, and the media duration of a video or audio lesson); else
-    the definition in the newest of the platform's statements about the activity that carries
-    one; else an Activity Object with only its id (§2.5.s2.b1)."""
+    the definitions in the platform's statements about the activity, merged, the newest
+    first (_definition_from_statements); else an Activity Object with only its id
+    (§2.5.s2.b1)."""
     activity: dict[str, Any] = {"objectType": "Activity", "id": activity_id}
     course = (
         Course.objects.filter(platform_id=platform_id, activity_iri=activity_id)
@@ -106,17 +107,42 @@ def activity_object(platform_id: int, activity_id: str) -> dict[str, Any]:
 
 
 def _definition_from_statements(platform_id: int, activity_id: str) -> dict[str, Any] | None:
+    """The platform's statements about the activity that carry a definition, newest first,
+    merged (Data §2.4.4.1.s4.b3: a later definition updates the stored one): each property
+    from the newest statement that gives it, and the language maps name and description
+    language by language, so a statement with a partial definition (a new description
+    alone) keeps the name and type given before, and statements without one change nothing.
+    Only the newest STATEMENTS_SEARCHED_FOR_A_DEFINITION that carry one are read."""
     payloads = (
-        Statement.objects.filter(platform_id=platform_id, activity_id=activity_id)
+        Statement.objects.filter(
+            platform_id=platform_id, activity_id=activity_id, payload__contains='"definition"'
+        )
         .order_by("-seq")
         .values_list("payload", flat=True)[:STATEMENTS_SEARCHED_FOR_A_DEFINITION]
     )
+    merged: dict[str, Any] = {}
     for payload in payloads:
         target = json.loads(payload).get("object") or {}
         definition = target.get("definition") if target.get("id") == activity_id else None
-        if isinstance(definition, dict) and definition:
-            return definition
-    return None
+        if isinstance(definition, dict):
+            _merge_older(merged, definition)
+    return merged or None
+
+
+_LANGUAGE_MAPS = frozenset({"name", "description"})
+
+
+def _merge_older(merged: dict[str, Any], older: dict[str, Any]) -> None:
+    """Fill `merged` (built from newer definitions) with what `older` adds."""
+    for key, value in older.items():
+        if key not in merged:
+            merged[key] = dict(value) if isinstance(value, dict) else value
+        elif key in _LANGUAGE_MAPS and isinstance(value, dict) and isinstance(merged[key], dict):
+            for language, text in value.items():
+                merged[key].setdefault(language, text)
+        elif key == "extensions" and isinstance(value, dict) and isinstance(merged[key], dict):
+            for iri, extension in value.items():
+                merged[key].setdefault(iri, extension)
 
 
 def person_object(agent: Agent) -> dict[str, Any]:

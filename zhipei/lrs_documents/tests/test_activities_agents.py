@@ -9,6 +9,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from zhipei.catalog.models import Course, Lesson
+from zhipei.lrs_documents.queries import LESSON_TYPE, STATEMENTS_SEARCHED_FOR_A_DEFINITION
 from zhipei.lrs_documents.tests.base import ACTIVITY, XapiDocumentsTestCase
 
 ACTIVITIES = "/xapi/activities"
@@ -87,6 +88,36 @@ class ActivitiesResourceTests(XapiDocumentsTestCase):
         self.assertEqual(got["definition"], {"name": {"zh-CN": "新名称"}})
         other = self.call("GET", ACTIVITIES, {"activityId": activity}, auth=self.other_auth)
         self.assertNotIn("definition", other.json())
+
+    def test_definitions_are_merged_and_outlast_statements_without_one(self):
+        # Data §2.4.4.1.s4.b3: a later definition updates the stored one; a partial one does
+        # not wipe what came before, and statements with no definition change nothing.
+        activity = "https://platform.example.cn/xapi/quiz/8"
+
+        def post(definition=None):
+            target = {"id": activity}
+            if definition is not None:
+                target["definition"] = definition
+            statement = {
+                "actor": {"mbox": "mailto:learner@example.cn"},
+                "verb": {"id": "http://adlnet.gov/expapi/verbs/experienced"},
+                "object": target,
+            }
+            self.assertEqual(self.call("POST", "/xapi/statements", {}, statement).status_code, 200)
+
+        post({"name": {"zh-CN": "测验", "en-US": "Quiz"}, "type": LESSON_TYPE})
+        post({"description": {"zh-CN": "第二版说明"}, "name": {"zh-CN": "测验（修订）"}})
+        for _ in range(STATEMENTS_SEARCHED_FOR_A_DEFINITION + 5):
+            post()
+        got = self.call("GET", ACTIVITIES, {"activityId": activity}).json()
+        self.assertEqual(
+            got["definition"],
+            {
+                "name": {"zh-CN": "测验（修订）", "en-US": "Quiz"},
+                "description": {"zh-CN": "第二版说明"},
+                "type": LESSON_TYPE,
+            },
+        )
 
     def test_another_platforms_course_is_not_described(self):
         response = self.call("GET", ACTIVITIES, {"activityId": COURSE_IRI}, auth=self.other_auth)
