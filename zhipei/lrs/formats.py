@@ -55,6 +55,13 @@ _TIMESTAMP = re.compile(
     r"(Z|[+-]\d{2}(?::?\d{2})?)?\Z",
     re.ASCII,
 )
+# The same in ISO 8601's basic format (20260501T083000Z): the conformance requirements
+# (XAPI-00123) have an LRS accept the basic format as well as the extended one. Read by
+# writing it in the extended format, which the statement keeps as sent (1.0.3).
+_BASIC_TIMESTAMP = re.compile(
+    r"^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})((?:[.,]\d+)?)(Z|[+-]\d{2}(?:\d{2})?)?\Z",
+    re.ASCII,
+)
 # ISO 8601 duration (Data §4.6): PnYnMnDTnHnMnS with a fractional last part, or PnW.
 _DURATION = re.compile(
     r"^P(?!\Z)(?:(\d+(?:[.,]\d+)?)Y)?(?:(\d+(?:[.,]\d+)?)M)?(?:(\d+(?:[.,]\d+)?)D)?"
@@ -198,6 +205,13 @@ def parse_timestamp(value: object, path: str) -> datetime:
     if not isinstance(value, str):
         raise XapiInvalid(path, _("must be an ISO 8601 timestamp string"))
     match = _TIMESTAMP.match(value)
+    if match is None and (basic := _BASIC_TIMESTAMP.match(value)) is not None:
+        year, month, day, hour, minute, second, fraction, offset = basic.groups()
+        zone = offset or ""
+        if len(zone) == 5:  # +hhmm
+            zone = f"{zone[:3]}:{zone[3:]}"
+        value = f"{year}-{month}-{day}T{hour}:{minute}:{second}{fraction}{zone}"
+        match = _TIMESTAMP.match(value)
     if match is None:
         raise XapiInvalid(path, _("must be an ISO 8601 timestamp like 2024-05-01T08:30:00Z"))
     offset = match.group(8)

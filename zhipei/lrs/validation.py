@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -171,6 +172,20 @@ def _refuse_constant(name: str) -> Any:
     raise ValueError(name)
 
 
+def _finite_float(text: str) -> float:
+    """A JSON number as a float; one beyond a double's range (1e400) is refused: Python reads
+    it as infinity, which JSON cannot write back (it would be stored as null, and a statement
+    is immutable)."""
+    value = float(text)
+    if math.isinf(value):
+        raise XapiInvalid(
+            "",
+            _("the number %(number)s is beyond the range a JSON number is kept in (about ±1.8e308)")
+            % {"number": text[:40]},
+        )
+    return value
+
+
 def load_json(raw: bytes | str, path: str = "", *, check_depth: bool = True) -> Any:
     """Parse request JSON; a property used twice in one object is refused (Data §2.2.s2.b2),
     and so are NaN and Infinity, which Python's parser accepts but JSON does not have.
@@ -233,7 +248,10 @@ orjson_may_differ: Callable[[bytes, Any], bool] = (
 def _load_json_strictly(raw: bytes | str, path: str, *, check_depth: bool = True) -> Any:
     try:
         data = json.loads(
-            raw, object_pairs_hook=_reject_duplicate_keys, parse_constant=_refuse_constant
+            raw,
+            object_pairs_hook=_reject_duplicate_keys,
+            parse_constant=_refuse_constant,
+            parse_float=_finite_float,
         )
     except XapiInvalid as exc:
         raise XapiInvalid(path, str(exc)) from exc
@@ -753,8 +771,10 @@ def _fast_prepare(  # noqa: PLR0912 - one flat pass, by design
             timestamp = parse_timestamp(data["timestamp"], "")
         else:
             timestamp = stored
-        id_was_given = "id" in data
-        if id_was_given:
+        # chosen by the client (in the body, or as PUT's statementId): it may be stored
+        # already, or targeted by a voiding statement stored before it
+        id_was_given = "id" in data or statement_id is not None
+        if "id" in data:
             own: str = data["id"].lower()
             if statement_id is not None and own != statement_id:
                 return None
@@ -861,8 +881,8 @@ def _full_prepare(  # noqa: PLR0912 - the LRS-set properties, one by one
     where = (path + ".") if path else ""
     checker = _Checker(version=version)
     verb_id = checker.statement_body(data, path, sub=False)
-    id_was_given = "id" in data
-    if id_was_given:
+    id_was_given = "id" in data or statement_id is not None  # as in _fast_prepare
+    if "id" in data:
         own = check_uuid(data["id"], where + "id")
         if statement_id is not None and own != statement_id:
             raise XapiInvalid(where + "id", _("differs from the statementId parameter"))

@@ -395,6 +395,13 @@ def ids_format(data: dict[str, Any], *, sub: bool = False) -> dict[str, Any]:
         for key in ("instructor", "team"):
             if key in context:
                 context[key] = _ids_actor(context[key])
+        # xAPI 2.0: each context agent's and group's actor reduced like the others
+        for key, inner in (("contextAgents", "agent"), ("contextGroups", "group")):
+            if key in context:
+                context[key] = [
+                    {**item, inner: _ids_actor(item[inner])} if inner in item else item
+                    for item in context[key]
+                ]
         if "contextActivities" in context:
             context["contextActivities"] = {
                 key: [{"objectType": "Activity", "id": a["id"]} for a in items]

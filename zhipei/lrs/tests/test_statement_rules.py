@@ -419,6 +419,25 @@ def test_timestamp_must_be_iso8601():
     rejects(statement(timestamp="01/05/2026 08:30"), "timestamp")
 
 
+@pytest.mark.parametrize(
+    ("basic", "extended"),
+    [
+        ("20260501T083000Z", "2026-05-01T08:30:00Z"),
+        ("20260501T083000.25+0800", "2026-05-01T08:30:00.25+08:00"),
+        ("20260501T083000-05", "2026-05-01T08:30:00-05"),
+    ],
+)
+def test_timestamp_in_the_iso8601_basic_format_is_read(basic, extended):
+    # ADL conformance XAPI-00123: ISO 8601 Extended or Basic; kept as sent (1.0.3)
+    assert parse_timestamp(basic, "timestamp") == parse_timestamp(extended, "timestamp")
+    assert prepare(statement(timestamp=basic)).data["timestamp"] == basic
+
+
+@pytest.mark.parametrize("bad", ["2026-0501T083000Z", "20260501T08:30:00Z", "20260501T0830Z"])
+def test_basic_and_extended_formats_are_not_mixed(bad):
+    rejects(statement(timestamp=bad), "timestamp")
+
+
 def test_timestamp_offset_minus_zero_is_rejected():
     rejects(statement(timestamp="2026-05-01T08:30:00-00:00"), "timestamp")
 
@@ -433,6 +452,25 @@ def test_timestamp_offset_out_of_range_is_rejected(offset):
 def test_timestamp_offset_at_the_limits_is_read():
     prepared = prepare(statement(timestamp="2026-05-01T08:30:00+23:59"))
     assert prepared.data["timestamp"] == "2026-05-01T08:30:00+23:59"
+
+
+@pytest.mark.parametrize("number", ["1e400", "-1e400", "2.5E+999"])
+def test_a_number_beyond_a_double_is_refused_not_stored_as_null(number):
+    # Data §2.2.s4.b1: no nulls; Python would read infinity, which JSON writes as null
+    for body in (
+        '{"result": {"score": {"raw": NUMBER}}}'.replace("NUMBER", number),
+        '{"result": {"extensions": {"https://x.cn/e": NUMBER}}}'.replace("NUMBER", number),
+    ):
+        with pytest.raises(XapiInvalid, match=r"1\.8e308") as caught:
+            load_json(body.encode())
+        assert number in str(caught.value)
+
+
+def test_a_number_just_within_a_double_is_kept():
+    assert load_json(b'{"a": 1.7976931348623157e308, "b": 1e-400}') == {
+        "a": 1.7976931348623157e308,
+        "b": 0.0,
+    }
 
 
 def test_timestamp_in_the_future_is_not_rejected():

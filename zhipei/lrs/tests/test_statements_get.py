@@ -162,6 +162,33 @@ class GetTests(StatementsApiTestCase):
         self.assertNotIn("definition", result["object"])
         self.assertNotIn("name", result["authority"])
 
+    def test_format_ids_reduces_context_agents_and_groups_in_2_0(self):
+        v2 = {"X-Experience-API-Version": "2.0.0"}
+        member = {"mbox": "mailto:m@x.cn", "name": "组员"}
+        context = {
+            "contextAgents": [
+                {"objectType": "contextAgent", "agent": {"mbox": "mailto:a@x.cn", "name": "甲"}}
+            ],
+            "contextGroups": [
+                {
+                    "objectType": "contextGroup",
+                    "group": {"objectType": "Group", "name": "一组", "member": [member]},
+                }
+            ],
+        }
+        posted = self.x.post(statement(context=context), **v2)
+        self.assertEqual(posted.status_code, 200, posted.content)
+        response = self.x.get(params={"format": "ids"}, **v2)
+        got = response.json()["statements"][0]["context"]
+        self.assertEqual(
+            got["contextAgents"][0]["agent"], {"objectType": "Agent", "mbox": "mailto:a@x.cn"}
+        )
+        group = got["contextGroups"][0]["group"]
+        self.assertEqual(
+            group,
+            {"objectType": "Group", "member": [{"objectType": "Agent", "mbox": "mailto:m@x.cn"}]},
+        )
+
     def test_head_has_no_body(self):
         self.x.post(statement())
         response = self.client.head("/xapi/statements", headers=self.x.headers)
@@ -203,6 +230,27 @@ class VoidingTests(StatementsApiTestCase):
         self.x.post(voiding(target["id"]))
         self.x.post(target)
         self.assertTrue(Statement.objects.get(statement_id=target["id"]).voided)
+
+    def test_target_put_without_an_id_in_its_body_after_its_voiding_statement_is_voided(self):
+        # Data §2.3.2.s2.b3: voided iff a voiding statement refers to it, whichever came
+        # first and however the target's id was given (PUT's statementId alone)
+        target = statement()
+        target_id = target.pop("id")
+        self.x.post(voiding(target_id))
+        self.assertEqual(self.x.put(target, target_id).status_code, 204)
+        self.assertTrue(Statement.objects.get(statement_id=target_id).voided)
+        self.assertEqual(self.x.get(params={"statementId": target_id}).status_code, 404)
+        self.assertEqual(self.x.get(params={"voidedStatementId": target_id}).status_code, 200)
+
+    def test_the_same_put_without_an_id_in_its_body_is_a_no_op(self):
+        target = statement()
+        target_id = target.pop("id")
+        self.assertEqual(self.x.put(target, target_id).status_code, 204)
+        self.assertEqual(self.x.put(target, target_id).status_code, 204)
+        self.assertEqual(
+            self.x.put({**target, "verb": {"id": "https://x.cn/v"}}, target_id).status_code, 409
+        )
+        self.assertEqual(Statement.objects.filter(statement_id=target_id).count(), 1)
 
     def test_another_platform_cannot_void_my_statement(self):
         target = statement()
