@@ -253,6 +253,9 @@ def _get(xreq: XapiRequest) -> HttpResponse:
         ]
     body = '{"statements":[' + ",".join(payloads) + '],"more":' + json.dumps(more) + "}"
     response = _result(xreq, body, payloads, with_attachments)
+    if rows:  # xAPI 2.0: when the newest statement returned was stored
+        newest = max(stored for _seq, stored, _payload in rows)
+        response["Last-Modified"] = http_date(newest.timestamp())
     return response
 
 

@@ -7,8 +7,11 @@ import base64
 import hashlib
 import json
 import uuid
+from datetime import datetime
 from typing import Any
 from urllib.parse import quote, urlencode
+
+from django.utils.http import http_date
 
 from zhipei.lrs.models import Statement
 from zhipei.lrs.services import COPY_FROM_ROWS, clear_course_cache
@@ -188,6 +191,14 @@ class GetTests(StatementsApiTestCase):
             group,
             {"objectType": "Group", "member": [{"objectType": "Agent", "mbox": "mailto:m@x.cn"}]},
         )
+
+    def test_a_list_says_when_its_newest_statement_was_stored(self):
+        self.x.post([statement(), statement()])
+        response = self.x.get()
+        newest = max(s["stored"] for s in response.json()["statements"])
+        expected = http_date(datetime.fromisoformat(newest).timestamp())
+        self.assertEqual(response["Last-Modified"], expected)
+        self.assertNotIn("Last-Modified", self.x.get(params={"verb": "https://x.cn/none"}))
 
     def test_head_has_no_body(self):
         self.x.post(statement())
