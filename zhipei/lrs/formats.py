@@ -62,6 +62,12 @@ _BASIC_TIMESTAMP = re.compile(
     r"^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})((?:[.,]\d+)?)(Z|[+-]\d{2}(?:\d{2})?)?\Z",
     re.ASCII,
 )
+# xAPI 2.0 (IEEE 9274.1.1) asks RFC 3339 timestamps: the extended format with its UTC offset
+# ("Z" or ±hh:mm; "T" and "Z" may be lower case, RFC 3339 §5.6). A local time with no offset
+# is refused: read as UTC it would mean another instant.
+_RFC3339 = re.compile(
+    r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[Zz]|[+-]\d{2}:\d{2})\Z", re.ASCII
+)
 # ISO 8601 duration (Data §4.6): PnYnMnDTnHnMnS with a fractional last part, or PnW.
 _DURATION = re.compile(
     r"^P(?!\Z)(?:(\d+(?:[.,]\d+)?)Y)?(?:(\d+(?:[.,]\d+)?)M)?(?:(\d+(?:[.,]\d+)?)D)?"
@@ -200,10 +206,21 @@ def check_extensions(value: object, path: str) -> dict[str, Any]:
     return mapping
 
 
-def parse_timestamp(value: object, path: str) -> datetime:
-    """An ISO 8601 timestamp as an aware datetime (UTC when no offset is given)."""
+def parse_timestamp(value: object, path: str, *, rfc3339: bool = False) -> datetime:
+    """An ISO 8601 timestamp as an aware datetime (UTC when no offset is given). With
+    `rfc3339` (xAPI 2.0), only an RFC 3339 date-time, its offset included."""
     if not isinstance(value, str):
         raise XapiInvalid(path, _("must be an ISO 8601 timestamp string"))
+    if rfc3339:
+        if _RFC3339.match(value) is None:
+            raise XapiInvalid(
+                path,
+                _(
+                    "must be an RFC 3339 timestamp with its UTC offset, like "
+                    "2024-05-01T08:30:00Z or 2024-05-01T16:30:00+08:00 (xAPI 2.0)"
+                ),
+            )
+        value = value.upper()  # t and z (RFC 3339 §5.6), read as T and Z
     match = _TIMESTAMP.match(value)
     if match is None and (basic := _BASIC_TIMESTAMP.match(value)) is not None:
         year, month, day, hour, minute, second, fraction, offset = basic.groups()

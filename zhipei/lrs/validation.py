@@ -613,7 +613,7 @@ class _Checker:
         if "context" in data:
             self.context(data["context"], where + "context", object_type=object_type, top=not sub)
         if "timestamp" in data:
-            parse_timestamp(data["timestamp"], where + "timestamp")
+            parse_timestamp(data["timestamp"], where + "timestamp", rfc3339=self.v2)
         if "attachments" in data:
             self.attachments(data["attachments"], where + "attachments")
         return verb_id
@@ -765,7 +765,10 @@ def _fast_prepare(  # noqa: PLR0912 - one flat pass, by design
             if "duration" in result:
                 duration = parse_duration_seconds(result["duration"], "")
         timestamp_was_given = "timestamp" in data
-        if parsed_timestamp is not None:
+        if version.startswith("2.") and timestamp_was_given:
+            # the C read admits "," before a fraction, which RFC 3339 does not
+            timestamp = parse_timestamp(data["timestamp"], "", rfc3339=True)
+        elif parsed_timestamp is not None:
             timestamp = parsed_timestamp
         elif timestamp_was_given:
             timestamp = parse_timestamp(data["timestamp"], "")
@@ -889,7 +892,8 @@ def _full_prepare(  # noqa: PLR0912 - the LRS-set properties, one by one
         statement_id = own
     statement_id = statement_id or new_uuid()
     if "stored" in data:
-        parse_timestamp(data["stored"], where + "stored")  # validated, then overwritten
+        # validated, then overwritten
+        parse_timestamp(data["stored"], where + "stored", rfc3339=checker.v2)
     if "authority" in data:
         authority_value = data["authority"]
         if isinstance(authority_value, dict) and authority_value.get("objectType") == "Group":
@@ -911,7 +915,7 @@ def _full_prepare(  # noqa: PLR0912 - the LRS-set properties, one by one
     stored_text = _iso(stored)
     timestamp_was_given = "timestamp" in data
     if timestamp_was_given:
-        timestamp = parse_timestamp(data["timestamp"], where + "timestamp")
+        timestamp = parse_timestamp(data["timestamp"], where + "timestamp", rfc3339=checker.v2)
         if checker.v2:
             # xAPI 2.0: timestamps not in UTC are converted (IEEE 9274.1.1).
             data["timestamp"] = _iso(timestamp)

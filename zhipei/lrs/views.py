@@ -328,10 +328,11 @@ def _parse_filter(xreq: XapiRequest) -> tuple[queries.StatementFilter, int]:
     query.related_activities = _flag(params, "related_activities")
     query.related_agents = _flag(params, "related_agents")
     query.ascending = _flag(params, "ascending")
+    v2 = xreq.version.startswith("2.")  # RFC 3339 (Data §2.2.s4.b4: as in statements)
     if "since" in params:
-        query.since = parse_timestamp(params["since"], "since")
+        query.since = parse_timestamp(params["since"], "since", rfc3339=v2)
     if "until" in params:
-        query.until = parse_timestamp(params["until"], "until")
+        query.until = parse_timestamp(params["until"], "until", rfc3339=v2)
     maximum = _setting("XAPI_MAX_LIMIT", 500)
     try:
         limit = int(params.get("limit", "0"))

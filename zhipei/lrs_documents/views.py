@@ -93,7 +93,9 @@ def _registration(xreq: XapiRequest) -> UUID | None:
 
 def _since(xreq: XapiRequest) -> datetime | None:
     value = xreq.params.get("since")
-    return None if value is None else parse_timestamp(value, "since")
+    if value is None:
+        return None
+    return parse_timestamp(value, "since", rfc3339=xreq.version.startswith("2."))
 
 
 def _preconditions(xreq: XapiRequest) -> Preconditions:

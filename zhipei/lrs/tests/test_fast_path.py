@@ -156,6 +156,7 @@ def test_fast_path_agrees_on_put_with_statement_id():
     assert fast is not None and full is not None
     _same(fast, full)
     assert fast.statement_id == wanted
+    assert fast.id_was_given  # the client chose it: a voiding statement may be waiting for it
     # A different id in the body than in the parameter: refused by the full path only.
     other = statement()
     fast, full = _both(other, statement_id=wanted)
@@ -164,6 +165,26 @@ def test_fast_path_agrees_on_put_with_statement_id():
         prepare_statement(
             other, "", version="1.0.3", stored=STORED, authority=AUTHORITY, statement_id=wanted
         )
+
+
+@pytest.mark.parametrize(
+    "timestamp",
+    [
+        "2026-05-01T08:30:00Z",
+        "2026-05-01T08:30:00.123456789Z",
+        "2026-05-01t08:30:00z",
+        "2026-05-01T16:30:00+08:00",
+        "2026-05-01T08:30:00,5Z",
+        "2026-05-01T08:30:00",
+        "20260501T083000Z",
+    ],
+)
+def test_fast_path_agrees_on_xapi_2_timestamps(timestamp):
+    fast, full = _both(statement(timestamp=timestamp), version="2.0.0")
+    assert (fast is None) == (full is None), timestamp
+    if fast is not None and full is not None:
+        _same(fast, full)
+        assert fast.data["timestamp"].endswith("Z")
 
 
 @pytest.mark.parametrize(

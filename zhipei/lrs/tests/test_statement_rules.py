@@ -438,6 +438,28 @@ def test_basic_and_extended_formats_are_not_mixed(bad):
     rejects(statement(timestamp=bad), "timestamp")
 
 
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "2026-05-01T08:30:00",  # a local time: no offset
+        "20260501T083000Z",  # ISO 8601 basic format
+        "2026-05-01T08:30:00,5Z",  # a comma before the fraction
+        "2026-05-01T08:30:00+0800",  # an offset without its colon
+    ],
+)
+def test_xapi_2_timestamps_are_rfc_3339(bad):
+    rejects(statement(timestamp=bad), "timestamp", version="2.0.0")
+    prepare(statement(timestamp=bad))  # ISO 8601 is enough for 1.0.3
+
+
+def test_xapi_2_reads_lower_case_t_and_z_and_converts_to_utc():
+    prepared = prepare(statement(timestamp="2026-05-01t16:30:00.5+08:00"), version="2.0.0")
+    assert prepared.data["timestamp"] == "2026-05-01T08:30:00.500Z"
+    assert prepare(statement(timestamp="2026-05-01t08:30:00z"), "2.0.0").data["timestamp"] == (
+        "2026-05-01T08:30:00.000Z"
+    )
+
+
 def test_timestamp_offset_minus_zero_is_rejected():
     rejects(statement(timestamp="2026-05-01T08:30:00-00:00"), "timestamp")
 

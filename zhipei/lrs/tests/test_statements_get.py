@@ -128,6 +128,16 @@ class GetTests(StatementsApiTestCase):
         ):
             self.assertEqual(self.x.get(params=params).status_code, 400, params)
 
+    def test_since_and_until_are_rfc_3339_in_xapi_2(self):
+        local = {"since": "2026-05-01T08:30:00"}  # no offset: which instant?
+        self.assertEqual(self.x.get(params=local).status_code, 200)
+        v2 = {"X-Experience-API-Version": "2.0.0"}
+        response = self.x.get(params=local, **v2)
+        self.assertEqual(response.status_code, 400, response.content)
+        self.assertEqual(response.json()["error"]["path"], "since")
+        ok = {"since": "2026-05-01t08:30:00z", "until": "2026-05-02T08:30:00+08:00"}
+        self.assertEqual(self.x.get(params=ok, **v2).status_code, 200)
+
     def test_more_pages_through_everything_once(self):
         batch = [statement() for _ in range(5)]
         self.x.post(batch)
