@@ -2,10 +2,10 @@
 
 A program calling the platform API (/api/) gets a problem document and one calling the LRS
 (/xapi/) its JSON error, as their own views answer; everything else gets Django's pages (the
-400.html, 404.html and 500.html templates). A form refused by the CSRF check gets the site's
-page that says to reload it (settings.CSRF_FAILURE_VIEW). These answers come when Django itself refuses a
+400.html, 404.html and 500.html templates). These answers come when Django itself refuses a
 request before any view (a body over DATA_UPLOAD_MAX_MEMORY_SIZE, too many parameters, a form
-it cannot parse), when no route matches, and after an error nobody caught."""
+it cannot parse), when no route matches, and after an error nobody caught. A form refused by
+the CSRF check gets the site's page that says to reload it (settings.CSRF_FAILURE_VIEW)."""
 
 from __future__ import annotations
 
