@@ -146,6 +146,28 @@ def check_number(value: object, path: str) -> int | float:
     return value
 
 
+class BeyondDouble(ValueError):
+    """A JSON number no double holds (1e400): Python's parser would read it as infinity,
+    which JSON cannot write back (it would come out as null)."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self.text = text[:40]
+
+
+def refuse_json_constant(name: str) -> Any:
+    """json.loads' parse_constant: NaN, Infinity and -Infinity are Python's, not JSON's."""
+    raise ValueError(f"{name} is not JSON")
+
+
+def double_or_refuse(text: str) -> float:
+    """json.loads' parse_float: the number as a double, or BeyondDouble."""
+    value = float(text)
+    if math.isinf(value):
+        raise BeyondDouble(text)
+    return value
+
+
 def finite_float(value: object) -> float | None:
     """A JSON number (not a boolean) as a finite float; None for anything else, including an
     integer too large for a float (10**400 is valid JSON, and float() of it raises)."""
@@ -235,8 +257,8 @@ def parse_timestamp(value: object, path: str, *, rfc3339: bool = False) -> datet
     if offset in {"-00", "-0000", "-00:00"}:
         raise XapiInvalid(path, _("the offset -00:00 is not allowed; use Z for UTC"))
     if offset and offset != "Z":
-        digits = offset[1:].replace(":", "")
-        if int(digits[:2]) > 23 or int(digits[2:4] or "0") > 59:
+        hours, minutes = _offset_parts(offset)
+        if hours > 23 or minutes > 59:
             raise XapiInvalid(path, _("the UTC offset must lie between -23:59 and +23:59"))
     try:
         try:
@@ -263,9 +285,15 @@ def _parse_timestamp_parts(match: re.Match[str], path: str) -> datetime:
     delta = timedelta(0)
     if offset and offset != "Z":
         sign = -1 if offset[0] == "-" else 1
-        digits = offset[1:].replace(":", "")
-        delta = sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:4] or "0"))
+        hours, minutes = _offset_parts(offset)
+        delta = sign * timedelta(hours=hours, minutes=minutes)
     return (moment - delta).replace(tzinfo=UTC)
+
+
+def _offset_parts(offset: str) -> tuple[int, int]:
+    """Hours and minutes of an offset the pattern admitted: ±hh, ±hhmm or ±hh:mm."""
+    digits = offset[1:].replace(":", "")
+    return int(digits[:2]), int(digits[2:4] or "0")
 
 
 def parse_duration_seconds(value: object, path: str) -> float:

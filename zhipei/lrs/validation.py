@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import functools
 import json
-import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -23,6 +22,7 @@ from zhipei.core.text import ascii_digits
 from zhipei.lrs.agents import Agent, Group, parse_actor, parse_agent, parse_group
 from zhipei.lrs.formats import (
     BIG_INTEGER_DIGITS,
+    BeyondDouble,
     XapiInvalid,
     check_bool,
     check_extensions,
@@ -33,11 +33,13 @@ from zhipei.lrs.formats import (
     check_object,
     check_string,
     check_uuid,
+    double_or_refuse,
     has_digit_run,
     is_language_tag,
     new_uuid,
     parse_duration_seconds,
     parse_timestamp,
+    refuse_json_constant,
 )
 from zhipei.lrs.native import ingest
 from zhipei.lrs.shape import is_common
@@ -168,24 +170,6 @@ def _reject_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return result
 
 
-def _refuse_constant(name: str) -> Any:
-    raise ValueError(name)
-
-
-def _finite_float(text: str) -> float:
-    """A JSON number as a float; one beyond a double's range (1e400) is refused: Python reads
-    it as infinity, which JSON cannot write back (it would be stored as null, and a statement
-    is immutable)."""
-    value = float(text)
-    if math.isinf(value):
-        raise XapiInvalid(
-            "",
-            _("the number %(number)s is beyond the range a JSON number is kept in (about ±1.8e308)")
-            % {"number": text[:40]},
-        )
-    return value
-
-
 def load_json(raw: bytes | str, path: str = "", *, check_depth: bool = True) -> Any:
     """Parse request JSON; a property used twice in one object is refused (Data §2.2.s2.b2),
     and so are NaN and Infinity, which Python's parser accepts but JSON does not have.
@@ -250,11 +234,16 @@ def _load_json_strictly(raw: bytes | str, path: str, *, check_depth: bool = True
         data = json.loads(
             raw,
             object_pairs_hook=_reject_duplicate_keys,
-            parse_constant=_refuse_constant,
-            parse_float=_finite_float,
+            parse_constant=refuse_json_constant,
+            parse_float=double_or_refuse,
         )
     except XapiInvalid as exc:
         raise XapiInvalid(path, str(exc)) from exc
+    except BeyondDouble as exc:  # kept as infinity, it would be stored as null
+        message = _(
+            "the number %(number)s is beyond the range a JSON number is kept in (about ±1.8e308)"
+        )
+        raise XapiInvalid(path, message % {"number": exc.text}) from exc
     except RecursionError as exc:
         raise XapiInvalid(path, _too_deep()) from exc
     except (ValueError, TypeError, UnicodeDecodeError) as exc:
@@ -756,6 +745,7 @@ def _fast_prepare(  # noqa: PLR0912 - one flat pass, by design
     if verb_id == VOIDED_VERB:
         return None
     data: dict[str, Any] = value  # type: ignore[assignment] # the common shape: a JSON object
+    v2 = version.startswith("2.")
     try:
         duration: float | None = None
         result = data.get("result")
@@ -765,7 +755,7 @@ def _fast_prepare(  # noqa: PLR0912 - one flat pass, by design
             if "duration" in result:
                 duration = parse_duration_seconds(result["duration"], "")
         timestamp_was_given = "timestamp" in data
-        if version.startswith("2.") and timestamp_was_given:
+        if v2 and timestamp_was_given:
             # the C read admits "," before a fraction, which RFC 3339 does not
             timestamp = parse_timestamp(data["timestamp"], "", rfc3339=True)
         elif parsed_timestamp is not None:
@@ -789,7 +779,6 @@ def _fast_prepare(  # noqa: PLR0912 - one flat pass, by design
         mapping = data["context"]["contextActivities"]
         for key in single:
             mapping[key] = [mapping[key]]
-    v2 = version.startswith("2.")
     data["version"] = "2.0.0" if v2 else "1.0.0"
     data["id"] = statement_id = statement_id or new_uuid()
     stored_text = _iso(stored)

@@ -30,6 +30,7 @@ from zhipei.lrs.http import (
     strip_body,
     xapi_endpoint,
     xapi_error,
+    xapi_version,
 )
 from zhipei.lrs.services import (
     AttachmentPart,
@@ -80,9 +81,10 @@ def about(request: HttpRequest) -> HttpResponse:
         response = json_response(
             {"version": [LATEST_2, LATEST_1, "1.0.2", "1.0.1", "1.0.0"], "extensions": {}}
         )
-    # The version the client speaks, when it names one (2.0 clients get 2.0.0 back)
-    asked = request.headers.get(VERSION_HEADER, "").strip()
-    response[VERSION_HEADER] = LATEST_2 if asked.startswith("2.0") else LATEST_1
+    try:  # the version the client speaks (2.0 clients get 2.0.0 back)
+        response[VERSION_HEADER] = xapi_version(request)
+    except XapiError:  # none or another: About still answers, so a client can find out
+        response[VERSION_HEADER] = LATEST_1
     if request.method == "HEAD":
         strip_body(response, head=True)
     return response

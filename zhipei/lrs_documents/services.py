@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -34,7 +33,12 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from zhipei.core.errors import Conflict, DomainError, InvalidInput
-from zhipei.lrs.formats import compact_json
+from zhipei.lrs.formats import (
+    BeyondDouble,
+    compact_json,
+    double_or_refuse,
+    refuse_json_constant,
+)
 from zhipei.lrs_documents.models import Document
 
 JSON_CONTENT_TYPE = "application/json"
@@ -146,34 +150,19 @@ def _locked(platform_id: int, key: DocumentKey) -> Document | None:
 _NOT_JSON = object()
 
 
-class _BeyondFloat(ValueError):
-    """A JSON number too large for a float (1e400): Python would read it as infinity."""
-
-
-def _refuse_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")  # NaN, Infinity, -Infinity: Python's, not JSON's
-
-
-def _finite_float(text: str) -> float:
-    value = float(text)
-    if math.isinf(value):
-        raise _BeyondFloat(text)
-    return value
-
-
 def _parsed(content: bytes, *, finite: bool = False) -> Any:
     """The JSON value of a document's bytes, or _NOT_JSON (NaN and Infinity, which Python's
     parser reads, are not JSON). Raises InvalidInput for valid JSON nested deeper than
-    Python's parser goes ("[[[[…"); with `finite`, _BeyondFloat for a number no float holds."""
+    Python's parser goes ("[[[[…"); with `finite`, BeyondDouble for a number no double holds."""
     try:
         return json.loads(
             content.decode("utf-8"),
-            parse_constant=_refuse_constant,
-            parse_float=_finite_float if finite else float,
+            parse_constant=refuse_json_constant,
+            parse_float=double_or_refuse if finite else float,
         )
     except RecursionError:
         raise InvalidInput(_("The JSON is nested too deeply."), field="content") from None
-    except _BeyondFloat:
+    except BeyondDouble:
         raise
     except (UnicodeDecodeError, ValueError):
         return _NOT_JSON
@@ -184,13 +173,13 @@ def _json_object(content: bytes, *, which: Promise) -> dict[str, Any]:
     value: one beyond a float's range would come out as null, and is refused instead."""
     try:
         value = _parsed(content, finite=True)
-    except _BeyondFloat as exc:
+    except BeyondDouble as exc:
         raise InvalidInput(
             _(
                 "The %(which)s document holds the number %(number)s, beyond the range a merge "
                 "can keep (about ±1.8e308); use PUT to store such a document as it is."
             )
-            % {"which": which, "number": str(exc)[:40]},
+            % {"which": which, "number": exc.text},
             field="content",
         ) from None
     if not isinstance(value, dict):

@@ -54,31 +54,31 @@ def test_deploy_check_passes_with_production_settings():
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+def _assert_refused(env, check_id, *options):
+    """`check --deploy` (with `options`) fails, naming `check_id`."""
+    result = _run(["manage.py", "check", "--deploy", *options], env)
+    assert result.returncode != 0, check_id
+    assert check_id in result.stderr, result.stderr
+
+
 def test_deploy_check_refuses_missing_keys():
     env = _production_env()
     del env["PII_KEYS"]
-    result = _run(["manage.py", "check", "--deploy"], env)
-    assert result.returncode != 0
-    assert "zhipei.E002" in result.stderr
+    _assert_refused(env, "zhipei.E002")
 
 
 def test_deploy_check_refuses_a_site_url_that_leads_nowhere():
     # Certificates print SITE_URL in their QR codes: the development default is refused.
     env = _production_env()
     del env["SITE_URL"]
-    result = _run(["manage.py", "check", "--deploy"], env)
-    assert result.returncode != 0
-    assert "zhipei.E006" in result.stderr
+    _assert_refused(env, "zhipei.E006")
     for bad in ("http://localhost:8000", "http://[::1]", "zhipei.example.cn", "ftp://x.cn"):
-        result = _run(["manage.py", "check", "--deploy"], _production_env(SITE_URL=bad))
-        assert "zhipei.E006" in result.stderr, bad
+        _assert_refused(_production_env(SITE_URL=bad), "zhipei.E006")
 
 
 def test_deploy_check_warns_of_a_site_url_without_tls():
     env = _production_env(SITE_URL="http://zhipei.example.cn")
-    result = _run(["manage.py", "check", "--deploy", "--fail-level", "WARNING"], env)
-    assert result.returncode != 0
-    assert "zhipei.W002" in result.stderr
+    _assert_refused(env, "zhipei.W002", "--fail-level", "WARNING")
 
 
 def test_production_security_settings():
